@@ -1,0 +1,79 @@
+import type { AnyWebhookEvent, SchemaError } from "./events";
+
+/** The reasons a delivery is refused, each with its HTTP status. */
+export const PROBLEMS = {
+  "route.not-found": { status: 404, title: "Not Found" },
+  "method.not-allowed": { status: 405, title: "Method Not Allowed" },
+  "entity.too.large": { status: 413, title: "Payload Too Large" },
+  "request.aborted": { status: 400, title: "Request Aborted" },
+  "request.invalid": { status: 400, title: "Bad Request" },
+  "content-type.unsupported": { status: 415, title: "Unsupported Media Type" },
+  "encoding.unsupported": { status: 415, title: "Unsupported Content Encoding" },
+  "auth.failed": { status: 401, title: "Unauthorized" },
+  "json.malformed": { status: 400, title: "Malformed JSON" },
+  "schema.invalid": { status: 400, title: "Payload Does Not Match The Schema" },
+  "delivery.in-flight": { status: 409, title: "Delivery Already In Progress" },
+  "store.unavailable": { status: 503, title: "Dedupe Store Unavailable" },
+  "receiver.closing": { status: 503, title: "Receiver Closing" },
+  "handler.failed": { status: 500, title: "Handler Failed" },
+  "body.unavailable": { status: 500, title: "Raw Body Unavailable" },
+  "receiver.failed": { status: 500, title: "Internal Server Error" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type WebhookErrorCode = keyof typeof PROBLEMS;
+
+const PROBLEM_TYPE_PREFIX = "urn:imagegen-webhooks:problem:";
+
+/**
+ * A refusal, thrown inside a stage and turned into an answer in one place. `code` is the word to
+ * switch on (body-parser's `type`); the message never holds a secret or the body.
+ */
+export class WebhookError extends Error {
+  readonly code: WebhookErrorCode;
+  readonly status: number;
+  readonly errors?: SchemaError[];
+  readonly headers?: Record<string, string>;
+
+  constructor(code: WebhookErrorCode, options: { errors?: SchemaError[]; headers?: Record<string, string> } = {}) {
+    super(PROBLEMS[code].title);
+    this.name = "WebhookError";
+    this.code = code;
+    this.status = PROBLEMS[code].status;
+    if (options.errors) this.errors = options.errors;
+    if (options.headers) this.headers = options.headers;
+  }
+
+  /** The RFC 9457 problem document for this refusal. */
+  toProblem(): Problem {
+    return {
+      type: PROBLEM_TYPE_PREFIX + this.code,
+      title: PROBLEMS[this.code].title,
+      status: this.status,
+      ...(this.errors && { errors: this.errors }),
+    };
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  errors?: SchemaError[];
+}
+
+/** A listener threw or rejected; `event` is the delivery it was handling. */
+export class WebhookHandlerError extends Error {
+  readonly event?: AnyWebhookEvent;
+  /** The name of the event whose listener failed. */
+  readonly eventName?: string;
+
+  constructor(cause: unknown, event?: AnyWebhookEvent, eventName?: string) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`a listener of "${eventName ?? "?"}" failed${event ? ` for delivery ${event.id}` : ""}: ${reason}`, {
+      cause,
+    });
+    this.name = "WebhookHandlerError";
+    if (event) this.event = event;
+    if (eventName) this.eventName = eventName;
+  }
+}

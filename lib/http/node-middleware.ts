@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import bodyParser from "body-parser";
+import { WebhookError, type WebhookErrorCode } from "../errors";
+import { problemAnswer, type WebhookResponse } from "../pipeline/answer";
+import { receive, refuse, type ReceiverState } from "../pipeline/receive";
+import { bodyFromEarlierParser } from "./earlier-parser";
+
+/** Express (4 and 5) mounts it with `app.use`; `http.createServer` takes it as it is, with no `next`. */
+export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
+
+/** body-parser's error words, as this package's. */
+const READ_ERRORS: Record<string, WebhookErrorCode> = {
+  "entity.too.large": "entity.too.large",
+  "request.aborted": "request.aborted",
+  "request.size.invalid": "request.invalid",
+  "encoding.unsupported": "encoding.unsupported",
+};
+
+function splitUrl(url: string): { pathname: string; search: string } {
+  const q = url.indexOf("?");
+  return q === -1 ? { pathname: url, search: "" } : { pathname: url.slice(0, q), search: url.slice(q + 1) };
+}
+
+function write(res: ServerResponse, answer: WebhookResponse): void {
+  if (res.headersSent) return;
+  const body = Buffer.from(answer.body, "utf8");
+  res.writeHead(answer.status, { ...answer.headers, "content-length": String(body.byteLength) });
+  res.end(body);
+}
+
+/**
+ * The HTTP adapter: route, method, raw body; then `receive()` does the rest. It answers only on
+ * the providers' paths; anything else goes to `next()` (or `404` on a bare server).
+ */
+export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
+  const { routes, limit, logger } = state.options;
+  // body-parser reads, inflates and bounds the body; it is told to take every content type so that
+  // the 415 comes from the pipeline, after the body is read, as the design orders the steps.
+  const readRaw = bodyParser.raw({ type: () => true, limit, inflate: true });
+
+  function readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
+    const earlier = bodyFromEarlierParser(req, logger);
+    if (earlier) return Promise.resolve(earlier);
+    return new Promise((resolve, reject) => {
+      readRaw(req, res, (err?: unknown) => {
+        if (err) return reject(err);
+        const body = (req as IncomingMessage & { body?: unknown }).body;
+        resolve(Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+      });
+    });
+  }
+
+  return function imagegenWebhooksMiddleware(req, res, next) {
+    const { pathname, search } = splitUrl(req.url ?? "/");
+    const config = routes.get(pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname);
+    if (!config) {
+      if (next) return next();
+      return write(res, problemAnswer(new WebhookError("route.not-found")));
+    }
+    if (req.method !== "POST") {
+      return write(res, refuse(state, config.name, new WebhookError("method.not-allowed", { headers: { allow: "POST" } })));
+    }
+
+    readBody(req, res)
+      .then(
+        (rawBody) => receive(state, { provider: config.name, headers: req.headers, rawBody, query: search }),
+        (err: { type?: string; status?: number }) => {
+          const code = (err && typeof err.type === "string" && READ_ERRORS[err.type]) || undefined;
+          if (code) return refuse(state, config.name, new WebhookError(code));
+          throw err;
+        },
+      )
+      .then(
+        (answer) => write(res, answer),
+        (err: unknown) => {
+          logger.error({ err, provider: config.name }, "imagegen-webhooks: unexpected failure; answered 500");
+          write(res, problemAnswer(new WebhookError("receiver.failed")));
+        },
+      );
+  };
+}

@@ -1,0 +1,25 @@
+export { createWebhooks, Webhooks } from "./webhooks";
+export type { WebhooksOptions, ProviderOptions } from "./options";
+export type {
+  AnyWebhookEvent,
+  GeneratedImage,
+  Generation,
+  GenerationStatus,
+  InvalidDelivery,
+  SchemaError,
+  WebhookEvent,
+  WebhookEventMap,
+  WebhookEventName,
+  WebhookListener,
+} from "./events";
+export { WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
+export type { Logger } from "./logger";
+export type { ReceiveInput } from "./pipeline/receive";
+export type { WebhookResponse } from "./pipeline/answer";
+export type { HeadersInput, QueryInput } from "./pipeline/headers";
+export type { NodeMiddleware } from "./http/node-middleware";
+export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
+export type { ClaimResult, DedupeStore } from "./stores/store";
+export type { ProviderName, ProviderPayloads } from "./providers/index";
+export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
+export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";

@@ -1,0 +1,204 @@
+import bytes from "bytes";
+import { providers, isProviderName, type ProviderName } from "./providers/index";
+import type { AnyProvider } from "./providers/provider";
+import { silentLogger, type Logger } from "./logger";
+import { MemoryStore } from "./stores/memory-store";
+import type { DedupeStore } from "./stores/store";
+import { compileValidator, type Validator } from "./pipeline/validate";
+import { hashSecret } from "./pipeline/authenticate";
+
+export interface ProviderOptions {
+  /** The token the provider sends back (`?token=`, `Authorization: Bearer`, `X-Webhook-Token`). Several during a rotation. */
+  secret?: string | readonly string[];
+  /** The route below the mount point. Default `/<provider>`. */
+  path?: string;
+  /** Where the provider's relative image paths live, e.g. `https://storage.example.com/`. */
+  imageBaseUrl?: string;
+  /** Accept this provider's deliveries without a secret. An explicit opt-out, for local experiments. */
+  allowUnauthenticated?: boolean;
+}
+
+export interface WebhooksOptions {
+  providers: { [P in ProviderName]?: ProviderOptions };
+  /** The largest body accepted, in bytes or as `"100kb"`. Default `100kb`. */
+  limit?: number | string;
+  /** Where delivery keys are remembered to drop retries: a store, or `false` for none. Default: in memory. */
+  dedupe?: DedupeStore | false;
+  /** Past this, the provider is answered `202` while listeners go on. Default 9000, under the 10 s most senders wait. */
+  handlerTimeoutMs?: number;
+  /** A pino-compatible logger. Silent by default. */
+  logger?: Logger;
+  /** Accept unauthenticated deliveries for every provider without a secret. */
+  allowUnauthenticated?: boolean;
+}
+
+/** One provider as the pipeline uses it: everything checked and precomputed once. */
+export interface ResolvedProvider {
+  name: ProviderName;
+  provider: AnyProvider;
+  path: string;
+  /** SHA-256 digests of the secrets, so that comparisons take the same time whatever the length. Empty: no authentication. */
+  secretDigests: Buffer[];
+  validate: Validator;
+  resolveImageUrl: (path: string) => string;
+}
+
+export interface ResolvedOptions {
+  providers: Map<string, ResolvedProvider>;
+  routes: Map<string, ResolvedProvider>;
+  limit: number;
+  store: DedupeStore | undefined;
+  handlerTimeoutMs: number;
+  logger: Logger;
+}
+
+const GLOBAL_KEYS = ["providers", "limit", "dedupe", "handlerTimeoutMs", "logger", "allowUnauthenticated"];
+const PROVIDER_KEYS = ["secret", "path", "imageBaseUrl", "allowUnauthenticated"];
+export const DEFAULT_LIMIT = "100kb";
+export const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
+
+class ConfigError extends TypeError {
+  constructor(message: string) {
+    super(`imagegen-webhooks: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function rejectUnknownKeys(object: Record<string, unknown>, known: string[], where: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) throw new ConfigError(`unknown option "${key}" ${where}: the options are ${known.join(", ")}`);
+  }
+}
+
+/** Checks every option once, at start-up, so the request path never re-checks one. */
+export function resolveOptions(options: WebhooksOptions): ResolvedOptions {
+  if (!isObject(options)) throw new ConfigError("createWebhooks takes an options object, e.g. { providers: { crazyhorse: { secret } } }");
+  rejectUnknownKeys(options, GLOBAL_KEYS, "in createWebhooks()");
+  if (options.allowUnauthenticated !== undefined && typeof options.allowUnauthenticated !== "boolean") {
+    throw new ConfigError("allowUnauthenticated must be true or false");
+  }
+
+  const configured = options.providers;
+  if (!isObject(configured) || Object.keys(configured).length === 0) {
+    throw new ConfigError(
+      `name at least one provider in "providers", e.g. { providers: { crazyhorse: { secret: "…" } } }; the providers are ${Object.keys(providers).join(", ")}`,
+    );
+  }
+
+  const resolved = new Map<string, ResolvedProvider>();
+  const routes = new Map<string, ResolvedProvider>();
+  for (const [name, providerOptions] of Object.entries(configured)) {
+    if (providerOptions === undefined) continue;
+    const entry = resolveProvider(name, providerOptions, options.allowUnauthenticated === true);
+    const taken = routes.get(entry.path);
+    if (taken) throw new ConfigError(`providers ${taken.name} and ${name} both use the path ${entry.path}: give one a "path" of its own`);
+    resolved.set(name, entry);
+    routes.set(entry.path, entry);
+  }
+
+  return {
+    providers: resolved,
+    routes,
+    limit: resolveLimit(options.limit ?? DEFAULT_LIMIT),
+    store: resolveStore(options.dedupe),
+    handlerTimeoutMs: resolveTimeout(options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS),
+    logger: resolveLogger(options.logger ?? silentLogger),
+  };
+}
+
+function resolveProvider(name: string, options: unknown, allowUnauthenticatedGlobally: boolean): ResolvedProvider {
+  if (!isProviderName(name)) {
+    throw new ConfigError(`unknown provider "${name}": the providers are ${Object.keys(providers).join(", ")}`);
+  }
+  if (!isObject(options)) throw new ConfigError(`providers.${name} must be an object, e.g. { secret: "…" }`);
+  rejectUnknownKeys(options, PROVIDER_KEYS, `for provider ${name}`);
+  const { secret, path = `/${name}`, imageBaseUrl, allowUnauthenticated } = options as ProviderOptions;
+
+  const secrets = secret === undefined ? [] : typeof secret === "string" ? [secret] : secret;
+  if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
+    throw new ConfigError(`providers.${name}.secret must be a non-empty string, or an array of them while you rotate`);
+  }
+  if (secrets.length === 0 && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
+    throw new ConfigError(
+      `provider ${name} has no secret: set providers.${name}.secret (a token you choose and put in the callback URL you register with ${name}, as ?token=…, ` +
+        `or send as "Authorization: Bearer …" or "X-Webhook-Token"), or set allowUnauthenticated: true to accept anyone's deliveries` +
+        (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
+    );
+  }
+  if (typeof path !== "string" || !path.startsWith("/") || path.includes("?")) {
+    throw new ConfigError(`providers.${name}.path must start with "/" and hold no query, e.g. "/${name}"`);
+  }
+
+  return {
+    name,
+    provider: providers[name],
+    path: path.length > 1 ? path.replace(/\/+$/, "") : path,
+    secretDigests: secrets.map(hashSecret),
+    validate: compileValidator(providers[name].schema),
+    resolveImageUrl: imageUrlResolver(name, imageBaseUrl),
+  };
+}
+
+const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:/i;
+
+function imageUrlResolver(name: string, imageBaseUrl: unknown): (path: string) => string {
+  if (imageBaseUrl === undefined) return (path) => path;
+  let base: URL;
+  try {
+    base = new URL(String(imageBaseUrl));
+  } catch {
+    base = new URL("invalid:");
+  }
+  if (typeof imageBaseUrl !== "string" || (base.protocol !== "https:" && base.protocol !== "http:")) {
+    throw new ConfigError(`providers.${name}.imageBaseUrl must be an absolute http(s) URL, e.g. "https://storage.example.com/"`);
+  }
+  // Without a trailing slash, URL resolution would drop the base's last segment.
+  const prefix = base.href.endsWith("/") ? base.href : `${base.href}/`;
+  return (path) => {
+    if (ABSOLUTE_URL.test(path)) return path;
+    try {
+      return new URL(path.replace(/^\/+/, ""), prefix).href;
+    } catch {
+      return prefix + path;
+    }
+  };
+}
+
+function resolveLimit(limit: number | string): number {
+  const parsed = typeof limit === "number" ? limit : bytes.parse(limit);
+  if (typeof parsed !== "number" || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new ConfigError(`limit must be a positive number of bytes or a size such as "100kb", got ${JSON.stringify(limit)}`);
+  }
+  return Math.floor(parsed);
+}
+
+function resolveStore(dedupe: WebhooksOptions["dedupe"]): DedupeStore | undefined {
+  if (dedupe === false) return undefined;
+  if (dedupe === undefined) return new MemoryStore();
+  const store = dedupe as unknown as Record<string, unknown>;
+  if (!isObject(store) || typeof store.claim !== "function" || typeof store.complete !== "function" || typeof store.release !== "function") {
+    throw new ConfigError("dedupe must be a store with claim(), complete() and release() (see memoryStore()), or false to turn deduplication off");
+  }
+  return dedupe;
+}
+
+function resolveTimeout(ms: number): number {
+  if (typeof ms !== "number" || !(ms > 0) || Number.isNaN(ms)) {
+    throw new ConfigError(`handlerTimeoutMs must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  return ms;
+}
+
+function resolveLogger(logger: Logger): Logger {
+  for (const level of ["debug", "info", "warn", "error"] as const) {
+    if (!isObject(logger) && typeof logger !== "function") throw new ConfigError("logger must be a pino-compatible object");
+    if (typeof (logger as unknown as Record<string, unknown>)[level] !== "function") {
+      throw new ConfigError(`logger must be a pino-compatible object: it has no ${level}() method`);
+    }
+  }
+  return logger;
+}

@@ -1,0 +1,23 @@
+import type { WebhookError } from "../errors";
+import type { ProviderAnswer } from "../providers/provider";
+
+/** What the pipeline answers: the HTTP adapter writes it as it is. */
+export interface WebhookResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** An RFC 9457 problem document: never a secret, never the body. */
+export function problemAnswer(error: WebhookError): WebhookResponse {
+  return {
+    status: error.status,
+    headers: { "content-type": "application/problem+json", ...error.headers },
+    body: JSON.stringify(error.toProblem()),
+  };
+}
+
+/** The provider's own success answer, with another status where the pipeline says so (202). */
+export function providerAnswer(answer: ProviderAnswer, status = answer.status): WebhookResponse {
+  return { status, headers: { ...answer.headers }, body: answer.body };
+}

@@ -1,0 +1,69 @@
+import type { EventEmitter } from "node:events";
+
+/** A listener threw or rejected; dispatch stopped there. */
+export class ListenerFailure {
+  constructor(
+    readonly cause: unknown,
+    readonly eventName: string,
+  ) {}
+}
+
+type Listener = (this: EventEmitter, arg: unknown) => unknown;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+/**
+ * Calls the listeners of each name in order, awaiting each one that returns a promise. While
+ * every listener is synchronous nothing is awaited, so the common case costs no microtask.
+ * Returns `undefined` when it finished synchronously, else a promise; a failure is thrown (or
+ * rejected) as a `ListenerFailure` and stops the listeners after it, so they run once, on the retry.
+ *
+ * `rawListeners` keeps `once` wrappers, so calling them removes the listener as `emit` would.
+ */
+export function dispatch(emitter: EventEmitter, names: readonly string[], arg: unknown): Promise<void> | undefined {
+  for (let n = 0; n < names.length; n++) {
+    const name = names[n] as string;
+    if (emitter.listenerCount(name) === 0) continue;
+    const listeners = emitter.rawListeners(name) as Listener[];
+    for (let i = 0; i < listeners.length; i++) {
+      let result: unknown;
+      try {
+        result = (listeners[i] as Listener).call(emitter, arg);
+      } catch (err) {
+        throw new ListenerFailure(err, name);
+      }
+      if (isThenable(result)) return continueAsync(emitter, names, arg, n, listeners, i, result);
+    }
+  }
+  return undefined;
+}
+
+async function continueAsync(
+  emitter: EventEmitter,
+  names: readonly string[],
+  arg: unknown,
+  nameIndex: number,
+  started: Listener[],
+  listenerIndex: number,
+  pending: PromiseLike<unknown>,
+): Promise<void> {
+  try {
+    await pending;
+  } catch (err) {
+    throw new ListenerFailure(err, names[nameIndex] as string);
+  }
+  // Go on with the copy taken before the await: a `once` listener has removed itself since.
+  for (let n = nameIndex; n < names.length; n++) {
+    const name = names[n] as string;
+    const listeners = n === nameIndex ? started.slice(listenerIndex + 1) : (emitter.rawListeners(name) as Listener[]);
+    for (const listener of listeners) {
+      try {
+        await listener.call(emitter, arg);
+      } catch (err) {
+        throw new ListenerFailure(err, name);
+      }
+    }
+  }
+}

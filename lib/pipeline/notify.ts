@@ -1,0 +1,48 @@
+import type { EventEmitter } from "node:events";
+import { WebhookHandlerError } from "../errors";
+import type { AnyWebhookEvent, InvalidDelivery } from "../events";
+import type { Logger } from "../logger";
+
+/**
+ * Emits one of the events outside the main flow. Their listeners cannot change the answer, so
+ * a failure among them is reported (through `error`, or the logger for `error` itself), never thrown.
+ */
+function emitAside(emitter: EventEmitter, name: string, arg: unknown, onFailure: (err: unknown) => void): void {
+  for (const listener of emitter.rawListeners(name) as ((arg: unknown) => unknown)[]) {
+    try {
+      const result = listener.call(emitter, arg);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+        (result as PromiseLike<unknown>).then(undefined, onFailure);
+      }
+    } catch (err) {
+      onFailure(err);
+    }
+  }
+}
+
+/**
+ * `error` with no listener goes to the logger: unlike a bare EventEmitter, a failed listener
+ * must not take the host process down.
+ */
+export function reportError(emitter: EventEmitter, logger: Logger, error: WebhookHandlerError): void {
+  const fields = { err: error, deliveryId: error.event?.id, provider: error.event?.provider, eventName: error.eventName };
+  if (emitter.listenerCount("error") === 0) {
+    logger.error(fields, "imagegen-webhooks: a listener failed");
+    return;
+  }
+  emitAside(emitter, "error", error, (err) =>
+    logger.error({ ...fields, listenerError: err }, "imagegen-webhooks: an error listener failed too"),
+  );
+}
+
+export function reportInvalid(emitter: EventEmitter, logger: Logger, invalid: InvalidDelivery): void {
+  logger.info({ provider: invalid.provider, status: invalid.status, reason: invalid.reason }, "imagegen-webhooks: delivery refused");
+  if (emitter.listenerCount("invalid") === 0) return;
+  emitAside(emitter, "invalid", invalid, (err) => reportError(emitter, logger, new WebhookHandlerError(err, undefined, "invalid")));
+}
+
+export function reportDuplicate(emitter: EventEmitter, logger: Logger, event: AnyWebhookEvent): void {
+  logger.debug({ provider: event.provider, deliveryId: event.id }, "imagegen-webhooks: duplicate delivery");
+  if (emitter.listenerCount("duplicate") === 0) return;
+  emitAside(emitter, "duplicate", event, (err) => reportError(emitter, logger, new WebhookHandlerError(err, event, "duplicate")));
+}

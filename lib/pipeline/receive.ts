@@ -1,0 +1,175 @@
+import type { EventEmitter } from "node:events";
+import { WebhookError, WebhookHandlerError } from "../errors";
+import type { AnyWebhookEvent } from "../events";
+import type { ResolvedOptions, ResolvedProvider } from "../options";
+import { problemAnswer, providerAnswer, type WebhookResponse } from "./answer";
+import { authenticate } from "./authenticate";
+import { checkContentType } from "./content-type";
+import { claimDelivery, settleDelivery } from "./dedupe";
+import { dispatch, ListenerFailure } from "./dispatch";
+import type { HeadersInput, QueryInput } from "./headers";
+import { reportDuplicate, reportError, reportInvalid } from "./notify";
+import { parseJson } from "./parse";
+
+export interface ReceiveInput {
+  /** The provider's name, e.g. `crazyhorse`. */
+  provider: string;
+  headers?: HeadersInput;
+  /** The body exactly as received. */
+  rawBody: Uint8Array | string;
+  /** The query string or its parameters (where the `token` may be). */
+  query?: QueryInput;
+}
+
+/** Everything one receiver shares between its deliveries. */
+export interface ReceiverState {
+  readonly options: ResolvedOptions;
+  readonly emitter: EventEmitter;
+  closing: boolean;
+  /** Deliveries past their checks and not yet settled, listeners running after a `202` included. */
+  readonly pending: Set<Promise<unknown>>;
+}
+
+const CLOSING_RETRY_AFTER_SECONDS = "5";
+
+/** Answers a refusal and tells the `invalid` listeners why (no secret, no body). */
+export function refuse(state: ReceiverState, provider: string, error: WebhookError): WebhookResponse {
+  reportInvalid(state.emitter, state.options.logger, {
+    provider,
+    status: error.status,
+    reason: error.code,
+    ...(error.errors && { errors: error.errors }),
+  });
+  return problemAnswer(error);
+}
+
+/** The whole pipeline of one delivery, without HTTP: checks, dedupe, emit, answer. */
+export async function receive(state: ReceiverState, input: ReceiveInput): Promise<WebhookResponse> {
+  const config = state.options.providers.get(input.provider);
+  if (!config) return problemAnswer(new WebhookError("route.not-found"));
+  if (state.closing) {
+    return problemAnswer(new WebhookError("receiver.closing", { headers: { "retry-after": CLOSING_RETRY_AFTER_SECONDS } }));
+  }
+
+  let payload: unknown;
+  try {
+    payload = check(state.options, config, input);
+  } catch (err) {
+    if (err instanceof WebhookError) return refuse(state, config.name, err);
+    throw err;
+  }
+
+  const handling = handle(state, config, payload);
+  state.pending.add(handling);
+  try {
+    return await handling;
+  } finally {
+    state.pending.delete(handling);
+  }
+}
+
+/** Steps 2 to 6 of the design, in its order: size, content type, authentication, JSON, schema. */
+function check(options: ResolvedOptions, config: ResolvedProvider, input: ReceiveInput): unknown {
+  const size = typeof input.rawBody === "string" ? Buffer.byteLength(input.rawBody) : input.rawBody.byteLength;
+  if (size > options.limit) throw new WebhookError("entity.too.large");
+  checkContentType(input.headers);
+  authenticate(config.secretDigests, input.headers, input.query);
+  const json = parseJson(input.rawBody);
+  config.validate(json);
+  return json;
+}
+
+function toEvent(config: ResolvedProvider, payload: unknown): AnyWebhookEvent {
+  const { provider } = config;
+  const receivedAt = new Date();
+  return {
+    id: provider.idempotencyKey(payload),
+    provider: config.name,
+    name: `${config.name}.${provider.eventName(payload)}`,
+    payload,
+    generation: provider.normalize(payload, { resolveImageUrl: config.resolveImageUrl, receivedAt }),
+    receivedAt,
+  } as AnyWebhookEvent;
+}
+
+async function handle(state: ReceiverState, config: ResolvedProvider, payload: unknown): Promise<WebhookResponse> {
+  const { store, logger, handlerTimeoutMs } = state.options;
+  const event = toEvent(config, payload);
+  const key = `${config.name}:${event.id}`;
+
+  if (store) {
+    let claim;
+    try {
+      claim = await claimDelivery(store, key, logger);
+    } catch (err) {
+      if (err instanceof WebhookError) return problemAnswer(err);
+      throw err;
+    }
+    if (claim === "done") {
+      reportDuplicate(state.emitter, logger, event);
+      return providerAnswer(config.provider.answer);
+    }
+    if (claim === "in-flight") {
+      const retryAfter = String(Math.max(1, Math.ceil(Math.min(handlerTimeoutMs, 60_000) / 1000)));
+      return problemAnswer(new WebhookError("delivery.in-flight", { headers: { "retry-after": retryAfter } }));
+    }
+  }
+
+  const names = [event.name, config.name, `generation.${event.generation.status}`, "generation", "*"];
+  const settle = async (failure: unknown): Promise<void> => {
+    if (store) await settleDelivery(store, key, failure === undefined, logger);
+    if (failure !== undefined) reportError(state.emitter, logger, toHandlerError(failure, event));
+  };
+
+  let running: Promise<void> | undefined;
+  try {
+    running = dispatch(state.emitter, names, event);
+  } catch (failure) {
+    await settle(failure);
+    return problemAnswer(new WebhookError("handler.failed"));
+  }
+  if (!running) {
+    await settle(undefined);
+    return providerAnswer(config.provider.answer);
+  }
+
+  const outcome = await settleWithin(running, handlerTimeoutMs);
+  if (outcome === TIMED_OUT) {
+    // The provider gets its answer now; the listeners go on, and a late failure still releases the key.
+    const late = running.then(
+      () => settle(undefined),
+      (failure: unknown) => settle(failure),
+    );
+    state.pending.add(late);
+    void late.finally(() => state.pending.delete(late));
+    logger.warn({ provider: config.name, deliveryId: event.id, handlerTimeoutMs }, "imagegen-webhooks: listeners still running; answered 202");
+    return providerAnswer(config.provider.answer, 202);
+  }
+  await settle(outcome.failure);
+  return outcome.failure === undefined
+    ? providerAnswer(config.provider.answer)
+    : problemAnswer(new WebhookError("handler.failed"));
+}
+
+function toHandlerError(failure: unknown, event: AnyWebhookEvent): WebhookHandlerError {
+  if (failure instanceof ListenerFailure) return new WebhookHandlerError(failure.cause, event, failure.eventName);
+  return new WebhookHandlerError(failure, event);
+}
+
+const TIMED_OUT = Symbol("timed out");
+/** setTimeout fires at once past this; a longer timeout means no timeout. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function settleWithin(running: Promise<void>, ms: number): Promise<{ failure: unknown } | typeof TIMED_OUT> {
+  const settled = running.then(
+    () => ({ failure: undefined }),
+    (failure: unknown) => ({ failure: failure ?? new Error("a listener rejected with no reason") }),
+  );
+  if (ms > MAX_TIMER_MS) return settled;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMED_OUT);
+    timer.unref();
+  });
+  return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+}

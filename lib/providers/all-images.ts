@@ -1,0 +1,100 @@
+import type { FromSchema } from "json-schema-to-ts";
+import { statusMap, type Provider } from "./provider";
+
+const TYPES = {
+  queued: ["print.created"],
+  processing: ["print.active"],
+  progress: ["print.progress"],
+  completed: ["print.completed"],
+  failed: ["print.failed"],
+} as const;
+
+/** An all-images.ai delivery: the "generic data" envelope around an Image Generation object. */
+export const allImagesSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "urn:imagegen-webhooks:schema:all-images",
+  title: "all-images.ai webhook delivery",
+  type: "object",
+  required: ["id", "type", "data"],
+  properties: {
+    id: { type: "string", minLength: 1, description: "The delivery's id: its idempotency key." },
+    api_version: { type: "number" },
+    created: { type: "number", description: "When the event was created, a Unix timestamp." },
+    type: { type: "string", minLength: 1, description: "What happened, e.g. print.completed; others are expected." },
+    data: {
+      type: "object",
+      description: "The Image Generation object.",
+      required: ["id"],
+      properties: {
+        id: { type: "string", minLength: 1 },
+        name: { type: "string" },
+        prompt: { type: "string" },
+        status: { type: "integer", description: "0 Create, 1 Pending, 2 Processing, 3 Done, 4 Error." },
+        params: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["name", "value"],
+            properties: { name: { type: "string" }, value: { type: "string" } },
+          },
+        },
+        images: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["url"],
+            properties: {
+              id: { type: "string" },
+              url: { type: "string" },
+              validate: { type: "boolean" },
+              free: { type: "boolean" },
+              titles: { type: "object" },
+            },
+          },
+        },
+        nbImages: { type: "integer" },
+        tags: { type: "array", items: { type: "string" } },
+        metaData: { type: "object" },
+        createdAt: { type: "string", format: "date-time" },
+      },
+    },
+  },
+} as const;
+
+export type AllImagesPayload = FromSchema<typeof allImagesSchema>;
+
+type KnownType = (typeof TYPES)[keyof typeof TYPES][number];
+export type AllImagesEvents = { [T in KnownType]: AllImagesPayload };
+
+const toStatus = statusMap(TYPES);
+
+/** `created` is only typed a number: one out of the Date range must not throw. */
+function unixTimeToIso(seconds: number | undefined): string | undefined {
+  if (seconds === undefined) return undefined;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents> = {
+  name: "all-images",
+  schema: allImagesSchema,
+  knownEvents: Object.values(TYPES).flat(),
+  eventName: (payload) => payload.type,
+  idempotencyKey: (payload) => payload.id,
+  normalize({ type, data, created }, { resolveImageUrl, receivedAt }) {
+    return {
+      provider: "all-images",
+      id: data.id,
+      status: toStatus(type),
+      images: (data.images ?? []).map((image) => ({
+        url: resolveImageUrl(image.url),
+        ...(image.id !== undefined && { id: image.id }),
+      })),
+      ...(data.prompt !== undefined && { prompt: data.prompt }),
+      // fromEntries defines own properties, so a parameter named "__proto__" stays a plain key.
+      params: Object.fromEntries((data.params ?? []).map(({ name, value }) => [name, value])),
+      createdAt: data.createdAt ?? unixTimeToIso(created) ?? receivedAt.toISOString(),
+    };
+  },
+  answer: { status: 200, headers: {}, body: "" },
+};

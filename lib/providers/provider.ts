@@ -1,0 +1,49 @@
+import type { Generation, GenerationStatus } from "../events";
+
+/** What the pipeline answers a provider once a delivery is handled. */
+export interface ProviderAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface NormalizeContext {
+  /** Resolves the provider's relative image paths; undefined leaves them as sent. */
+  resolveImageUrl(path: string): string;
+  receivedAt: Date;
+}
+
+/**
+ * Everything a provider is, in one object: adding a provider is adding one module that exports
+ * one of these, and one line in `providers/index.ts`.
+ *
+ * `Payload` is the body type (derived from `schema`); `Events` maps each known event name (the
+ * part after `<name>.`) to the payload type its listeners receive, for the typed `on()`.
+ */
+export interface Provider<Name extends string, Payload, Events extends Record<string, Payload>> {
+  readonly name: Name;
+  /** A JSON Schema (draft-07), compiled once by ajv. Unknown fields must stay allowed. */
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** The event names the types know; a delivery may carry others, emitted all the same. */
+  readonly knownEvents: readonly (keyof Events & string)[];
+  /** The part of the event name after `<name>.`, e.g. `done` for `crazyhorse.done`. */
+  eventName(payload: Payload): string;
+  /** The same delivery sent twice gives the same key. */
+  idempotencyKey(payload: Payload): string;
+  normalize(payload: Payload, context: NormalizeContext): Generation<Name>;
+  readonly answer: ProviderAnswer;
+  /** Type-level only: never set. */
+  readonly __types?: { payload: Payload; events: Events };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProvider = Provider<string, any, any>;
+
+/** Builds a status lookup that ignores case and maps anything unlisted to `unknown`. */
+export function statusMap(table: Record<Exclude<GenerationStatus, "unknown">, readonly string[]>) {
+  const byValue = new Map<string, GenerationStatus>();
+  for (const [status, values] of Object.entries(table) as [GenerationStatus, readonly string[]][]) {
+    for (const value of values) byValue.set(value.toLowerCase(), status);
+  }
+  return (value: string): GenerationStatus => byValue.get(value.toLowerCase()) ?? "unknown";
+}
