@@ -70,7 +70,11 @@ export async function receive(state: ReceiverState, input: ReceiveInput): Promis
 
 /** Steps 2 to 6 of the design, in its order: size, content type, authentication, JSON, schema. */
 function check(options: ResolvedOptions, config: ResolvedProvider, input: ReceiveInput): unknown {
-  const size = typeof input.rawBody === "string" ? Buffer.byteLength(input.rawBody) : input.rawBody.byteLength;
+  const { rawBody } = input;
+  if (typeof rawBody !== "string" && !(rawBody instanceof Uint8Array)) {
+    throw new TypeError("receive() takes the body as it was received, in rawBody: a Buffer, a Uint8Array or a string");
+  }
+  const size = typeof rawBody === "string" ? Buffer.byteLength(rawBody) : rawBody.byteLength;
   if (size > options.limit) throw new WebhookError("entity.too.large");
   checkContentType(input.headers);
   authenticate(config.secretDigests, input.headers, input.query);
@@ -141,7 +145,8 @@ async function handle(state: ReceiverState, config: ResolvedProvider, payload: u
       (failure: unknown) => settle(failure),
     );
     state.pending.add(late);
-    void late.finally(() => state.pending.delete(late));
+    const forget = () => void state.pending.delete(late);
+    late.then(forget, forget);
     logger.warn({ provider: config.name, deliveryId: event.id, handlerTimeoutMs }, "imagegen-webhooks: listeners still running; answered 202");
     return providerAnswer(config.provider.answer, 202);
   }
