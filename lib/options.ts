@@ -100,6 +100,12 @@ export function resolveOptions(options: WebhooksOptions): ResolvedOptions {
     routes.set(entry.path, entry);
   }
 
+  if (resolved.size === 0) {
+    throw new ConfigError(
+      `name at least one provider in "providers" with its options: every one given is undefined (are the settings they are read from set?); the providers are ${Object.keys(providers).join(", ")}`,
+    );
+  }
+
   return {
     providers: resolved,
     routes,
@@ -168,10 +174,15 @@ function imageUrlResolver(name: string, imageBaseUrl: unknown): (path: string) =
   };
 }
 
+/** What `bytes.parse` reads exactly; it would read "2MiB" as 2 bytes, silently. */
+const SIZE = /^\s*\d+(?:\.\d+)?\s*(?:b|kb|mb|gb|tb|pb)?\s*$/i;
+
 function resolveLimit(limit: number | string): number {
-  const parsed = typeof limit === "number" ? limit : bytes.parse(limit);
+  const parsed = typeof limit === "number" ? limit : SIZE.test(limit) ? bytes.parse(limit) : NaN;
   if (typeof parsed !== "number" || !Number.isFinite(parsed) || parsed <= 0) {
-    throw new ConfigError(`limit must be a positive number of bytes or a size such as "100kb", got ${JSON.stringify(limit)}`);
+    throw new ConfigError(
+      `limit must be a positive number of bytes or a size such as "100kb" or "1mb" (units b, kb, mb, gb, tb), got ${JSON.stringify(limit)}`,
+    );
   }
   return Math.floor(parsed);
 }

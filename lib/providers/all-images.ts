@@ -66,7 +66,8 @@ export type AllImagesPayload = FromSchema<typeof allImagesSchema>;
 type KnownType = (typeof TYPES)[keyof typeof TYPES][number];
 export type AllImagesEvents = { [T in KnownType]: AllImagesPayload };
 
-const toStatus = statusMap(TYPES);
+// The design names the types exactly; a type in another case is one nobody has seen: unknown.
+const toStatus = statusMap(TYPES, { ignoreCase: false });
 
 /** `created` is only typed a number: one out of the Date range must not throw. */
 function unixTimeToIso(seconds: number | undefined): string | undefined {

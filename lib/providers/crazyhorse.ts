@@ -70,7 +70,7 @@ export type CrazyhorseEvents = {
   [S in KnownState]: S extends CompletedState ? CrazyhorseCompletedPayload : CrazyhorsePayload;
 };
 
-const toStatus = statusMap(STATES);
+const toStatus = statusMap(STATES, { ignoreCase: true });
 const knownEvents = Object.values(STATES).flatMap((states) => states.map((s) => s.toLowerCase())) as KnownState[];
 
 export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEvents> = {

@@ -39,11 +39,15 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyProvider = Provider<string, any, any>;
 
-/** Builds a status lookup that ignores case and maps anything unlisted to `unknown`. */
-export function statusMap(table: Record<Exclude<GenerationStatus, "unknown">, readonly string[]>) {
+/** Builds a status lookup that maps anything unlisted to `unknown`. */
+export function statusMap(
+  table: Record<Exclude<GenerationStatus, "unknown">, readonly string[]>,
+  { ignoreCase }: { ignoreCase: boolean },
+) {
+  const fold = ignoreCase ? (value: string) => value.toLowerCase() : (value: string) => value;
   const byValue = new Map<string, GenerationStatus>();
   for (const [status, values] of Object.entries(table) as [GenerationStatus, readonly string[]][]) {
-    for (const value of values) byValue.set(value.toLowerCase(), status);
+    for (const value of values) byValue.set(fold(value), status);
   }
-  return (value: string): GenerationStatus => byValue.get(value.toLowerCase()) ?? "unknown";
+  return (value: string): GenerationStatus => byValue.get(fold(value)) ?? "unknown";
 }
