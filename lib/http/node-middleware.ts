@@ -16,6 +16,17 @@ const READ_ERRORS: Record<string, WebhookErrorCode> = {
   "encoding.unsupported": "encoding.unsupported",
 };
 
+/**
+ * A read failure the client caused is its own 4xx, never a 500 that the provider would retry
+ * forever: body-parser gives a body that claims gzip but does not inflate a status 400 and no type.
+ */
+function readErrorCode(err: { type?: string; status?: number } | undefined): WebhookErrorCode | undefined {
+  if (!err) return undefined;
+  const known = typeof err.type === "string" ? READ_ERRORS[err.type] : undefined;
+  if (known) return known;
+  return typeof err.status === "number" && err.status >= 400 && err.status < 500 ? "request.invalid" : undefined;
+}
+
 function splitUrl(url: string): { pathname: string; search: string } {
   const q = url.indexOf("?");
   return q === -1 ? { pathname: url, search: "" } : { pathname: url.slice(0, q), search: url.slice(q + 1) };
@@ -65,7 +76,7 @@ export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
       .then(
         (rawBody) => receive(state, { provider: config.name, headers: req.headers, rawBody, query: search }),
         (err: { type?: string; status?: number }) => {
-          const code = (err && typeof err.type === "string" && READ_ERRORS[err.type]) || undefined;
+          const code = readErrorCode(err);
           if (code) return refuse(state, config.name, new WebhookError(code));
           throw err;
         },
