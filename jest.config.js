@@ -8,6 +8,7 @@ module.exports = {
   moduleNameMapper: {
     "^imagegen-webhooks$": "<rootDir>/lib/index.ts",
     "^imagegen-webhooks/testing$": "<rootDir>/lib/testing/index.ts",
+    "^imagegen-webhooks/redis$": "<rootDir>/lib/redis/index.ts",
   },
   collectCoverageFrom: ["lib/**/*.ts"],
   coverageThreshold: { global: { lines: 90, branches: 80 } },

@@ -381,6 +381,26 @@ describe("dedupe", () => {
     expect((await deliver(webhooks, "crazyhorse", body)).status).toBe(200);
     expect(listener).toHaveBeenCalledTimes(1);
   });
+
+  test("dedupeFailOpen: a store that cannot be reached lets the delivery through undeduplicated, and a warning is logged", async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? "") };
+    const store = {
+      claim: async () => Promise.reject(new Error("ECONNREFUSED")),
+      complete: jest.fn(),
+      release: jest.fn(),
+    };
+    const webhooks = receiver({ dedupe: store, dedupeFailOpen: true, logger });
+    const listener = jest.fn();
+    webhooks.on("*", listener);
+    const body = crazyhorseDelivery();
+    expect((await deliver(webhooks, "crazyhorse", body)).status).toBe(200);
+    expect((await deliver(webhooks, "crazyhorse", body)).status).toBe(200);
+    // Without the store, the retry is handled again: the trade the option makes.
+    expect(listener).toHaveBeenCalledTimes(2);
+    expect(store.complete).not.toHaveBeenCalled();
+    expect(warnings).toEqual([expect.stringContaining("dedupeFailOpen"), expect.stringContaining("dedupeFailOpen")]);
+  });
 });
 
 describe("invalid deliveries", () => {

@@ -24,6 +24,11 @@ export interface WebhooksOptions {
   limit?: number | string;
   /** Where delivery keys are remembered to drop retries: a store, or `false` for none. Default: in memory. */
   dedupe?: DedupeStore | false;
+  /**
+   * When the store cannot be reached: `false` (default) answers `503` so the provider retries and
+   * nothing is lost; `true` emits the delivery without deduplication, so a retry may be handled twice.
+   */
+  dedupeFailOpen?: boolean;
   /** Past this, the provider is answered `202` while listeners go on. Default 9000, under the 10 s most senders wait. */
   handlerTimeoutMs?: number;
   /** A pino-compatible logger. Silent by default. */
@@ -48,11 +53,12 @@ export interface ResolvedOptions {
   routes: Map<string, ResolvedProvider>;
   limit: number;
   store: DedupeStore | undefined;
+  dedupeFailOpen: boolean;
   handlerTimeoutMs: number;
   logger: Logger;
 }
 
-const GLOBAL_KEYS = ["providers", "limit", "dedupe", "handlerTimeoutMs", "logger", "allowUnauthenticated"];
+const GLOBAL_KEYS = ["providers", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated"];
 const PROVIDER_KEYS = ["secret", "path", "imageBaseUrl", "allowUnauthenticated"];
 export const DEFAULT_LIMIT = "100kb";
 export const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
@@ -78,8 +84,8 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: string[], whe
 export function resolveOptions(options: WebhooksOptions): ResolvedOptions {
   if (!isObject(options)) throw new ConfigError("createWebhooks takes an options object, e.g. { providers: { crazyhorse: { secret } } }");
   rejectUnknownKeys(options, GLOBAL_KEYS, "in createWebhooks()");
-  if (options.allowUnauthenticated !== undefined && typeof options.allowUnauthenticated !== "boolean") {
-    throw new ConfigError("allowUnauthenticated must be true or false");
+  for (const flag of ["allowUnauthenticated", "dedupeFailOpen"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new ConfigError(`${flag} must be true or false`);
   }
 
   const configured = options.providers;
@@ -111,6 +117,7 @@ export function resolveOptions(options: WebhooksOptions): ResolvedOptions {
     routes,
     limit: resolveLimit(options.limit ?? DEFAULT_LIMIT),
     store: resolveStore(options.dedupe),
+    dedupeFailOpen: options.dedupeFailOpen === true,
     handlerTimeoutMs: resolveTimeout(options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS),
     logger: resolveLogger(options.logger ?? silentLogger),
   };

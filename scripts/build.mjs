@@ -17,7 +17,7 @@ execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", joi
   stdio: "inherit",
 });
 
-for (const entry of ["index", "testing/index"]) {
+for (const entry of ["index", "testing/index", "redis/index"]) {
   const cjs = require(join(dist, `${entry}.js`));
   const names = Object.keys(cjs).filter((name) => name !== "__esModule" && name !== "default");
   const from = `./${basename(entry)}.js`;

@@ -97,14 +97,15 @@ function toEvent(config: ResolvedProvider, payload: unknown): AnyWebhookEvent {
 }
 
 async function handle(state: ReceiverState, config: ResolvedProvider, payload: unknown): Promise<WebhookResponse> {
-  const { store, logger, handlerTimeoutMs } = state.options;
+  const { logger, handlerTimeoutMs } = state.options;
+  let { store } = state.options;
   const event = toEvent(config, payload);
   const key = `${config.name}:${event.id}`;
 
   if (store) {
     let claim;
     try {
-      claim = await claimDelivery(store, key, logger);
+      claim = await claimDelivery(store, key, logger, state.options.dedupeFailOpen);
     } catch (err) {
       if (err instanceof WebhookError) return problemAnswer(err);
       throw err;
@@ -117,6 +118,8 @@ async function handle(state: ReceiverState, config: ResolvedProvider, payload: u
       const retryAfter = String(Math.max(1, Math.ceil(Math.min(handlerTimeoutMs, 60_000) / 1000)));
       return problemAnswer(new WebhookError("delivery.in-flight", { headers: { "retry-after": retryAfter } }));
     }
+    // Nothing was claimed, so there is nothing to complete or release.
+    if (claim === "unavailable") store = undefined;
   }
 
   const names = [event.name, config.name, `generation.${event.generation.status}`, "generation", "*"];
