@@ -6,10 +6,28 @@ import { MemoryStore } from "./stores/memory-store";
 import type { DedupeStore } from "./stores/store";
 import { compileValidator, type Validator } from "./pipeline/validate";
 import { hashSecret } from "./pipeline/authenticate";
+import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./pipeline/signature";
+import { buildAllowList } from "./pipeline/source-ip";
+import type { BlockList } from "node:net";
+
+/** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
+export interface SignatureOptions {
+  /** The `whsec_…` signing secret the provider shows; several while you rotate. */
+  secret: string | readonly string[];
+  /** How far `webhook-timestamp` may be from now, either way, against replays. Default 300. */
+  toleranceSeconds?: number;
+}
 
 export interface ProviderOptions {
   /** The token the provider sends back (`?token=`, `Authorization: Bearer`, `X-Webhook-Token`). Several during a rotation. */
   secret?: string | readonly string[];
+  /** Require a Standard Webhooks signature, alone or beside the token. */
+  signature?: SignatureOptions;
+  /**
+   * Accept deliveries only from these addresses or CIDR ranges (IPv4 and IPv6); `403` from anywhere
+   * else. Behind a proxy, set Express's `trust proxy` so that `req.ip` is the provider's address.
+   */
+  allowedIps?: readonly string[];
   /** The route below the mount point. Default `/<provider>`. */
   path?: string;
   /** Where the provider's relative image paths live, e.g. `https://storage.example.com/`. */
@@ -42,8 +60,10 @@ export interface ResolvedProvider {
   name: ProviderName;
   provider: AnyProvider;
   path: string;
-  /** SHA-256 digests of the secrets, so that comparisons take the same time whatever the length. Empty: no authentication. */
+  /** SHA-256 digests of the secrets, so that comparisons take the same time whatever the length. Empty: no token required. */
   secretDigests: Buffer[];
+  signature: SignatureVerifier | undefined;
+  allowedIps: BlockList | undefined;
   validate: Validator;
   resolveImageUrl: (path: string) => string;
 }
@@ -59,7 +79,7 @@ export interface ResolvedOptions {
 }
 
 const GLOBAL_KEYS = ["providers", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated"];
-const PROVIDER_KEYS = ["secret", "path", "imageBaseUrl", "allowUnauthenticated"];
+const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
 export const DEFAULT_LIMIT = "100kb";
 export const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
 
@@ -129,16 +149,17 @@ function resolveProvider(name: string, options: unknown, allowUnauthenticatedGlo
   }
   if (!isObject(options)) throw new ConfigError(`providers.${name} must be an object, e.g. { secret: "…" }`);
   rejectUnknownKeys(options, PROVIDER_KEYS, `for provider ${name}`);
-  const { secret, path = `/${name}`, imageBaseUrl, allowUnauthenticated } = options as ProviderOptions;
+  const { secret, signature, allowedIps, path = `/${name}`, imageBaseUrl, allowUnauthenticated } = options as ProviderOptions;
 
   const secrets = secret === undefined ? [] : typeof secret === "string" ? [secret] : secret;
   if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
     throw new ConfigError(`providers.${name}.secret must be a non-empty string, or an array of them while you rotate`);
   }
-  if (secrets.length === 0 && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
+  if (secrets.length === 0 && signature === undefined && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
     throw new ConfigError(
       `provider ${name} has no secret: set providers.${name}.secret (a token you choose and put in the callback URL you register with ${name}, as ?token=…, ` +
-        `or send as "Authorization: Bearer …" or "X-Webhook-Token"), or set allowUnauthenticated: true to accept anyone's deliveries` +
+        `or send as "Authorization: Bearer …" or "X-Webhook-Token"), or providers.${name}.signature ({ secret: "whsec_…" }) if it signs its deliveries, ` +
+        `or set allowUnauthenticated: true to accept anyone's deliveries` +
         (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
   }
@@ -151,9 +172,46 @@ function resolveProvider(name: string, options: unknown, allowUnauthenticatedGlo
     provider: providers[name],
     path: path.length > 1 ? path.replace(/\/+$/, "") : path,
     secretDigests: secrets.map(hashSecret),
+    signature: signature === undefined ? undefined : resolveSignature(name, signature),
+    allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps),
     validate: compileValidator(providers[name].schema),
     resolveImageUrl: imageUrlResolver(name, imageBaseUrl),
   };
+}
+
+function resolveSignature(name: string, signature: unknown): SignatureVerifier {
+  const where = `providers.${name}.signature`;
+  if (!isObject(signature)) throw new ConfigError(`${where} must be an object, e.g. { secret: "whsec_…" }`);
+  rejectUnknownKeys(signature, ["secret", "toleranceSeconds"], `in ${where}`);
+  const { secret, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = signature as Partial<SignatureOptions>;
+  const secrets = typeof secret === "string" ? [secret] : secret;
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new ConfigError(`${where}.secret must be the provider's "whsec_…" signing secret, or an array of them while you rotate` +
+      (secret === undefined ? " (is the environment variable you read it from set?)" : ""));
+  }
+  const keys = secrets.map((s: unknown, i: number) => {
+    try {
+      return decodeSigningSecret(s);
+    } catch (err) {
+      throw new ConfigError(`${where}.secret${secrets.length > 1 ? `[${i}]` : ""}: ${(err as Error).message}`);
+    }
+  });
+  if (typeof toleranceSeconds !== "number" || !(toleranceSeconds > 0) || !Number.isFinite(toleranceSeconds)) {
+    throw new ConfigError(`${where}.toleranceSeconds must be a positive number of seconds (default ${DEFAULT_TOLERANCE_SECONDS})`);
+  }
+  return createSignatureVerifier(keys, toleranceSeconds);
+}
+
+function resolveAllowedIps(name: string, allowedIps: unknown): BlockList {
+  const where = `providers.${name}.allowedIps`;
+  if (!Array.isArray(allowedIps) || allowedIps.length === 0) {
+    throw new ConfigError(`${where} must be a non-empty array of addresses or CIDR ranges, e.g. ["203.0.113.0/24", "2001:db8::/32"]`);
+  }
+  try {
+    return buildAllowList(allowedIps, where);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:/i;

@@ -3,7 +3,14 @@ import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
 import { problemAnswer, type WebhookResponse } from "../pipeline/answer";
 import { receive, refuse, type ReceiverState } from "../pipeline/receive";
-import { bodyFromEarlierParser } from "./earlier-parser";
+import { bodyFromEarlierParser, warnOnce } from "./earlier-parser";
+import type { ResolvedProvider } from "../options";
+import { checkSourceIp } from "../pipeline/source-ip";
+
+const UNSIGNABLE_BODY =
+  "imagegen-webhooks: a body parser mounted before this middleware consumed the request without keeping its raw bytes, " +
+  "so a signature cannot be checked (answered 500). Mount the webhooks middleware before express.json() / express.text(), " +
+  "or keep the bytes: express.json({ verify: (req, _res, buf) => { req.rawBody = buf } }).";
 
 /** Express (4 and 5) mounts it with `app.use`; `http.createServer` takes it as it is, with no `next`. */
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
@@ -49,9 +56,15 @@ export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
   // the 415 comes from the pipeline, after the body is read, as the design orders the steps.
   const readRaw = bodyParser.raw({ type: () => true, limit, inflate: true });
 
-  function readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
+  function readBody(req: IncomingMessage, res: ServerResponse, config: ResolvedProvider): Promise<Buffer> {
     const earlier = bodyFromEarlierParser(req, logger);
-    if (earlier) return Promise.resolve(earlier);
+    if (earlier) {
+      if (config.signature && !earlier.exact) {
+        warnOnce(logger, UNSIGNABLE_BODY, "error");
+        return Promise.reject(new WebhookError("body.unavailable"));
+      }
+      return Promise.resolve(earlier.bytes);
+    }
     return new Promise((resolve, reject) => {
       readRaw(req, res, (err?: unknown) => {
         if (err) return reject(err);
@@ -71,11 +84,20 @@ export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
     if (req.method !== "POST") {
       return write(res, refuse(state, config.name, new WebhookError("method.not-allowed", { headers: { allow: "POST" } })));
     }
+    // Express's req.ip honours its `trust proxy` setting; a bare server has only the socket.
+    const ip = (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress;
+    // A sender outside the allowlist is refused before its body is read.
+    try {
+      checkSourceIp(config.allowedIps, ip);
+    } catch (err) {
+      return write(res, refuse(state, config.name, err as WebhookError));
+    }
 
-    readBody(req, res)
+    readBody(req, res, config)
       .then(
-        (rawBody) => receive(state, { provider: config.name, headers: req.headers, rawBody, query: search }),
+        (rawBody) => receive(state, { provider: config.name, headers: req.headers, rawBody, query: search, ...(ip !== undefined && { ip }) }),
         (err: { type?: string; status?: number }) => {
+          if (err instanceof WebhookError) return problemAnswer(err);
           const code = readErrorCode(err);
           if (code) return refuse(state, config.name, new WebhookError(code));
           throw err;

@@ -10,6 +10,7 @@ import { dispatch, ListenerFailure } from "./dispatch";
 import type { HeadersInput, QueryInput } from "./headers";
 import { reportDuplicate, reportError, reportInvalid } from "./notify";
 import { parseJson } from "./parse";
+import { checkSourceIp } from "./source-ip";
 
 export interface ReceiveInput {
   /** The provider's name, e.g. `crazyhorse`. */
@@ -19,6 +20,8 @@ export interface ReceiveInput {
   rawBody: Uint8Array | string;
   /** The query string or its parameters (where the `token` may be). */
   query?: QueryInput;
+  /** The sender's address, checked against the provider's `allowedIps` (the middleware passes Express's `req.ip`). */
+  ip?: string;
 }
 
 /** Everything one receiver shares between its deliveries. */
@@ -68,17 +71,19 @@ export async function receive(state: ReceiverState, input: ReceiveInput): Promis
   }
 }
 
-/** Steps 2 to 6 of the design, in its order: size, content type, authentication, JSON, schema. */
+/** The source address, then steps 2 to 6 of the design, in its order: size, content type, authentication, JSON, schema. */
 function check(options: ResolvedOptions, config: ResolvedProvider, input: ReceiveInput): unknown {
   const { rawBody } = input;
   if (typeof rawBody !== "string" && !(rawBody instanceof Uint8Array)) {
     throw new TypeError("receive() takes the body as it was received, in rawBody: a Buffer, a Uint8Array or a string");
   }
+  checkSourceIp(config.allowedIps, input.ip);
   const size = typeof rawBody === "string" ? Buffer.byteLength(rawBody) : rawBody.byteLength;
   if (size > options.limit) throw new WebhookError("entity.too.large");
   checkContentType(input.headers);
   authenticate(config.secretDigests, input.headers, input.query);
-  const json = parseJson(input.rawBody);
+  config.signature?.verify(input.headers, rawBody);
+  const json = parseJson(rawBody);
   config.validate(json);
   return json;
 }

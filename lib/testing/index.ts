@@ -4,6 +4,9 @@ import type { AddressInfo } from "node:net";
 import type { AllImagesPayload } from "../providers/all-images";
 import type { CrazyhorsePayload } from "../providers/crazyhorse";
 import type { ProviderName, ProviderPayloads } from "../providers/index";
+import { signDelivery, type SignOptions } from "./signer";
+
+export { signDelivery, type SignOptions, type StandardWebhookHeaders } from "./signer";
 
 /** The example delivery of crazyhorse.ai's own page. */
 export const crazyhorseExample = {
@@ -118,6 +121,8 @@ export interface SendOptions {
   /** With an app: the path to POST to, e.g. `/webhooks/crazyhorse`. */
   path?: string;
   headers?: Record<string, string>;
+  /** Sign the body with Standard Webhooks headers too. */
+  signature?: SignOptions;
 }
 
 export interface SentResponse {
@@ -143,14 +148,19 @@ export async function sendDelivery(target: string | RequestListener, options: Se
   }
 }
 
-async function post(url: string, { body, secret, tokenIn = "header", headers = {} }: SendOptions): Promise<SentResponse> {
+async function post(url: string, { body, secret, tokenIn = "header", headers = {}, signature }: SendOptions): Promise<SentResponse> {
   const target = new URL(url);
-  const sent: Record<string, string> = { "content-type": "application/json", ...headers };
+  const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
+  const sent: Record<string, string> = {
+    "content-type": "application/json",
+    ...(signature && signDelivery(payload, signature)),
+    ...headers,
+  };
   if (secret !== undefined) {
     if (tokenIn === "query") target.searchParams.set("token", secret);
     else sent["x-webhook-token"] = secret;
   }
-  const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
   const response = await fetch(target, { method: "POST", headers: sent, body: payload });
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
+

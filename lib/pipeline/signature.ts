@@ -1,0 +1,95 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { WebhookError } from "../errors";
+import { getHeader, type HeadersInput } from "./headers";
+
+/**
+ * Standard Webhooks (https://www.standardwebhooks.com), symmetric scheme: HMAC-SHA256 over
+ * `<webhook-id>.<webhook-timestamp>.<raw body>`, keyed with the base64 bytes of a `whsec_` secret,
+ * sent as space-separated `v1,<base64>` entries so that a sender can sign with two keys while it rotates.
+ */
+export const ID_HEADER = "webhook-id";
+export const TIMESTAMP_HEADER = "webhook-timestamp";
+export const SIGNATURE_HEADER = "webhook-signature";
+export const SECRET_PREFIX = "whsec_";
+export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+/** The specification asks for at least 24 random bytes. */
+const MIN_SECRET_BYTES = 24;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** A signature is 32 bytes, 44 base64 characters: longer entries are not worth decoding. */
+const MAX_SIGNATURE_CHARS = 88;
+/** Bounds the work one request can ask for: a header of thousands of entries is not a rotation. */
+const MAX_SIGNATURE_ENTRIES = 16;
+
+/** The key bytes of a `whsec_` secret; throws a message that says what is wrong, never the secret. */
+export function decodeSigningSecret(secret: unknown): Buffer {
+  if (typeof secret !== "string" || !secret.startsWith(SECRET_PREFIX)) {
+    throw new TypeError(`a signing secret is the "${SECRET_PREFIX}…" string the provider shows (its base64 key after the prefix)`);
+  }
+  const base64 = secret.slice(SECRET_PREFIX.length);
+  const key = Buffer.from(base64, "base64");
+  // Buffer.from skips characters that are not base64 instead of failing: check the round trip.
+  if (!BASE64.test(base64) || key.toString("base64").replace(/=+$/, "") !== base64.replace(/=+$/, "")) {
+    throw new TypeError(`a signing secret must be "${SECRET_PREFIX}" followed by base64: this one does not decode`);
+  }
+  if (key.byteLength < MIN_SECRET_BYTES) {
+    throw new TypeError(`a signing secret must hold at least ${MIN_SECRET_BYTES} bytes; this one holds ${key.byteLength}`);
+  }
+  return key;
+}
+
+function hmac(key: Buffer, id: string, timestamp: string, body: Uint8Array | string): Buffer {
+  return createHmac("sha256", key).update(`${id}.${timestamp}.`, "utf8").update(body).digest();
+}
+
+/** The `webhook-signature` value for one body, signed with each secret given (several while rotating). */
+export function signStandardWebhook(
+  secrets: string | readonly string[],
+  id: string,
+  timestampSeconds: number,
+  body: Uint8Array | string,
+): string {
+  const list = typeof secrets === "string" ? [secrets] : secrets;
+  return list.map((secret) => `v1,${hmac(decodeSigningSecret(secret), id, String(timestampSeconds), body).toString("base64")}`).join(" ");
+}
+
+export interface SignatureVerifier {
+  verify(headers: HeadersInput | undefined, rawBody: Uint8Array | string, nowMs?: number): void;
+}
+
+/**
+ * Verifies, in the specification's order: the three headers are there, the timestamp is within
+ * the tolerance (either way: a clock ahead is as suspect as a replay), and one `v1` entry equals
+ * the HMAC of one of the keys, compared in constant time. Every failure is the same `401`.
+ */
+export function createSignatureVerifier(keys: readonly Buffer[], toleranceSeconds: number): SignatureVerifier {
+  return {
+    verify(headers, rawBody, nowMs = Date.now()) {
+      const id = getHeader(headers, ID_HEADER);
+      const timestamp = getHeader(headers, TIMESTAMP_HEADER);
+      const signatures = getHeader(headers, SIGNATURE_HEADER);
+      if (!id || !timestamp || !signatures) throw new WebhookError("auth.failed");
+
+      if (!/^\d{1,15}$/.test(timestamp)) throw new WebhookError("auth.failed");
+      if (Math.abs(nowMs / 1000 - Number(timestamp)) > toleranceSeconds) throw new WebhookError("auth.failed");
+
+      const presented: Buffer[] = [];
+      for (const entry of signatures.split(" ", MAX_SIGNATURE_ENTRIES)) {
+        const comma = entry.indexOf(",");
+        if (comma === -1 || entry.slice(0, comma) !== "v1") continue;
+        const value = entry.slice(comma + 1);
+        if (value.length === 0 || value.length > MAX_SIGNATURE_CHARS) continue;
+        presented.push(Buffer.from(value, "base64"));
+      }
+
+      let matched = false;
+      for (const key of keys) {
+        const expected = hmac(key, id, timestamp, rawBody);
+        for (const signature of presented) {
+          // timingSafeEqual needs equal lengths; a length is no secret.
+          if (signature.byteLength === expected.byteLength) matched = timingSafeEqual(signature, expected) || matched;
+        }
+      }
+      if (!matched) throw new WebhookError("auth.failed");
+    },
+  };
+}

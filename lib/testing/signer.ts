@@ -1,0 +1,34 @@
+import { randomBytes } from "node:crypto";
+import { ID_HEADER, SIGNATURE_HEADER, signStandardWebhook, TIMESTAMP_HEADER } from "../pipeline/signature";
+
+export interface SignOptions {
+  /** The `whsec_…` signing secret; several sign with each, as a sender does while it rotates. */
+  secret: string | readonly string[];
+  /** The `webhook-id`; a fresh `msg_…` by default. */
+  id?: string;
+  /** The `webhook-timestamp`, as a Date or Unix seconds; now by default. */
+  timestamp?: Date | number;
+}
+
+/** The three Standard Webhooks headers for a body: `webhook-id`, `webhook-timestamp`, `webhook-signature`. */
+export interface StandardWebhookHeaders {
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
+}
+
+/**
+ * Signs a body as a Standard Webhooks sender does, to test an endpoint or to sign in a relay.
+ * Sign the exact bytes you send: an object is serialized here with `JSON.stringify`.
+ */
+export function signDelivery(body: string | Uint8Array | object, options: SignOptions): StandardWebhookHeaders {
+  const id = options.id ?? `msg_${randomBytes(12).toString("base64url")}`;
+  const { timestamp = new Date() } = options;
+  const seconds = typeof timestamp === "number" ? Math.floor(timestamp) : Math.floor(timestamp.getTime() / 1000);
+  const bytes = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
+  return {
+    [ID_HEADER]: id,
+    [TIMESTAMP_HEADER]: String(seconds),
+    [SIGNATURE_HEADER]: signStandardWebhook(options.secret, id, seconds, bytes),
+  } as StandardWebhookHeaders;
+}
