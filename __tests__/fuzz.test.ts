@@ -185,7 +185,7 @@ function pick<T>(items: readonly T[], index: number): T | undefined {
 /** The mutated delivery as JSON text (deep nesting is spliced in as text: JSON.stringify would recurse). */
 function mutate(delivery: Json, m: Mutation): string {
   const target = pick(containers(delivery), m.at) as Json;
-  const key = typeof m.key === "number" ? pick(Object.keys(target), m.key) : m.key;
+  const key = !("key" in m) ? undefined : typeof m.key === "number" ? pick(Object.keys(target), m.key) : m.key;
   switch (m.kind) {
     case "drop":
       if (key !== undefined) delete target[key];

@@ -335,7 +335,7 @@ describe("createWebhooks: unknown option keys", () => {
     expectConfigError(
       { providers: { crazyhorse: { secret: "s", ...extra } } },
       new RegExp(`unknown option "${key}" for provider crazyhorse`),
-      /secret, path, imageBaseUrl, allowUnauthenticated/,
+      /secret, signature, allowedIps, path, imageBaseUrl, allowUnauthenticated/,
     );
   });
 });

@@ -36,13 +36,33 @@ export function reportError(emitter: EventEmitter, logger: Logger, error: Webhoo
 }
 
 export function reportInvalid(emitter: EventEmitter, logger: Logger, invalid: InvalidDelivery): void {
-  logger.info({ provider: invalid.provider, status: invalid.status, reason: invalid.reason }, "imagegen-webhooks: delivery refused");
   if (emitter.listenerCount("invalid") === 0) return;
   emitAside(emitter, "invalid", invalid, (err) => reportError(emitter, logger, new WebhookHandlerError(err, undefined, "invalid")));
 }
 
 export function reportDuplicate(emitter: EventEmitter, logger: Logger, event: AnyWebhookEvent): void {
-  logger.debug({ provider: event.provider, deliveryId: event.id }, "imagegen-webhooks: duplicate delivery");
   if (emitter.listenerCount("duplicate") === 0) return;
   emitAside(emitter, "duplicate", event, (err) => reportError(emitter, logger, new WebhookHandlerError(err, event, "duplicate")));
+}
+
+/** What became of a delivery, in the one line logged for it. */
+export type DeliveryOutcome = "handled" | "refused" | "duplicate" | "in-flight" | "store-unavailable" | "failed" | "timed-out";
+
+/** The one line logged for each delivery. Never a secret or the body: ids, names, the status, the time taken. */
+export interface DeliveryLog {
+  provider: string;
+  outcome: DeliveryOutcome;
+  status: number;
+  durationMs: number;
+  deliveryId?: string;
+  event?: string;
+  /** A refusal's word, e.g. `auth.failed`. */
+  reason?: string;
+}
+
+/** Each delivery is logged once: at info, or at warn when the provider did not get a plain answer (a 5xx, or a 202 while listeners run on). */
+export function logDelivery(logger: Logger, line: DeliveryLog): void {
+  const message = `imagegen-webhooks: ${line.event ?? line.provider} ${line.outcome}, answered ${line.status}`;
+  if (line.status >= 500 || line.status === 202) logger.warn(line, message);
+  else logger.info(line, message);
 }

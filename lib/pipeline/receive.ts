@@ -8,10 +8,11 @@ import { checkContentType } from "./content-type";
 import { claimDelivery, settleDelivery } from "./dedupe";
 import { dispatch, ListenerFailure } from "./dispatch";
 import type { HeadersInput, QueryInput } from "./headers";
-import { reportDuplicate, reportError, reportInvalid } from "./notify";
+import { logDelivery, reportDuplicate, reportError, reportInvalid, type DeliveryOutcome } from "./notify";
 import { parseJson } from "./parse";
 import { checkSourceIp } from "./source-ip";
 
+/** One delivery as `receive()` takes it, from any framework or queue. */
 export interface ReceiveInput {
   /** The provider's name, e.g. `crazyhorse`. */
   provider: string;
@@ -35,19 +36,21 @@ export interface ReceiverState {
 
 const CLOSING_RETRY_AFTER_SECONDS = "5";
 
-/** Answers a refusal and tells the `invalid` listeners why (no secret, no body). */
-export function refuse(state: ReceiverState, provider: string, error: WebhookError): WebhookResponse {
-  reportInvalid(state.emitter, state.options.logger, {
-    provider,
-    status: error.status,
-    reason: error.code,
-    ...(error.errors && { errors: error.errors }),
-  });
+/** Answers a refusal, logs it, and tells the `invalid` listeners why (no secret, no body). */
+export function refuse(state: ReceiverState, provider: string, error: WebhookError, startedAt = performance.now()): WebhookResponse {
+  const { status, code: reason } = error;
+  logDelivery(state.options.logger, { provider, outcome: "refused", status, reason, durationMs: elapsedMs(startedAt) });
+  reportInvalid(state.emitter, state.options.logger, { provider, status, reason, ...(error.errors && { errors: error.errors }) });
   return problemAnswer(error);
+}
+
+function elapsedMs(startedAt: number): number {
+  return Math.round((performance.now() - startedAt) * 1000) / 1000;
 }
 
 /** The whole pipeline of one delivery, without HTTP: checks, dedupe, emit, answer. */
 export async function receive(state: ReceiverState, input: ReceiveInput): Promise<WebhookResponse> {
+  const startedAt = performance.now();
   const config = state.options.providers.get(input.provider);
   if (!config) return problemAnswer(new WebhookError("route.not-found"));
   if (state.closing) {
@@ -58,14 +61,18 @@ export async function receive(state: ReceiverState, input: ReceiveInput): Promis
   try {
     payload = check(state.options, config, input);
   } catch (err) {
-    if (err instanceof WebhookError) return refuse(state, config.name, err);
+    if (err instanceof WebhookError) return refuse(state, config.name, err, startedAt);
     throw err;
   }
 
-  const handling = handle(state, config, payload);
+  const event = toEvent(config, payload);
+  const handling = handle(state, config, event);
   state.pending.add(handling);
   try {
-    return await handling;
+    const { answer, outcome } = await handling;
+    const line = { provider: config.name, deliveryId: event.id, event: event.name, outcome, status: answer.status };
+    logDelivery(state.options.logger, { ...line, durationMs: elapsedMs(startedAt) });
+    return answer;
   } finally {
     state.pending.delete(handling);
   }
@@ -101,27 +108,34 @@ function toEvent(config: ResolvedProvider, payload: unknown): AnyWebhookEvent {
   } as AnyWebhookEvent;
 }
 
-async function handle(state: ReceiverState, config: ResolvedProvider, payload: unknown): Promise<WebhookResponse> {
+interface Handled {
+  answer: WebhookResponse;
+  outcome: DeliveryOutcome;
+}
+
+/** Steps 7 to 9: dedupe, emit, answer. */
+async function handle(state: ReceiverState, config: ResolvedProvider, event: AnyWebhookEvent): Promise<Handled> {
   const { logger, handlerTimeoutMs } = state.options;
   let { store } = state.options;
-  const event = toEvent(config, payload);
   const key = `${config.name}:${event.id}`;
+  const handled = (outcome: DeliveryOutcome, status?: number): Handled => ({ answer: providerAnswer(config.provider.answer, status), outcome });
+  const failed = (outcome: DeliveryOutcome, error: WebhookError): Handled => ({ answer: problemAnswer(error), outcome });
 
   if (store) {
     let claim;
     try {
       claim = await claimDelivery(store, key, logger, state.options.dedupeFailOpen);
     } catch (err) {
-      if (err instanceof WebhookError) return problemAnswer(err);
+      if (err instanceof WebhookError) return failed("store-unavailable", err);
       throw err;
     }
     if (claim === "done") {
       reportDuplicate(state.emitter, logger, event);
-      return providerAnswer(config.provider.answer);
+      return handled("duplicate");
     }
     if (claim === "in-flight") {
       const retryAfter = String(Math.max(1, Math.ceil(Math.min(handlerTimeoutMs, 60_000) / 1000)));
-      return problemAnswer(new WebhookError("delivery.in-flight", { headers: { "retry-after": retryAfter } }));
+      return failed("in-flight", new WebhookError("delivery.in-flight", { headers: { "retry-after": retryAfter } }));
     }
     // Nothing was claimed, so there is nothing to complete or release.
     if (claim === "unavailable") store = undefined;
@@ -138,11 +152,11 @@ async function handle(state: ReceiverState, config: ResolvedProvider, payload: u
     running = dispatch(state.emitter, names, event);
   } catch (failure) {
     await settle(failure);
-    return problemAnswer(new WebhookError("handler.failed"));
+    return failed("failed", new WebhookError("handler.failed"));
   }
   if (!running) {
     await settle(undefined);
-    return providerAnswer(config.provider.answer);
+    return handled("handled");
   }
 
   const outcome = await settleWithin(running, handlerTimeoutMs);
@@ -155,13 +169,10 @@ async function handle(state: ReceiverState, config: ResolvedProvider, payload: u
     state.pending.add(late);
     const forget = () => void state.pending.delete(late);
     late.then(forget, forget);
-    logger.warn({ provider: config.name, deliveryId: event.id, handlerTimeoutMs }, "imagegen-webhooks: listeners still running; answered 202");
-    return providerAnswer(config.provider.answer, 202);
+    return handled("timed-out", 202);
   }
   await settle(outcome.failure);
-  return outcome.failure === undefined
-    ? providerAnswer(config.provider.answer)
-    : problemAnswer(new WebhookError("handler.failed"));
+  return outcome.failure === undefined ? handled("handled") : failed("failed", new WebhookError("handler.failed"));
 }
 
 function toHandlerError(failure: unknown, event: AnyWebhookEvent): WebhookHandlerError {

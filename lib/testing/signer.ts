@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { ID_HEADER, SIGNATURE_HEADER, signStandardWebhook, TIMESTAMP_HEADER } from "../pipeline/signature";
 
+/** The secret, id and time that `signDelivery` signs a body with. */
 export interface SignOptions {
   /** The `whsec_…` signing secret; several sign with each, as a sender does while it rotates. */
   secret: string | readonly string[];
@@ -10,12 +11,15 @@ export interface SignOptions {
   timestamp?: Date | number;
 }
 
-/** The three Standard Webhooks headers for a body: `webhook-id`, `webhook-timestamp`, `webhook-signature`. */
-export interface StandardWebhookHeaders {
+/**
+ * The three Standard Webhooks headers for a body: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+ * (A type alias, not an interface, so that it can be passed where a header record is expected.)
+ */
+export type StandardWebhookHeaders = {
   "webhook-id": string;
   "webhook-timestamp": string;
   "webhook-signature": string;
-}
+};
 
 /**
  * Signs a body as a Standard Webhooks sender does, to test an endpoint or to sign in a relay.
