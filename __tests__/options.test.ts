@@ -322,7 +322,7 @@ describe("createWebhooks: unknown option keys", () => {
     expectConfigError(
       { providers: { crazyhorse: { secret: "s" } }, ...extra },
       new RegExp(`unknown option "${key}" in createWebhooks\\(\\)`),
-      /the options are providers, limit, dedupe, dedupeFailOpen, handlerTimeoutMs, logger, allowUnauthenticated/,
+      /the options are providers, customProviders, limit, dedupe, dedupeFailOpen, handlerTimeoutMs, logger, allowUnauthenticated/,
     );
   });
 

@@ -1,5 +1,6 @@
 import type { WebhookHandlerError } from "./errors";
-import type { ProviderName, ProviderPayloads, ProviderEventPayloads } from "./providers/index";
+import type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
+import type { AnyProvider } from "./providers/provider";
 
 /** The normalized status of a generation, the same for every provider. */
 export type GenerationStatus = "queued" | "processing" | "progress" | "completed" | "failed" | "unknown";
@@ -13,6 +14,7 @@ export const GENERATION_STATUSES: readonly GenerationStatus[] = [
   "unknown",
 ];
 
+/** One image of a `Generation`. */
 export interface GeneratedImage {
   /** Absolute where the provider's `imageBaseUrl` is set and the provider sent a relative path. */
   url: string;
@@ -35,8 +37,8 @@ export interface Generation<P extends string = ProviderName> {
   createdAt: string;
 }
 
-/** What every listener of a delivery receives. */
-export interface WebhookEvent<P extends ProviderName = ProviderName, Payload = ProviderPayloads[P]> {
+/** What every listener of a delivery receives. `P` is the provider's name; the payload is typed from its schema. */
+export interface WebhookEvent<P extends string = ProviderName, Payload = P extends ProviderName ? ProviderPayloads[P] : unknown> {
   /** The delivery's idempotency key (all-images: the envelope `id`; crazyhorse: `code:state`). */
   id: string;
   provider: P;
@@ -48,8 +50,16 @@ export interface WebhookEvent<P extends ProviderName = ProviderName, Payload = P
   receivedAt: Date;
 }
 
-/** A delivery of any configured provider: narrow it on `provider`. */
-export type AnyWebhookEvent = { [P in ProviderName]: WebhookEvent<P> }[ProviderName];
+/** The providers a receiver knows, by name: the built-in ones, and those passed in `customProviders`. */
+export type ProviderSet = { readonly [name: string]: AnyProvider };
+
+type TypesOf<P extends AnyProvider> = NonNullable<P["__types"]>;
+type Names<Ps extends ProviderSet> = keyof Ps & string;
+
+/** A delivery of any provider of the set: narrow it on `provider`. */
+export type AnyWebhookEvent<Ps extends ProviderSet = BuiltInProviders> = {
+  [P in Names<Ps>]: WebhookEvent<P, TypesOf<Ps[P]>["payload"]>;
+}[Names<Ps>];
 
 /** The argument of the `invalid` event: no secret and no body, only why it was refused. */
 export interface InvalidDelivery {
@@ -60,6 +70,7 @@ export interface InvalidDelivery {
   errors?: SchemaError[];
 }
 
+/** One way a delivery failed its provider's JSON Schema, as ajv reported it. */
 export interface SchemaError {
   instancePath: string;
   message: string;
@@ -70,30 +81,33 @@ type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) ext
   : never;
 
 /** `crazyhorse.done`, `all-images.print.completed`, …: each known event with its own payload type. */
-type ProviderSpecificEvents = UnionToIntersection<
+type ProviderSpecificEvents<Ps extends ProviderSet> = UnionToIntersection<
   {
-    [P in ProviderName]: {
-      [E in keyof ProviderEventPayloads[P] & string as `${P}.${E}`]: WebhookEvent<P, ProviderEventPayloads[P][E]>;
+    [P in Names<Ps>]: {
+      [E in keyof TypesOf<Ps[P]>["events"] & string as `${P}.${E}`]: WebhookEvent<P, TypesOf<Ps[P]>["events"][E]>;
     };
-  }[ProviderName]
+  }[Names<Ps>]
 >;
 
-type ProviderWideEvents = { [P in ProviderName]: WebhookEvent<P> };
+type ProviderWideEvents<Ps extends ProviderSet> = { [P in Names<Ps>]: WebhookEvent<P, TypesOf<Ps[P]>["payload"]> };
 
-type GenerationEvents = { [S in GenerationStatus as `generation.${S}`]: AnyWebhookEvent };
+type GenerationEvents<Ps extends ProviderSet> = { [S in GenerationStatus as `generation.${S}`]: AnyWebhookEvent<Ps> };
 
 /** Every event a `Webhooks` emitter emits, with the argument its listeners receive. */
-export type WebhookEventMap = ProviderSpecificEvents &
-  ProviderWideEvents &
-  GenerationEvents & {
-    generation: AnyWebhookEvent;
-    "*": AnyWebhookEvent;
+export type WebhookEventMap<Ps extends ProviderSet = BuiltInProviders> = ProviderSpecificEvents<Ps> &
+  ProviderWideEvents<Ps> &
+  GenerationEvents<Ps> & {
+    generation: AnyWebhookEvent<Ps>;
+    "*": AnyWebhookEvent<Ps>;
     invalid: InvalidDelivery;
-    duplicate: AnyWebhookEvent;
+    duplicate: AnyWebhookEvent<Ps>;
     error: WebhookHandlerError;
   };
 
-export type WebhookEventName = keyof WebhookEventMap & string;
+/** Every event name the typed `on()`, `once()` and `off()` accept. */
+export type WebhookEventName<Ps extends ProviderSet = BuiltInProviders> = keyof WebhookEventMap<Ps> & string;
 
 /** A listener may be async: the answer to the provider waits for it (up to `handlerTimeoutMs`). */
-export type WebhookListener<K extends WebhookEventName> = (event: WebhookEventMap[K]) => unknown;
+export type WebhookListener<K extends WebhookEventName<Ps>, Ps extends ProviderSet = BuiltInProviders> = (
+  event: WebhookEventMap<Ps>[K],
+) => unknown;

@@ -1,11 +1,12 @@
-export { createWebhooks, Webhooks } from "./webhooks";
-export type { WebhooksOptions, ProviderOptions } from "./options";
+export { createWebhooks, Webhooks, type WithCustomProviders } from "./webhooks";
+export type { WebhooksOptions, ProviderOptions, SignatureOptions } from "./options";
 export type {
   AnyWebhookEvent,
   GeneratedImage,
   Generation,
   GenerationStatus,
   InvalidDelivery,
+  ProviderSet,
   SchemaError,
   WebhookEvent,
   WebhookEventMap,
@@ -20,6 +21,15 @@ export type { HeadersInput, QueryInput } from "./pipeline/headers";
 export type { NodeMiddleware } from "./http/node-middleware";
 export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
 export type { ClaimResult, DedupeStore } from "./stores/store";
-export type { ProviderName, ProviderPayloads } from "./providers/index";
+export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
+export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
+export type {
+  AnyProvider,
+  AuthenticationMethod,
+  DeliveryContext,
+  NormalizeContext,
+  Provider,
+  ProviderAnswer,
+} from "./providers/provider";
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";

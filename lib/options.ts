@@ -1,5 +1,5 @@
 import bytes from "bytes";
-import { providers, isProviderName, type ProviderName } from "./providers/index";
+import { providers as builtInProviders, type BuiltInProviders, type ProviderName } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
 import { silentLogger, type Logger } from "./logger";
 import { MemoryStore } from "./stores/memory-store";
@@ -18,6 +18,7 @@ export interface SignatureOptions {
   toleranceSeconds?: number;
 }
 
+/** One provider's options: it needs a `secret`, a `signature`, or `allowUnauthenticated`. */
 export interface ProviderOptions {
   /** The token the provider sends back (`?token=`, `Authorization: Bearer`, `X-Webhook-Token`). Several during a rotation. */
   secret?: string | readonly string[];
@@ -36,8 +37,12 @@ export interface ProviderOptions {
   allowUnauthenticated?: boolean;
 }
 
-export interface WebhooksOptions {
-  providers: { [P in ProviderName]?: ProviderOptions };
+/** The options of `createWebhooks`. */
+export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonly []> {
+  /** The providers to receive, by name, each with its options; each gets a route `/<name>`. */
+  providers: { [P in ProviderName | Custom[number]["name"]]?: ProviderOptions };
+  /** Providers of your own, made with `defineProvider()`, to configure in `providers` beside the built-in ones. */
+  customProviders?: Custom;
   /** The largest body accepted, in bytes or as `"100kb"`. Default `100kb`. */
   limit?: number | string;
   /** Where delivery keys are remembered to drop retries: a store, or `false` for none. Default: in memory. */
@@ -57,7 +62,7 @@ export interface WebhooksOptions {
 
 /** One provider as the pipeline uses it: everything checked and precomputed once. */
 export interface ResolvedProvider {
-  name: ProviderName;
+  name: string;
   provider: AnyProvider;
   path: string;
   /** SHA-256 digests of the secrets, so that comparisons take the same time whatever the length. Empty: no token required. */
@@ -78,7 +83,7 @@ export interface ResolvedOptions {
   logger: Logger;
 }
 
-const GLOBAL_KEYS = ["providers", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated"];
+const GLOBAL_KEYS = ["providers", "customProviders", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated"];
 const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
 export const DEFAULT_LIMIT = "100kb";
 export const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
@@ -101,25 +106,31 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: string[], whe
 }
 
 /** Checks every option once, at start-up, so the request path never re-checks one. */
-export function resolveOptions(options: WebhooksOptions): ResolvedOptions {
+export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>): ResolvedOptions {
   if (!isObject(options)) throw new ConfigError("createWebhooks takes an options object, e.g. { providers: { crazyhorse: { secret } } }");
   rejectUnknownKeys(options, GLOBAL_KEYS, "in createWebhooks()");
   for (const flag of ["allowUnauthenticated", "dedupeFailOpen"] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new ConfigError(`${flag} must be true or false`);
   }
 
+  const known = knownProviders(options.customProviders);
+  const names = [...known.keys()].join(", ");
   const configured = options.providers;
   if (!isObject(configured) || Object.keys(configured).length === 0) {
-    throw new ConfigError(
-      `name at least one provider in "providers", e.g. { providers: { crazyhorse: { secret: "…" } } }; the providers are ${Object.keys(providers).join(", ")}`,
-    );
+    throw new ConfigError(`name at least one provider in "providers", e.g. { providers: { crazyhorse: { secret: "…" } } }; the providers are ${names}`);
   }
 
   const resolved = new Map<string, ResolvedProvider>();
   const routes = new Map<string, ResolvedProvider>();
   for (const [name, providerOptions] of Object.entries(configured)) {
     if (providerOptions === undefined) continue;
-    const entry = resolveProvider(name, providerOptions, options.allowUnauthenticated === true);
+    const provider = known.get(name);
+    if (!provider) {
+      throw new ConfigError(
+        `unknown provider "${name}": the providers are ${names}; to add one of your own, define it with defineProvider() and pass it in customProviders`,
+      );
+    }
+    const entry = resolveProvider(provider, providerOptions, options.allowUnauthenticated === true);
     const taken = routes.get(entry.path);
     if (taken) throw new ConfigError(`providers ${taken.name} and ${name} both use the path ${entry.path}: give one a "path" of its own`);
     resolved.set(name, entry);
@@ -128,7 +139,7 @@ export function resolveOptions(options: WebhooksOptions): ResolvedOptions {
 
   if (resolved.size === 0) {
     throw new ConfigError(
-      `name at least one provider in "providers" with its options: every one given is undefined (are the settings they are read from set?); the providers are ${Object.keys(providers).join(", ")}`,
+      `name at least one provider in "providers" with its options: every one given is undefined (are the settings they are read from set?); the providers are ${names}`,
     );
   }
 
@@ -143,10 +154,42 @@ export function resolveOptions(options: WebhooksOptions): ResolvedOptions {
   };
 }
 
-function resolveProvider(name: string, options: unknown, allowUnauthenticatedGlobally: boolean): ResolvedProvider {
-  if (!isProviderName(name)) {
-    throw new ConfigError(`unknown provider "${name}": the providers are ${Object.keys(providers).join(", ")}`);
+/** The built-in providers and the user's own, by name. */
+function knownProviders(custom: unknown): Map<string, AnyProvider> {
+  const known = new Map<string, AnyProvider>(Object.entries(builtInProviders as BuiltInProviders));
+  if (custom === undefined) return known;
+  if (!Array.isArray(custom)) throw new ConfigError("customProviders must be an array of providers made with defineProvider()");
+  for (const provider of custom as unknown[]) {
+    const { name, normalize, authentication } = (isObject(provider) ? provider : {}) as Partial<AnyProvider>;
+    if (typeof name !== "string" || typeof normalize !== "function" || !Array.isArray(authentication)) {
+      throw new ConfigError("customProviders must hold providers made with defineProvider()");
+    }
+    if (known.has(name)) {
+      throw new ConfigError(`customProviders: a provider named "${name}" is ${name in builtInProviders ? "built in" : "given twice"}: give yours another name`);
+    }
+    known.set(name, provider as AnyProvider);
   }
+  return known;
+}
+
+function compileSchema(name: string, schema: object): Validator {
+  try {
+    return compileValidator(schema);
+  } catch (err) {
+    throw new ConfigError(`the schema of provider ${name} does not compile: ${(err as Error).message}`);
+  }
+}
+
+/** What to set for each way the provider can be authenticated, in the order it prefers them. */
+const AUTHENTICATION_HINTS = {
+  token: (name: string) =>
+    `providers.${name}.secret (a token you choose and put in the callback URL you register with ${name}, as ?token=…, ` +
+    `or send as "Authorization: Bearer …" or "X-Webhook-Token")`,
+  signature: (name: string) => `providers.${name}.signature ({ secret: "whsec_…" }, the signing secret ${name} gives you)`,
+};
+
+function resolveProvider(provider: AnyProvider, options: unknown, allowUnauthenticatedGlobally: boolean): ResolvedProvider {
+  const { name } = provider;
   if (!isObject(options)) throw new ConfigError(`providers.${name} must be an object, e.g. { secret: "…" }`);
   rejectUnknownKeys(options, PROVIDER_KEYS, `for provider ${name}`);
   const { secret, signature, allowedIps, path = `/${name}`, imageBaseUrl, allowUnauthenticated } = options as ProviderOptions;
@@ -157,11 +200,15 @@ function resolveProvider(name: string, options: unknown, allowUnauthenticatedGlo
   }
   if (secrets.length === 0 && signature === undefined && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
     throw new ConfigError(
-      `provider ${name} has no secret: set providers.${name}.secret (a token you choose and put in the callback URL you register with ${name}, as ?token=…, ` +
-        `or send as "Authorization: Bearer …" or "X-Webhook-Token"), or providers.${name}.signature ({ secret: "whsec_…" }) if it signs its deliveries, ` +
+      `provider ${name} has no secret: set ${provider.authentication.map((method) => AUTHENTICATION_HINTS[method](name)).join(", or ")}, ` +
         `or set allowUnauthenticated: true to accept anyone's deliveries` +
-        (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
+        (secret === undefined && signature === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
+  }
+  for (const [method, given] of [["token", secrets.length > 0], ["signature", signature !== undefined]] as const) {
+    if (given && !provider.authentication.includes(method)) {
+      throw new ConfigError(`provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name)} instead`);
+    }
   }
   if (typeof path !== "string" || !path.startsWith("/") || path.includes("?")) {
     throw new ConfigError(`providers.${name}.path must start with "/" and hold no query, e.g. "/${name}"`);
@@ -169,12 +216,12 @@ function resolveProvider(name: string, options: unknown, allowUnauthenticatedGlo
 
   return {
     name,
-    provider: providers[name],
+    provider,
     path: path.length > 1 ? path.replace(/\/+$/, "") : path,
     secretDigests: secrets.map(hashSecret),
     signature: signature === undefined ? undefined : resolveSignature(name, signature),
     allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps),
-    validate: compileValidator(providers[name].schema),
+    validate: compileSchema(name, provider.schema),
     resolveImageUrl: imageUrlResolver(name, imageBaseUrl),
   };
 }

@@ -2,6 +2,7 @@
 // really be an error, or the compiler reports the unused directive and the test fails.
 import {
   createWebhooks,
+  defineProvider,
   type AnyWebhookEvent,
   type GenerationStatus,
   type InvalidDelivery,
@@ -63,3 +64,36 @@ webhooks.off("crazyhorse.dnoe", () => {});
 createWebhooks({ providers: { midjourney: { secret: "s" } } });
 // @ts-expect-error a secret is a string or an array of strings
 createWebhooks({ providers: { crazyhorse: { secret: 42 } } });
+
+// A provider of the user's own: its payload is typed from its schema, its events join the catalog.
+const pixelforge = defineProvider({
+  name: "pixelforge",
+  schema: {
+    type: "object",
+    required: ["event_id", "job"],
+    properties: { event_id: { type: "string" }, job: { type: "string" }, urls: { type: "array", items: { type: "string" } } },
+  } as const,
+  knownEvents: ["ready"],
+  eventName: (payload) => {
+    assertType<Equal<typeof payload.job, string>>();
+    return "ready";
+  },
+  idempotencyKey: (payload) => payload.event_id,
+  normalize: (payload) => ({ id: payload.job, status: "completed", images: [], params: {}, createdAt: "" }),
+});
+
+const withCustom = createWebhooks({ customProviders: [pixelforge], providers: { pixelforge: { secret: "s" }, crazyhorse: { secret: "t" } } });
+withCustom.on("pixelforge.ready", (event) => {
+  assertType<Equal<typeof event.provider, "pixelforge">>();
+  assertType<Equal<typeof event.payload.urls, string[] | undefined>>();
+});
+withCustom.on("generation.completed", (event) => {
+  assertType<Equal<typeof event.provider, "crazyhorse" | "all-images" | "pixelforge">>();
+});
+withCustom.on("crazyhorse.done", (event) => assertType<Equal<typeof event.payload.generateImageUrls, string[]>>());
+// @ts-expect-error a custom provider's events are checked too
+withCustom.on("pixelforge.redy", () => {});
+// @ts-expect-error its payload has no fields the schema does not name
+withCustom.on("pixelforge.ready", (event) => event.payload.state.length);
+// @ts-expect-error without customProviders, its name is not a provider
+createWebhooks({ providers: { pixelforge: { secret: "s" } } });

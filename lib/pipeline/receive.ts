@@ -65,7 +65,7 @@ export async function receive(state: ReceiverState, input: ReceiveInput): Promis
     throw err;
   }
 
-  const event = toEvent(config, payload);
+  const event = toEvent(config, payload, input.headers);
   const handling = handle(state, config, event);
   state.pending.add(handling);
   try {
@@ -95,11 +95,11 @@ function check(options: ResolvedOptions, config: ResolvedProvider, input: Receiv
   return json;
 }
 
-function toEvent(config: ResolvedProvider, payload: unknown): AnyWebhookEvent {
+function toEvent(config: ResolvedProvider, payload: unknown, headers: HeadersInput | undefined): AnyWebhookEvent {
   const { provider } = config;
   const receivedAt = new Date();
   return {
-    id: provider.idempotencyKey(payload),
+    id: provider.idempotencyKey(payload, { headers }),
     provider: config.name,
     name: `${config.name}.${provider.eventName(payload)}`,
     payload,

@@ -61,6 +61,7 @@ export const allImagesSchema = {
   },
 } as const;
 
+/** An all-images.ai delivery body, typed from `allImagesSchema`. */
 export type AllImagesPayload = FromSchema<typeof allImagesSchema>;
 
 type KnownType = (typeof TYPES)[keyof typeof TYPES][number];
@@ -97,5 +98,7 @@ export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents
       createdAt: data.createdAt ?? unixTimeToIso(created) ?? receivedAt.toISOString(),
     };
   },
+  // No signature scheme is documented: a token the receiver chose proves the sender; a relay may sign.
+  authentication: ["token", "signature"],
   answer: { status: 200, headers: {}, body: "" },
 };

@@ -58,6 +58,7 @@ export const crazyhorseSchema = {
   then: { required: ["generateImageUrls"] },
 } as const;
 
+/** A crazyhorse.ai delivery body, typed from `crazyhorseSchema`. */
 export type CrazyhorsePayload = FromSchema<typeof crazyhorseSchema>;
 /** A completed job: the schema requires its images. */
 export type CrazyhorseCompletedPayload = CrazyhorsePayload & Required<Pick<CrazyhorsePayload, "generateImageUrls">>;
@@ -91,6 +92,8 @@ export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEve
       createdAt: payload.createdAt ?? receivedAt.toISOString(),
     };
   },
+  // No signature scheme is documented: a token the receiver chose proves the sender; a relay may sign.
+  authentication: ["token", "signature"],
   // The provider's page documents this exact answer.
   answer: { status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: "success" },
 };

@@ -7,13 +7,15 @@ export const providers = {
   "all-images": allImages,
 } as const;
 
-type Providers = typeof providers;
-export type ProviderName = keyof Providers;
+/** The providers this package knows, as types. */
+export type BuiltInProviders = typeof providers;
+/** The name of a provider this package knows, e.g. `crazyhorse`. */
+export type ProviderName = keyof BuiltInProviders;
 
-type TypesOf<P extends ProviderName> = NonNullable<Providers[P]["__types"]>;
+type TypesOf<P extends ProviderName> = NonNullable<BuiltInProviders[P]["__types"]>;
+/** Each provider's delivery body, typed from its JSON Schema. */
 export type ProviderPayloads = { [P in ProviderName]: TypesOf<P>["payload"] };
-export type ProviderEventPayloads = { [P in ProviderName]: TypesOf<P>["events"] };
-
+/** Whether a name is one of the built-in providers. */
 export function isProviderName(name: string): name is ProviderName {
   return Object.prototype.hasOwnProperty.call(providers, name);
 }

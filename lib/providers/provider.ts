@@ -1,4 +1,5 @@
 import type { Generation, GenerationStatus } from "../events";
+import type { HeadersInput } from "../pipeline/headers";
 
 /** What the pipeline answers a provider once a delivery is handled. */
 export interface ProviderAnswer {
@@ -12,6 +13,14 @@ export interface NormalizeContext {
   resolveImageUrl(path: string): string;
   receivedAt: Date;
 }
+
+/** What a provider's idempotency key may read beside the payload: a header such as `webhook-id`. */
+export interface DeliveryContext {
+  headers: HeadersInput | undefined;
+}
+
+/** How a provider's deliveries can be authenticated: a token chosen by the receiver, or a Standard Webhooks signature. */
+export type AuthenticationMethod = "token" | "signature";
 
 /**
  * Everything a provider is, in one object: adding a provider is adding one module that exports
@@ -29,9 +38,11 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   /** The part of the event name after `<name>.`, e.g. `done` for `crazyhorse.done`. */
   eventName(payload: Payload): string;
   /** The same delivery sent twice gives the same key. */
-  idempotencyKey(payload: Payload): string;
+  idempotencyKey(payload: Payload, context: DeliveryContext): string;
   normalize(payload: Payload, context: NormalizeContext): Generation<Name>;
   readonly answer: ProviderAnswer;
+  /** The ways its deliveries can be authenticated, the one the provider documents first. */
+  readonly authentication: readonly AuthenticationMethod[];
   /** Type-level only: never set. */
   readonly __types?: { payload: Payload; events: Events };
 }

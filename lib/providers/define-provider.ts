@@ -1,0 +1,80 @@
+import type { FromSchema, JSONSchema } from "json-schema-to-ts";
+import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../events";
+import type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider, ProviderAnswer } from "./provider";
+
+/** What `defineProvider` takes: everything one image provider is. */
+export interface ProviderDefinition<Name extends string, Schema extends JSONSchema, Known extends string, Payload = FromSchema<Schema>> {
+  /** Lower case letters, digits and dashes: the route (`/<name>`) and the events' prefix (`<name>.<event>`). */
+  name: Name;
+  /** The JSON Schema (draft-07) of a delivery, `as const` so that the payload is typed from it. Leave unknown fields allowed. */
+  schema: Schema;
+  /** The event names (after `<name>.`) that the typed `on()` should know; deliveries may carry others. */
+  knownEvents?: readonly Known[];
+  /** The event name after `<name>.`, e.g. `succeeded` for `replicate.succeeded`. */
+  eventName(payload: Payload): string;
+  /** The key that is the same each time the same delivery is sent again, e.g. an event id or `webhook-id`. */
+  idempotencyKey(payload: Payload, context: DeliveryContext): string;
+  /** The delivery as a `Generation`, the one shape every provider shares (`provider` is filled in). */
+  normalize(payload: Payload, context: NormalizeContext): Omit<Generation<Name>, "provider">;
+  /** The answer to a handled delivery. Default `200` with an empty body. */
+  answer?: Partial<ProviderAnswer>;
+  /** The ways deliveries can be authenticated, the one the provider documents first. Default both: `["token", "signature"]`. */
+  authentication?: readonly AuthenticationMethod[];
+}
+
+const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+/** Names that would collide with the emitter's own events. */
+const RESERVED = new Set(["generation", "invalid", "duplicate", "error", "newlistener", "removelistener"]);
+const METHODS: readonly AuthenticationMethod[] = ["token", "signature"];
+
+/**
+ * Defines an image provider, to receive its webhooks like the built-in ones: pass it to
+ * `createWebhooks({ customProviders: [myProvider], providers: { "my-provider": { secret } } })`.
+ * The payload type comes from the schema; the definition is checked here, so a mistake throws at
+ * start-up with a message that says what to change.
+ */
+export function defineProvider<
+  const Name extends string,
+  Schema extends JSONSchema,
+  const Known extends string = never,
+  Payload = FromSchema<Schema>,
+>(definition: ProviderDefinition<Name, Schema, Known, Payload>): Provider<Name, Payload, { [E in Known]: Payload }>;
+// The implementation sees the payload as `any`: instantiating FromSchema over a generic schema here would not terminate.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function defineProvider(definition: ProviderDefinition<string, JSONSchema, string, any>): AnyProvider {
+  type Payload = unknown;
+  const { name, schema, knownEvents = [], eventName, idempotencyKey, normalize, answer = {}, authentication = METHODS } = definition;
+  const fail = (message: string): never => {
+    throw new TypeError(`defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""}): ${message}`);
+  };
+  if (typeof name !== "string" || !NAME.test(name)) fail(`name must be lower case letters, digits and dashes, e.g. "my-provider"`);
+  if (RESERVED.has(name)) fail(`"${name}" is one of the emitter's own events: choose another name`);
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) fail("schema must be a JSON Schema object");
+  for (const [key, fn] of Object.entries({ eventName, idempotencyKey, normalize })) {
+    if (typeof fn !== "function") fail(`${key} must be a function`);
+  }
+  if (!Array.isArray(knownEvents) || knownEvents.some((event) => typeof event !== "string" || event.length === 0)) {
+    fail("knownEvents must be an array of event names");
+  }
+  if (!Array.isArray(authentication) || authentication.length === 0 || authentication.some((m) => !METHODS.includes(m))) {
+    fail(`authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}`);
+  }
+  const { status = 200, headers = {}, body = "" } = answer;
+  if (!Number.isInteger(status) || status < 200 || status > 299) fail("answer.status must be a 2xx status");
+
+  return Object.freeze({
+    name,
+    schema: schema as Readonly<Record<string, unknown>>,
+    knownEvents: [...knownEvents],
+    eventName: (payload: Payload) => eventName(payload),
+    idempotencyKey: (payload: Payload, context: DeliveryContext) => idempotencyKey(payload, context),
+    normalize(payload: Payload, context: NormalizeContext): Generation<string> {
+      const generation = normalize(payload, context);
+      // A status outside the shared set would be an event nobody can subscribe to.
+      const status: GenerationStatus = GENERATION_STATUSES.includes(generation.status) ? generation.status : "unknown";
+      return { ...generation, status, provider: name };
+    },
+    answer: Object.freeze({ status, headers: { ...headers }, body }),
+    authentication: [...authentication],
+  });
+}
