@@ -33,3 +33,4 @@ export type {
 } from "./providers/provider";
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";
+export { replicateSchema, type ReplicatePayload } from "./providers/replicate";

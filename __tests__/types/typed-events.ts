@@ -39,10 +39,20 @@ webhooks.on("generation.completed", (event) => {
   assertType<Equal<typeof event.generation.status, GenerationStatus>>();
   // The union narrows on the provider.
   if (event.provider === "crazyhorse") assertType<Equal<typeof event.payload.state, string>>();
-  else assertType<Equal<typeof event.payload.data.id, string>>();
+  else if (event.provider === "all-images") assertType<Equal<typeof event.payload.data.id, string>>();
+  else assertType<Equal<typeof event.payload.status, string>>();
 });
 
 webhooks.on("*", (event) => assertType<Equal<typeof event, AnyWebhookEvent>>());
+
+// Replicate, the built-in provider defined through defineProvider(), is typed from its schema too.
+webhooks.on("replicate.succeeded", (event) => {
+  assertType<Equal<typeof event.provider, "replicate">>();
+  assertType<Equal<typeof event.payload.id, string>>();
+  assertType<Equal<typeof event.payload.completed_at, string | null | undefined>>();
+});
+// @ts-expect-error Replicate's statuses are spelled its way
+webhooks.on("replicate.cancelled", () => {});
 webhooks.on("duplicate", (event) => assertType<Equal<typeof event, AnyWebhookEvent>>());
 webhooks.on("invalid", (invalid) => assertType<Equal<typeof invalid, InvalidDelivery>>());
 webhooks.on("error", (err) => assertType<Equal<typeof err, WebhookHandlerError>>());
@@ -88,7 +98,7 @@ withCustom.on("pixelforge.ready", (event) => {
   assertType<Equal<typeof event.payload.urls, string[] | undefined>>();
 });
 withCustom.on("generation.completed", (event) => {
-  assertType<Equal<typeof event.provider, "crazyhorse" | "all-images" | "pixelforge">>();
+  assertType<Equal<typeof event.provider, "crazyhorse" | "all-images" | "replicate" | "pixelforge">>();
 });
 withCustom.on("crazyhorse.done", (event) => assertType<Equal<typeof event.payload.generateImageUrls, string[]>>());
 // @ts-expect-error a custom provider's events are checked too

@@ -1,10 +1,12 @@
 import { allImages } from "./all-images";
 import { crazyhorse } from "./crazyhorse";
+import { replicate } from "./replicate";
 
 /** The providers this package knows. A new provider is a new module and one line here. */
 export const providers = {
   crazyhorse,
   "all-images": allImages,
+  replicate,
 } as const;
 
 /** The providers this package knows, as types. */

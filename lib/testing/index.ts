@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { AllImagesPayload } from "../providers/all-images";
 import type { CrazyhorsePayload } from "../providers/crazyhorse";
 import type { ProviderName, ProviderPayloads } from "../providers/index";
+import type { ReplicatePayload } from "../providers/replicate";
 import { signDelivery, type SignOptions } from "./signer";
 
 export { signDelivery, type SignOptions, type StandardWebhookHeaders } from "./signer";
@@ -105,13 +106,59 @@ export function allImagesDelivery(
   };
 }
 
+/** The unfinished prediction of Replicate's own webhook page. */
+export const replicateExample = {
+  id: "ufawqhfynnddngldkgtslldrkq",
+  version: "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa",
+  created_at: "2022-04-26T22:13:06.224088Z",
+  started_at: null,
+  completed_at: null,
+  status: "starting",
+  input: { text: "Alice" },
+  output: null,
+  error: null,
+  logs: null,
+  metrics: {},
+} as const satisfies ReplicatePayload;
+
+/**
+ * A valid Replicate prediction in the given status (default `succeeded`), with a fresh id; a
+ * succeeded one carries four image URLs in `output`, a failed one its `error`.
+ */
+export function replicateDelivery(status: string = "succeeded", overrides: Partial<ReplicatePayload> = {}): ReplicatePayload {
+  const id = overrides.id ?? hex(13);
+  const created = new Date();
+  const done = ["succeeded", "failed", "canceled"].includes(status);
+  return {
+    id,
+    model: "black-forest-labs/flux-schnell",
+    version: hex(32),
+    status,
+    input: { prompt: "a lighthouse at dusk, oil painting", num_outputs: 4 },
+    output: status === "succeeded" ? Array.from({ length: 4 }, (_, i) => `https://replicate.delivery/example/${id}/out-${i}.webp`) : null,
+    error: status === "failed" ? "CUDA out of memory" : null,
+    logs: status === "starting" ? null : "Using seed: 42\n",
+    created_at: created.toISOString(),
+    started_at: status === "starting" ? null : created.toISOString(),
+    completed_at: done ? new Date(created.getTime() + 1500).toISOString() : null,
+    urls: { get: `https://api.replicate.com/v1/predictions/${id}`, cancel: `https://api.replicate.com/v1/predictions/${id}/cancel` },
+    metrics: done ? { predict_time: 1.5 } : {},
+    ...overrides,
+  };
+}
+
 /** A valid delivery for a provider: `buildDelivery("crazyhorse", { state: "WAITING" })`. */
 export function buildDelivery<P extends ProviderName>(provider: P, overrides: Partial<ProviderPayloads[P]> = {}): ProviderPayloads[P] {
   if (provider === "crazyhorse") return crazyhorseDelivery(overrides as Partial<CrazyhorsePayload>) as ProviderPayloads[P];
+  if (provider === "replicate") {
+    const { status, ...rest } = overrides as Partial<ReplicatePayload>;
+    return replicateDelivery(status, rest) as ProviderPayloads[P];
+  }
   const { type, ...rest } = overrides as Partial<AllImagesPayload>;
   return allImagesDelivery(type, rest) as ProviderPayloads[P];
 }
 
+/** What `sendDelivery` sends, and how it authenticates. */
 export interface SendOptions {
   /** The body: an object is sent as JSON, a string or bytes as they are. */
   body: unknown;
@@ -125,6 +172,7 @@ export interface SendOptions {
   signature?: SignOptions;
 }
 
+/** The receiver's answer to `sendDelivery`: status, headers, and the body as text. */
 export interface SentResponse {
   status: number;
   headers: Headers;

@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import type { FromSchema } from "json-schema-to-ts";
+import type { GenerationStatus } from "../events";
+import { getHeader } from "../pipeline/headers";
+import { defineProvider } from "./define-provider";
+
+/**
+ * A Replicate prediction webhook: the prediction object itself, sent when it starts, as it logs and
+ * outputs, and when it completes, signed the Standard Webhooks way (its `whsec_` secret comes from
+ * Replicate's API). Defined through `defineProvider`, as a user's own provider would be.
+ */
+export const replicateSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "urn:imagegen-webhooks:schema:replicate",
+  title: "Replicate prediction webhook delivery",
+  type: "object",
+  required: ["id", "status"],
+  properties: {
+    id: { type: "string", minLength: 1, description: "The prediction's id." },
+    model: { type: "string" },
+    version: { type: "string" },
+    status: {
+      type: "string",
+      minLength: 1,
+      description: "starting, processing, succeeded, failed or canceled; others are expected.",
+    },
+    input: { type: "object", description: "The prediction's input, e.g. its prompt." },
+    output: { description: "What the model produced so far: for image models, usually an array of URLs." },
+    error: { description: "Why it failed, or null." },
+    logs: { anyOf: [{ type: "string" }, { type: "null" }] },
+    data_removed: { type: "boolean" },
+    created_at: { type: "string", format: "date-time" },
+    started_at: { anyOf: [{ type: "string", format: "date-time" }, { type: "null" }] },
+    completed_at: { anyOf: [{ type: "string", format: "date-time" }, { type: "null" }] },
+    urls: { type: "object", properties: { get: { type: "string" }, cancel: { type: "string" }, stream: { type: "string" } } },
+    metrics: { type: "object", properties: { predict_time: { type: "number" } } },
+  },
+} as const;
+
+export type ReplicatePayload = FromSchema<typeof replicateSchema>;
+
+const STATUSES: Record<string, GenerationStatus> = {
+  starting: "queued",
+  processing: "processing",
+  succeeded: "completed",
+  failed: "failed",
+  // A canceled prediction produces nothing more: for a receiver waiting on images, it failed.
+  canceled: "failed",
+};
+
+/** Image URLs in an output: an array of them (most image models), or one. */
+function outputUrls(output: unknown): string[] {
+  const values = Array.isArray(output) ? output : [output];
+  return values.filter((value): value is string => typeof value === "string" && value.length > 0);
+}
+
+export const replicate = defineProvider({
+  name: "replicate",
+  schema: replicateSchema,
+  knownEvents: ["starting", "processing", "succeeded", "failed", "canceled"],
+  eventName: (payload) => payload.status,
+  // `webhook-id` stays the same across retries of one message, and differs between two
+  // `processing` updates of one prediction. Unsigned, the body itself tells a retry from an update.
+  idempotencyKey: (payload, { headers }) =>
+    getHeader(headers, "webhook-id") ??
+    `${payload.id}:${payload.status}:${createHash("sha256").update(JSON.stringify(payload)).digest("base64url").slice(0, 22)}`,
+  normalize(payload, { resolveImageUrl, receivedAt }) {
+    const { prompt, image, ...params } = (payload.input ?? {}) as Record<string, unknown>;
+    return {
+      id: payload.id,
+      status: Object.prototype.hasOwnProperty.call(STATUSES, payload.status) ? (STATUSES[payload.status] as GenerationStatus) : "unknown",
+      images: outputUrls(payload.output).map((url) => ({ url: resolveImageUrl(url) })),
+      ...(typeof image === "string" && { sourceImageUrl: resolveImageUrl(image) }),
+      ...(typeof prompt === "string" && { prompt }),
+      params,
+      createdAt: payload.created_at ?? receivedAt.toISOString(),
+    };
+  },
+  authentication: ["signature", "token"],
+});
