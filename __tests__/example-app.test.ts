@@ -1,46 +1,322 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Writable } from "node:stream";
+import pino from "pino";
 import request from "supertest";
-import { createDemoApp } from "../example-app/app";
-import { allImagesExample, crazyhorseExample } from "../lib/testing";
+import { createDemoApp, type DemoApp, type DemoOptions } from "../example-app/app";
+import { allImagesExample, crazyhorseDelivery, crazyhorseExample, sendDelivery } from "../lib/testing";
+import { suiteRedisUrl } from "./setup/redis-server";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret", imageBaseUrl: "https://storage.example.com/" };
 
-describe("the demo app", () => {
-  test("accepts the crazyhorse example with its token, answers success and logs the event", async () => {
-    const lines: string[] = [];
-    const { app } = createDemoApp({ ...options, log: (line) => lines.push(line) });
+/** A pino logger whose messages land in an array, as the demo's terminal would show them. */
+function capturingLogger(): { logger: pino.Logger; messages: string[] } {
+  const messages: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) messages.push((JSON.parse(line) as { msg: string }).msg);
+      done();
+    },
+  });
+  return { logger: pino({ level: "info" }, stream), messages };
+}
+
+/** Only the demo's own lines, not the middleware's (which logs through the same logger). */
+const demoLines = (messages: string[]) => messages.filter((m) => !m.startsWith("imagegen-webhooks:"));
+
+interface Served {
+  url: string;
+  demo: DemoApp;
+  close(): Promise<void>;
+}
+
+/** The demo on a loopback port, its storage route at its own address as `npm start` sets it. */
+async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const demo = createDemoApp({ ...options, imageBaseUrl: `${url}/storage/`, simulationTimeScale: 0, ...extra });
+  server.on("request", demo.app);
+  return {
+    url,
+    demo,
+    async close() {
+      await demo.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+interface FeedEvent {
+  id: string;
+  type: string;
+  // What the demo put in it: read as the page reads it.
+  data: any;
+}
+
+/** Reads the demo's /events stream as a browser's EventSource would, until `close()`. */
+function openFeed(url: string, lastEventId?: string) {
+  const events: FeedEvent[] = [];
+  const waiters = new Set<() => void>();
+  const abort = new AbortController();
+  const done = (async () => {
+    const response = await fetch(`${url}/events`, {
+      signal: abort.signal,
+      headers: lastEventId ? { "last-event-id": lastEventId } : {},
+    });
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const field = (name: string) => block.split("\n").find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+        const data = field("data");
+        if (data !== undefined) events.push({ id: field("id") ?? "", type: field("event") ?? "message", data: JSON.parse(data) });
+        for (const wake of waiters) wake();
+      }
+    }
+  })().catch((err: unknown) => {
+    if (!abort.signal.aborted) throw err;
+  });
+  return {
+    events,
+    /** Resolves once `predicate` holds over the events so far; fails after `ms`. */
+    until(predicate: (events: FeedEvent[]) => boolean, ms = 10_000): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(events)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`the feed did not get there in ${ms} ms; it got: ${events.map((e) => e.data.name ?? e.type).join(", ")}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    },
+    async close() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+/** The words an SVG shows, its lines joined: what a viewer of the picture reads. */
+const shownText = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(" ");
+
+/** An image from the storage route, with supertest (which keeps image bodies as bytes). */
+async function storageImage(app: DemoApp["app"], path: string) {
+  const response = await request(app).get(path);
+  return { response, svg: Buffer.isBuffer(response.body) ? response.body.toString("utf8") : "" };
+}
+
+const names = (events: FeedEvent[], generationId: string) =>
+  events.filter((e) => e.type === "delivery" && e.data.generation.id === generationId).map((e) => e.data.name as string);
+
+describe("the demo app's webhook routes", () => {
+  test("accepts the crazyhorse example with its token, answers success and logs the event through pino", async () => {
+    const { logger, messages } = capturingLogger();
+    const { app } = createDemoApp({ ...options, logger });
     const response = await request(app)
       .post("/webhooks/crazyhorse?token=ch-secret")
       .set("content-type", "application/json")
       .send(JSON.stringify(crazyhorseExample));
     expect(response.status).toBe(200);
     expect(response.text).toBe("success");
-    expect(lines).toEqual([
+    expect(demoLines(messages)).toEqual([
       `crazyhorse.done: generation ${crazyhorseExample.code} is completed (https://storage.example.com/${crazyhorseExample.generateImageUrls[0]})`,
     ]);
   });
 
   test("accepts the all-images example and logs a refused and a duplicate delivery", async () => {
-    const lines: string[] = [];
-    const { app } = createDemoApp({ ...options, log: (line) => lines.push(line) });
+    const { logger, messages } = capturingLogger();
+    const { app } = createDemoApp({ ...options, logger });
     const send = (token: string) =>
       request(app).post(`/webhooks/all-images?token=${token}`).set("content-type", "application/json").send(JSON.stringify(allImagesExample));
     expect((await send("ai-secret")).status).toBe(200);
     expect((await send("ai-secret")).status).toBe(200);
     expect((await send("forged")).status).toBe(401);
-    expect(lines).toEqual([
+    expect(demoLines(messages)).toEqual([
       `all-images.print.completed: generation ${allImagesExample.data.id} is completed (${allImagesExample.data.images[0].url})`,
       `duplicate of all-images.print.completed (${allImagesExample.id}): not emitted again`,
       "refused a delivery to all-images: 401 auth.failed",
     ]);
   });
+});
 
-  test("serves its own page and leaves other routes to Express", async () => {
+describe("the demo page", () => {
+  test("is served at / with its script and style, and other routes are left to Express", async () => {
     const { app } = createDemoApp(options);
-    expect((await request(app).get("/")).text).toContain("POST /webhooks/crazyhorse");
+    const page = await request(app).get("/");
+    expect(page.status).toBe(200);
+    expect(page.type).toBe("text/html");
+    expect(page.text).toContain("Simulate a crazyhorse job");
+    expect(page.text).toContain("Simulate an all-images job");
+    const script = await request(app).get("/demo.js");
+    expect(script.type).toMatch(/^(text|application)\/javascript$/);
+    expect(script.text).toContain('new EventSource("events")');
+    expect((await request(app).get("/demo.css")).type).toBe("text/css");
     expect((await request(app).get("/nowhere")).status).toBe(404);
+  });
+});
+
+describe("the storage route", () => {
+  test("draws any image path as an SVG, the same one each time, captioned from the delivery that announced it", async () => {
+    const { app } = createDemoApp({ ...options, imageBaseUrl: "http://demo.test/storage/" });
+    const path = "u1/job1/generate-1.png";
+    const before = await storageImage(app, `/storage/${path}`);
+    expect(before.response.status).toBe(200);
+    expect(before.response.headers["content-type"]).toBe("image/svg+xml; charset=utf-8");
+    expect(before.response.headers["x-content-type-options"]).toBe("nosniff");
+    expect(before.svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="512" height="512"/);
+    expect((await storageImage(app, `/storage/${path}`)).svg).toBe(before.svg);
+    expect((await storageImage(app, "/storage/u1/job1/generate-2.png")).svg).not.toBe(before.svg);
+
+    const delivery = crazyhorseDelivery({ state: "DONE", generateImageUrls: [path], params: { hair: "green", clothes: "kimono" } });
+    const answer = await request(app).post("/webhooks/crazyhorse?token=ch-secret").set("content-type", "application/json").send(JSON.stringify(delivery));
+    expect(answer.status).toBe(200);
+    expect(shownText((await storageImage(app, `/storage/${path}`)).svg)).toContain("green hair, kimono");
+  });
+
+  test("escapes what it draws, and answers 404 for what is not an image path", async () => {
+    const { app } = createDemoApp({ ...options, imageBaseUrl: "http://demo.test/storage/" });
+    const delivery = crazyhorseDelivery({ state: "DONE", generateImageUrls: ["u/x.png"], params: { hair: "<script>alert(1)</script>" } });
+    await request(app).post("/webhooks/crazyhorse?token=ch-secret").set("content-type", "application/json").send(JSON.stringify(delivery));
+    const { svg } = await storageImage(app, "/storage/u/x.png");
+    expect(svg).not.toContain("<script>");
+    expect(svg).toContain("&#60;script&#62;");
+    expect((await request(app).get("/storage/u/notes.txt")).status).toBe(404);
+  });
+});
+
+describe("the live feed (Server-Sent Events fed by the emitter)", () => {
+  test("streams each accepted delivery, each rejected one and each duplicate, and replays them to a late or returning page", async () => {
+    const served = await serve();
+    const feed = openFeed(served.url);
+    try {
+      const delivery = crazyhorseDelivery({ state: "DONE" });
+      const send = (secret: string) => sendDelivery(`${served.url}/webhooks/crazyhorse`, { body: delivery, secret });
+      expect((await send("ch-secret")).status).toBe(200);
+      expect((await send("ch-secret")).status).toBe(200);
+      expect((await send("wrong")).status).toBe(401);
+      await feed.until((events) => events.length === 3);
+      expect(feed.events.map((e) => e.type)).toEqual(["delivery", "duplicate", "invalid"]);
+      const [accepted, duplicate, invalid] = feed.events as [FeedEvent, FeedEvent, FeedEvent];
+      expect(accepted.data).toMatchObject({
+        name: "crazyhorse.done",
+        deliveryId: `${delivery.code}:done`,
+        expectedImages: 1,
+        generation: { provider: "crazyhorse", id: delivery.code, status: "completed", images: [{ url: `${served.url}/storage/${delivery.generateImageUrls?.[0]}` }] },
+      });
+      expect(duplicate.data).toMatchObject({ name: "crazyhorse.done", provider: "crazyhorse", generationId: delivery.code });
+      expect(invalid.data).toMatchObject({ provider: "crazyhorse", status: 401, reason: "auth.failed" });
+
+      const late = openFeed(served.url);
+      const returning = openFeed(served.url, accepted.id);
+      try {
+        await late.until((events) => events.length === 3);
+        await returning.until((events) => events.length === 2);
+        expect(returning.events.map((e) => e.type)).toEqual(["duplicate", "invalid"]);
+      } finally {
+        await late.close();
+        await returning.close();
+      }
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+});
+
+describe("the simulator", () => {
+  test("plays an all-images job over HTTP through the real pipeline: created, active, a progress per image, completed, and the retry is a duplicate", async () => {
+    const served = await serve();
+    const feed = openFeed(served.url);
+    try {
+      const started = await request(served.url).post("/simulate/all-images?outcome=retry");
+      expect(started.status).toBe(202);
+      expect(started.body).toMatchObject({ provider: "all-images", outcome: "completed", deliveries: 8 });
+      const id = started.body.id as string;
+      await feed.until((events) => names(events, id).includes("all-images.print.completed") && events.some((e) => e.type === "duplicate"));
+      expect(names(feed.events, id)).toEqual([
+        "all-images.print.created",
+        "all-images.print.active",
+        ...Array(4).fill("all-images.print.progress"),
+        "all-images.print.completed",
+      ]);
+      expect(feed.events.filter((e) => e.type === "duplicate")).toHaveLength(1);
+      const completed = feed.events.find((e) => e.data.name === "all-images.print.completed") as FeedEvent;
+      const images = completed.data.generation.images as { url: string }[];
+      expect(images).toHaveLength(4);
+      for (const { url } of images) {
+        expect(url.startsWith(`${served.url}/storage/`)).toBe(true);
+        const image = await fetch(url);
+        expect(image.status).toBe(200);
+        expect(image.headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
+        expect(shownText(await image.text())).toBe(`${completed.data.caption} ${url.split("/").pop()}`);
+      }
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("plays a crazyhorse job whose relative image paths resolve to the demo's storage, and a failed one", async () => {
+    const served = await serve();
+    const feed = openFeed(served.url);
+    try {
+      const done = (await request(served.url).post("/simulate/crazyhorse?outcome=completed")).body.id as string;
+      const failed = (await request(served.url).post("/simulate/crazyhorse?outcome=failed")).body.id as string;
+      await feed.until((events) => names(events, done).length === 3 && names(events, failed).length === 3);
+      expect(names(feed.events, done)).toEqual(["crazyhorse.waiting", "crazyhorse.processing", "crazyhorse.done"]);
+      expect(names(feed.events, failed)).toEqual(["crazyhorse.waiting", "crazyhorse.processing", "crazyhorse.failed"]);
+      const last = feed.events.find((e) => e.data.name === "crazyhorse.done" && e.data.generation.id === done) as FeedEvent;
+      const images = last.data.generation.images as { url: string }[];
+      expect(images).toHaveLength(4);
+      for (const { url } of images) expect((await fetch(url)).status).toBe(200);
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("sends a forged delivery that the middleware answers 401 and reports as invalid", async () => {
+    const served = await serve();
+    const feed = openFeed(served.url);
+    try {
+      const forged = await request(served.url).post("/simulate/forged");
+      expect(forged.status).toBe(200);
+      expect(forged.body.status).toBe(401);
+      await feed.until((events) => events.some((e) => e.type === "invalid"));
+      expect(feed.events.map((e) => e.type)).toEqual(["invalid"]);
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("refuses an unknown provider or outcome, and more jobs than it plays at once", async () => {
+    const served = await serve({ simulationTimeScale: 1 });
+    try {
+      expect((await request(served.url).post("/simulate/midjourney")).status).toBe(404);
+      expect((await request(served.url).post("/simulate/crazyhorse?outcome=maybe")).status).toBe(400);
+      const statuses: number[] = [];
+      for (let i = 0; i < 9; i++) statuses.push((await request(served.url).post("/simulate/all-images")).status);
+      expect(statuses).toEqual([...Array(8).fill(202), 429]);
+    } finally {
+      await served.close(); // also stops the eight jobs still playing
+    }
   });
 });
 
@@ -52,46 +328,80 @@ function readmeCurl(): { url: string; body: string } {
   return { url: match[1] as string, body: match[2] as string };
 }
 
+/** Runs `npm start`'s command on a free port; resolves with its port and a reader of its output. */
+async function startDemoServer(env: NodeJS.ProcessEnv) {
+  const root = join(__dirname, "..");
+  const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "example-app/server.ts"], {
+    cwd: root,
+    env: { ...env, PORT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+  };
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 20_000);
+      child.stdout.on("data", () => {
+        const match = /listening on http:\/\/localhost:(\d+)[^\n]*\n(?:.*\n){3}/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1] as string);
+        }
+      });
+      child.on("exit", (code) => reject(new Error(`the demo exited with ${code}:\n${output}`)));
+    });
+    return { port, output: () => output, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+
 describe("npm start", () => {
   test("the README's curl sends the provider's documented example", () => {
     expect(JSON.parse(readmeCurl().body)).toEqual(crazyhorseExample);
   });
 
-  test("starts the demo server, which answers the README's curl with success and logs the event", async () => {
-    const root = join(__dirname, "..");
+  test("starts the demo server, which answers the README's curl with success, logs the event and serves its page", async () => {
     const curl = readmeCurl();
-    const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "example-app/server.ts"], {
-      cwd: root,
-      env: { ...process.env, PORT: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const { REDIS_URL: _ignored, ...env } = process.env;
+    const demo = await startDemoServer(env);
     try {
-      const port = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 20_000);
-        child.stdout.on("data", () => {
-          const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[1] as string);
-          }
-        });
-        child.on("exit", (code) => reject(new Error(`the demo exited with ${code}:\n${output}`)));
-      });
+      expect(demo.output()).toContain("dedupe: in memory");
       const url = new URL(curl.url);
-      url.port = port;
+      url.port = demo.port;
       const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: curl.body });
       expect(response.status).toBe(200);
       expect(await response.text()).toBe("success");
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(output).toContain(`crazyhorse.done: generation ${crazyhorseExample.code} is completed`);
+      await settle();
+      expect(demo.output()).toContain(`crazyhorse.done: generation ${crazyhorseExample.code} is completed (http://localhost:${demo.port}/storage/`);
+      expect(await (await fetch(`http://localhost:${demo.port}/`)).text()).toContain("Simulate a crazyhorse job");
     } finally {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await new Promise((resolve) => child.once("exit", resolve));
-      }
+      await demo.stop();
+    }
+  }, 30_000);
+
+  test("with REDIS_URL, dedupes through Redis", async () => {
+    const demo = await startDemoServer({ ...process.env, REDIS_URL: suiteRedisUrl() });
+    try {
+      expect(demo.output()).toMatch(/dedupe: Redis at 127\.0\.0\.1:\d+/);
+      const body = crazyhorseDelivery({ state: "DONE" });
+      const url = `http://127.0.0.1:${demo.port}/webhooks/crazyhorse`;
+      expect((await sendDelivery(url, { body, secret: "demo-crazyhorse-secret" })).status).toBe(200);
+      expect((await sendDelivery(url, { body, secret: "demo-crazyhorse-secret" })).status).toBe(200);
+      await settle();
+      expect(demo.output()).toContain(`duplicate of crazyhorse.done (${body.code}:done): not emitted again`);
+    } finally {
+      await demo.stop();
     }
   }, 30_000);
 });

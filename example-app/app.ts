@@ -1,43 +1,123 @@
+import { join } from "node:path";
 import express, { type Express } from "express";
-import { createWebhooks, type Webhooks } from "imagegen-webhooks";
+import { createWebhooks, type AnyWebhookEvent, type DedupeStore, type Webhooks } from "imagegen-webhooks";
+import pino, { type Logger } from "pino";
+import { LiveFeed } from "./live-feed";
+import { simulatorRoutes } from "./simulations";
+import { DemoStorage } from "./storage-images";
 
 export interface DemoOptions {
   crazyhorseSecret: string;
   allImagesSecret: string;
-  /** Where crazyhorse's relative image paths are resolved. */
+  /**
+   * The absolute URL of this demo's `/storage/` route, as a browser reaches it: crazyhorse's
+   * relative image paths are resolved against it, and simulated all-images jobs put their images there.
+   */
   imageBaseUrl: string;
-  /** Where each event is written; the console by default. */
-  log?: (line: string) => void;
+  /** Where the demo and the middleware log. Silent by default. */
+  logger?: Logger;
+  /** The dedupe store; the middleware's in-memory default when absent. */
+  dedupe?: DedupeStore;
+  /** Multiplies the simulated providers' delays: 1 is their pace, tests go faster. Default 1. */
+  simulationTimeScale?: number;
+}
+
+export interface DemoApp {
+  app: Express;
+  webhooks: Webhooks;
+  /** Stops the simulations, ends the live streams and closes the receiver: call it before `server.close()`. */
+  close(): Promise<void>;
 }
 
 /** The demo app, apart from `listen`, so that the tests drive it as it is. */
-export function createDemoApp(options: DemoOptions): { app: Express; webhooks: Webhooks } {
-  const log = options.log ?? ((line: string) => console.log(line));
+export function createDemoApp(options: DemoOptions): DemoApp {
+  const logger = options.logger ?? pino({ level: "silent" });
+  const storageBase = new URL(options.imageBaseUrl);
   const webhooks = createWebhooks({
     providers: {
-      crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: options.imageBaseUrl },
+      crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
       "all-images": { secret: options.allImagesSecret },
     },
+    logger,
+    ...(options.dedupe && { dedupe: options.dedupe }),
   });
+  const feed = new LiveFeed();
+  const storage = new DemoStorage();
 
-  webhooks.on("*", (event) => {
+  webhooks.on("generation", (event) => {
     const { generation } = event;
     const images = generation.images.map((image) => image.url).join(", ");
-    log(`${event.name}: generation ${generation.id} is ${generation.status}${images ? ` (${images})` : ""}`);
+    logger.info(
+      { event: event.name, delivery: event.id, generation: generation.id, status: generation.status },
+      `${event.name}: generation ${generation.id} is ${generation.status}${images ? ` (${images})` : ""}`,
+    );
+    const caption = captionOf(event);
+    for (const image of generation.images) {
+      const path = storagePath(image.url, storageBase);
+      if (path !== undefined) storage.caption(path, caption);
+    }
+    feed.publish("delivery", {
+      name: event.name,
+      deliveryId: event.id,
+      receivedAt: event.receivedAt,
+      caption,
+      expectedImages: expectedImages(event),
+      generation,
+    });
   });
-  webhooks.on("duplicate", (event) => log(`duplicate of ${event.name} (${event.id}): not emitted again`));
-  webhooks.on("invalid", ({ provider, status, reason }) => log(`refused a delivery to ${provider}: ${status} ${reason}`));
-  webhooks.on("error", (err) => log(`a listener failed: ${err.message}`));
+  webhooks.on("duplicate", (event) => {
+    logger.info({ event: event.name, delivery: event.id }, `duplicate of ${event.name} (${event.id}): not emitted again`);
+    feed.publish("duplicate", { name: event.name, deliveryId: event.id, provider: event.provider, generationId: event.generation.id, at: new Date() });
+  });
+  webhooks.on("invalid", ({ provider, status, reason }) => {
+    logger.warn({ provider, status, reason }, `refused a delivery to ${provider}: ${status} ${reason}`);
+    feed.publish("invalid", { provider, status, reason, at: new Date() });
+  });
+  webhooks.on("error", (err) => logger.error({ err }, `a listener failed: ${err.message}`));
+
+  const simulator = simulatorRoutes({
+    secrets: { crazyhorse: options.crazyhorseSecret, "all-images": options.allImagesSecret },
+    imageBaseUrl: storageBase.href,
+    timeScale: options.simulationTimeScale ?? 1,
+    logger,
+  });
 
   const app = express();
   app.use("/webhooks", webhooks.middleware());
-  app.get("/", (_req, res) => {
-    res.type("text/plain").send(
-      "imagegen-webhooks demo\n\n" +
-        "POST /webhooks/crazyhorse?token=<secret>   crazyhorse.ai deliveries\n" +
-        "POST /webhooks/all-images?token=<secret>   all-images.ai deliveries\n\n" +
-        "Each accepted delivery is logged by the server.\n",
-    );
-  });
-  return { app, webhooks };
+  app.get("/events", feed.stream);
+  app.use("/storage", storage.serve);
+  app.use(simulator.router);
+  app.use(express.static(join(__dirname, "public")));
+
+  return {
+    app,
+    webhooks,
+    async close() {
+      await simulator.close();
+      feed.close();
+      await webhooks.close();
+    },
+  };
+}
+
+/** What the generation's pictures show: all-images' prompt, or crazyhorse's parameters. */
+function captionOf({ generation }: AnyWebhookEvent): string {
+  if (generation.prompt) return generation.prompt;
+  const { hair, clothes, pose, background } = generation.params;
+  const parts = [typeof hair === "string" ? `${hair} hair` : undefined, clothes, pose, background];
+  const caption = parts.filter((part): part is string => typeof part === "string" && part.length > 0).join(", ");
+  return caption || `${generation.provider} job ${generation.id}`;
+}
+
+/** How many images the job will make, so that the page can show empty slots until they arrive. */
+function expectedImages(event: AnyWebhookEvent): number | undefined {
+  let count: number | undefined;
+  if (event.provider === "crazyhorse") count = event.payload.params?.number;
+  else if (event.provider === "all-images") count = event.payload.data.nbImages;
+  return typeof count === "number" && Number.isInteger(count) && count > 0 && count <= 16 ? count : undefined;
+}
+
+/** The path of an image URL below the demo's storage route, if it is one of ours. */
+function storagePath(url: string, base: URL): string | undefined {
+  return url.startsWith(base.href) ? url.slice(base.href.length) : undefined;
 }

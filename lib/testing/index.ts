@@ -212,3 +212,4 @@ async function post(url: string, { body, secret, tokenIn = "header", headers = {
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
+export * from "./simulate";

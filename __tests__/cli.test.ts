@@ -1,0 +1,275 @@
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { allImagesSchema, createWebhooks, crazyhorseSchema, type AnyWebhookEvent, type Webhooks } from "imagegen-webhooks";
+import { playJob, simulateJob, type SimulatedJob } from "imagegen-webhooks/testing";
+
+const root = join(__dirname, "..");
+// Each CLI run is a node process that loads tsx: about a second.
+jest.setTimeout(30_000);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a user runs it, from its TypeScript source; async, so that the receiver in this process keeps serving. */
+function cli(args: string[], entry = ["--import", "tsx", "lib/cli/index.ts"]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...entry, ...args], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+interface Receiver {
+  url: string;
+  webhooks: Webhooks;
+  events: AnyWebhookEvent[];
+  duplicates: AnyWebhookEvent[];
+  close(): Promise<void>;
+}
+
+/** A real receiver on a loopback port, recording what it emits. */
+async function receiver(): Promise<Receiver> {
+  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "ch" }, "all-images": { secret: "ai" } } });
+  const events: AnyWebhookEvent[] = [];
+  const duplicates: AnyWebhookEvent[] = [];
+  webhooks.on("*", (event) => void events.push(event));
+  webhooks.on("duplicate", (event) => void duplicates.push(event));
+  const server: Server = createServer(webhooks.middleware());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    webhooks,
+    events,
+    duplicates,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Every delivery of a job, through the real pipeline with no HTTP: what each answered and emitted. */
+async function receiveAll(job: SimulatedJob) {
+  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "s" } } });
+  const emitted: AnyWebhookEvent[] = [];
+  let duplicates = 0;
+  webhooks.on("*", (event) => void emitted.push(event));
+  webhooks.on("duplicate", () => void duplicates++);
+  const statuses: number[] = [];
+  for (const { body } of job.deliveries) {
+    const answer = await webhooks.receive({
+      provider: job.provider,
+      headers: { "content-type": "application/json", "x-webhook-token": "s" },
+      rawBody: JSON.stringify(body),
+    });
+    statuses.push(answer.status);
+  }
+  return { statuses, emitted, duplicates };
+}
+
+describe("simulateJob, the job simulator the CLI and the demo share", () => {
+  const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
+
+  test.each(["crazyhorse", "all-images"] as const)("every %s job it makes is accepted by the real pipeline, in the documented order", async (provider) => {
+    for (const seed of seeds) {
+      const job = simulateJob(provider, { seed });
+      const { statuses, emitted, duplicates } = await receiveAll(job);
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      const retries = job.deliveries.filter((d) => d.retry).length;
+      expect(duplicates).toBe(retries);
+      expect(emitted).toHaveLength(job.deliveries.length - retries);
+      const order = emitted.map((e) => e.generation.status);
+      const last = job.outcome;
+      if (provider === "crazyhorse") expect(order).toEqual(["queued", "processing", last]);
+      else {
+        expect(order.slice(0, 2)).toEqual(["queued", "processing"]);
+        expect(order.at(-1)).toBe(last);
+        expect(new Set(order.slice(2, -1))).toEqual(new Set(order.length > 3 ? ["progress"] : []));
+      }
+      const final = emitted.at(-1) as AnyWebhookEvent;
+      expect(final.generation.id).toBe(job.id);
+      if (last === "completed") expect(final.generation.images).toHaveLength(4);
+      else expect(final.generation.images.length).toBeLessThan(4);
+    }
+  });
+
+  test("all-images reports one print.progress per image, each with the images so far at absolute URLs", () => {
+    const job = simulateJob("all-images", { seed: 3, outcome: "completed", retry: false, images: 3, imageBaseUrl: "http://demo.test/storage/" });
+    expect(job.deliveries.map((d) => d.event)).toEqual(["print.created", "print.active", "print.progress", "print.progress", "print.progress", "print.completed"]);
+    const counts = job.deliveries.map((d) => (d.body as { data: { images: unknown[] } }).data.images.length);
+    expect(counts).toEqual([0, 0, 1, 2, 3, 3]);
+    expect(job.images.map((image) => image.path)).toEqual([1, 2, 3].map((n) => `${job.id}/img_${n}.png`));
+    const completed = job.deliveries.at(-1)?.body as { data: { images: { url: string }[] } };
+    expect(completed.data.images.map((image) => image.url)).toEqual(job.images.map((image) => `http://demo.test/storage/${image.path}`));
+  });
+
+  test("crazyhorse sends its images as relative paths with DONE, and none with FAILED", () => {
+    const done = simulateJob("crazyhorse", { seed: 5, outcome: "completed", retry: false, imageExtension: "svg" });
+    const body = done.deliveries.at(-1)?.body as { state: string; generateImageUrls: string[]; params: { number: number } };
+    expect(body.state).toBe("DONE");
+    expect(body.generateImageUrls).toEqual(done.images.map((image) => image.path));
+    expect(body.generateImageUrls[0]).toMatch(/^[0-9a-f]{32}\/[0-9a-f]{32}\/generate-1\.svg$/);
+    expect(body.params.number).toBe(4);
+    const failed = simulateJob("crazyhorse", { seed: 5, outcome: "failed" });
+    expect(failed.deliveries.at(-1)?.body).not.toHaveProperty("generateImageUrls");
+  });
+
+  test("a retry is the same delivery again, right after it; a seed replays the same job, another seed another one", () => {
+    const job = simulateJob("all-images", { seed: 11, retry: true });
+    const at = job.deliveries.findIndex((d) => d.retry);
+    expect(at).toBeGreaterThan(0);
+    expect(job.deliveries[at]?.body).toEqual(job.deliveries[at - 1]?.body);
+    const startAt = new Date("2026-01-01T00:00:00Z");
+    expect(simulateJob("crazyhorse", { seed: 9, startAt })).toEqual(simulateJob("crazyhorse", { seed: 9, startAt }));
+    expect(simulateJob("crazyhorse", { seed: 9 }).id).not.toBe(simulateJob("crazyhorse", { seed: 10 }).id);
+  });
+
+  test("left to chance, some jobs fail and some retry, most complete", () => {
+    const jobs = seeds.map((seed) => simulateJob("all-images", { seed }));
+    const failed = jobs.filter((job) => job.outcome === "failed").length;
+    const retried = jobs.filter((job) => job.deliveries.some((d) => d.retry)).length;
+    expect(failed).toBeGreaterThan(0);
+    expect(failed).toBeLessThan(jobs.length / 2);
+    expect(retried).toBeGreaterThan(0);
+    expect(retried).toBeLessThan(jobs.length);
+  });
+
+  test("refuses an image count it cannot make", () => {
+    expect(() => simulateJob("all-images", { images: 0 })).toThrow(/1 to 16/);
+  });
+
+  test("playJob sends over HTTP at the job's pace, and stops at the first refusal", async () => {
+    const server = await receiver();
+    try {
+      const job = simulateJob("crazyhorse", { seed: 1, outcome: "completed", retry: false });
+      const refused = await playJob(job, { url: `${server.url}crazyhorse`, secret: "wrong", timeScale: 0 });
+      expect(refused.map((p) => p.response.status)).toEqual([401]);
+      const started = Date.now();
+      const played = await playJob(job, { url: `${server.url}crazyhorse`, secret: "ch", timeScale: 0.1 });
+      expect(played.map((p) => p.response.status)).toEqual([200, 200, 200]);
+      const paced = job.deliveries.reduce((sum, d) => sum + d.delayMs, 0) * 0.1;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(paced - 5);
+      expect(server.events.map((e) => e.name)).toEqual(["crazyhorse.waiting", "crazyhorse.processing", "crazyhorse.done"]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("the imagegen-webhooks CLI", () => {
+  let server: Receiver;
+  beforeEach(async () => {
+    server = await receiver();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  test("--help lists the commands and exits 0; no command is a usage error, exit 2", async () => {
+    const help = await cli(["--help"]);
+    expect(help.code).toBe(0);
+    for (const command of ["send <provider> <event>", "simulate <provider>", "schema <provider>"]) expect(help.stdout).toContain(command);
+    const none = await cli([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("name a command: send, simulate or schema");
+  });
+
+  test("send posts one valid delivery with the token, and --set changes a field", async () => {
+    const run = await cli(["send", "crazyhorse", "DONE", "--url", `${server.url}crazyhorse`, "--secret", "ch", "--set", "params.hair=blue", "--set", "params.number=2"]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toContain("200 success");
+    expect(server.events).toHaveLength(1);
+    const [event] = server.events as [AnyWebhookEvent];
+    expect(event.name).toBe("crazyhorse.done");
+    expect(event.generation.params).toMatchObject({ hair: "blue", number: 2 });
+  });
+
+  test("send all-images with the token in the query", async () => {
+    const run = await cli(["send", "all-images", "print.progress", "--url", `${server.url}all-images`, "--secret", "ai", "--token-in", "query", "--set", "data.prompt=a fox"]);
+    expect(run.code).toBe(0);
+    expect(server.events.map((e) => [e.name, e.generation.prompt])).toEqual([["all-images.print.progress", "a fox"]]);
+  });
+
+  test("a refused delivery prints the answer and exits 1", async () => {
+    const run = await cli(["send", "crazyhorse", "DONE", "--url", `${server.url}crazyhorse`, "--secret", "wrong"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(": 401 ");
+    expect(server.events).toHaveLength(0);
+  });
+
+  test("mistakes in the command exit 2 with a message that says what to change", async () => {
+    const cases: [string[], string][] = [
+      [["send", "midjourney", "DONE", "--url", server.url, "--secret", "s"], 'unknown provider "midjourney"'],
+      [["send", "crazyhorse", "DONE", "--secret", "s"], "--url is required"],
+      [["send", "crazyhorse", "DONE", "--url", server.url], "--secret is required"],
+      [["send", "crazyhorse", "DONE", "--url", "localhost:3000", "--secret", "s"], "--url must be http or https"],
+      [["send", "crazyhorse", "--url", server.url, "--secret", "s"], "name the event"],
+      [["send", "crazyhorse", "DONE", "--url", server.url, "--secret", "s", "--set", "hair"], "--set takes field=value"],
+      [["simulate", "crazyhorse", "--speed", "fast"], '--speed takes a number of 0 or more, not "fast"'],
+      [["deploy"], 'unknown command "deploy"'],
+      [["send", "--urll", "x"], "Unknown option '--urll'"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(args)));
+    cases.forEach(([args, message], i) => {
+      const run = runs[i] as Run;
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining(message) });
+    });
+    expect(server.events).toHaveLength(0);
+  });
+
+  test("a receiver that cannot be reached exits 1 and says so", async () => {
+    const url = server.url;
+    await server.close();
+    const run = await cli(["send", "crazyhorse", "DONE", "--url", `${url}crazyhorse`, "--secret", "ch"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("could not deliver");
+    expect(run.stderr).toContain("ECONNREFUSED");
+    server = await receiver();
+  });
+
+  test("simulate plays a whole job, and the receiver dedupes its retry", async () => {
+    const run = await cli([
+      "simulate", "all-images", "--url", `${server.url}all-images`, "--secret", "ai",
+      "--retry", "--speed", "0", "--seed", "7", "--image-base-url", "http://demo.test/storage/",
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("(retry): 200");
+    const names = server.events.map((e) => e.name);
+    expect(names.slice(0, 2)).toEqual(["all-images.print.created", "all-images.print.active"]);
+    expect(names.at(-1)).toMatch(/^all-images\.print\.(completed|failed)$/);
+    expect(server.duplicates).toHaveLength(1);
+    expect(new Set(server.events.map((e) => e.generation.id)).size).toBe(1);
+    const images = server.events.flatMap((e) => e.generation.images.map((image) => image.url));
+    expect(images.length).toBeGreaterThan(0);
+    expect(images.every((url) => url.startsWith("http://demo.test/storage/"))).toBe(true);
+  });
+
+  test("simulate with the wrong secret stops at the first refusal and exits 1", async () => {
+    const run = await cli(["simulate", "crazyhorse", "--url", `${server.url}crazyhorse`, "--secret", "wrong", "--speed", "0"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("stopped: the receiver refused WAITING with 401");
+  });
+
+  test("schema prints each provider's JSON Schema", async () => {
+    for (const [provider, schema] of [["crazyhorse", crazyhorseSchema], ["all-images", allImagesSchema]] as const) {
+      const run = await cli(["schema", provider]);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual(schema);
+    }
+  });
+
+  test("the built bin (dist/cli/index.js, which npm test builds) runs", async () => {
+    const bin = join(root, "dist", "cli", "index.js");
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` (npm test does it)`);
+    expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    const run = await cli(["--help"], [bin]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("imagegen-webhooks simulate <provider>");
+  });
+});

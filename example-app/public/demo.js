@@ -1,0 +1,183 @@
+// The demo page: follows the server's /events stream (Server-Sent Events fed by the webhooks
+// emitter) and draws one card per generation. Plain DOM, no dependency; text is always set with
+// textContent, since deliveries come from outside.
+"use strict";
+
+const STEPS = ["queued", "processing", "progress", "completed"];
+// Deliveries arrive out of order and twice: a card only moves forward.
+const RANK = { unknown: -1, queued: 0, processing: 1, progress: 2, completed: 3, failed: 3 };
+const PROVIDER_LABEL = { crazyhorse: "crazyhorse.ai", "all-images": "all-images.ai" };
+
+const cards = new Map();
+const $ = (id) => document.getElementById(id);
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function clock(value) {
+  return new Date(value).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+}
+
+function isWebUrl(url) {
+  try {
+    const { protocol } = new URL(url, location.href);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+function createCard(delivery) {
+  const { provider, id } = delivery.generation;
+  const card = el("article", "card");
+  card.dataset.provider = provider;
+  card.dataset.generation = id;
+  const head = el("div", "card-head");
+  head.append(el("span", "provider", PROVIDER_LABEL[provider] || provider), el("span", "status"));
+  const steps = el("ol", "steps");
+  for (const step of STEPS) {
+    const li = el("li", "", step);
+    li.dataset.step = step;
+    steps.append(li);
+  }
+  card.append(head, el("h3", "caption", delivery.caption), el("code", "gen-id", id), steps, el("div", "images"), el("ul", "deliveries"));
+  const state = { card, status: "unknown", images: [], expected: 0 };
+  cards.set(`${provider}:${id}`, state);
+  $("cards").prepend(card);
+  $("empty").hidden = true;
+  return state;
+}
+
+function render(state) {
+  const { card, status, images } = state;
+  card.dataset.status = status;
+  const expected = Math.max(state.expected, images.length);
+  const label = status === "progress" ? `progress ${images.length}/${expected || "?"}` : status;
+  card.querySelector(".status").textContent = label;
+
+  const rank = RANK[status] ?? -1;
+  for (const li of card.querySelectorAll(".steps li")) {
+    const step = li.dataset.step;
+    const stepRank = RANK[step];
+    li.className = stepRank < rank || (stepRank === rank && status !== "failed") ? "done" : "";
+    if (step === status) li.classList.add("current");
+    // crazyhorse reports no progress: its images come all at once.
+    if (step === "progress" && card.dataset.provider === "crazyhorse") li.classList.add("skipped");
+    if (step === "completed") {
+      li.textContent = status === "failed" ? "failed" : "completed";
+      if (status === "failed") li.className = "failed current";
+    }
+  }
+
+  const grid = card.querySelector(".images");
+  while (grid.children.length < expected) grid.append(el("figure", "slot"));
+  images.forEach((image, i) => {
+    const slot = grid.children[i];
+    if (slot.classList.contains("filled")) return;
+    slot.classList.add("filled");
+    const img = el("img");
+    img.alt = `image ${i + 1} of ${card.querySelector(".caption").textContent}`;
+    img.src = image.url;
+    slot.append(img);
+  });
+}
+
+function onDelivery(delivery) {
+  const { generation } = delivery;
+  const state = cards.get(`${generation.provider}:${generation.id}`) || createCard(delivery);
+  const terminal = state.status === "completed" || state.status === "failed";
+  if (!terminal && (RANK[generation.status] ?? -1) >= (RANK[state.status] ?? -1)) state.status = generation.status;
+  for (const image of generation.images) {
+    if (isWebUrl(image.url) && !state.images.some((known) => known.url === image.url)) state.images.push(image);
+  }
+  state.expected = Math.max(state.expected, delivery.expectedImages || 0);
+
+  appendDelivery(state.card, delivery.receivedAt, delivery.name, "");
+  render(state);
+}
+
+function appendDelivery(card, at, name, className) {
+  const item = el("li", className);
+  item.append(el("time", "", clock(at)), el("code", "", name));
+  const list = card.querySelector(".deliveries");
+  list.append(item);
+  list.scrollTop = list.scrollHeight;
+}
+
+function logItem(listId, countId, code, what, detail, at) {
+  const li = el("li");
+  const text = el("span", "what", what);
+  text.append(el("small", "", detail));
+  li.append(el("span", "code", code), text, el("time", "", clock(at)));
+  $(listId).prepend(li);
+  $(countId).textContent = String($(listId).children.length);
+}
+
+function connect() {
+  const source = new EventSource("events");
+  const connection = $("connection");
+  source.addEventListener("open", () => {
+    connection.dataset.state = "live";
+    connection.textContent = "live";
+  });
+  source.addEventListener("error", () => {
+    connection.dataset.state = "connecting";
+    connection.textContent = "reconnecting…";
+  });
+  source.addEventListener("delivery", (message) => onDelivery(JSON.parse(message.data)));
+  source.addEventListener("invalid", (message) => {
+    const { provider, status, reason, at } = JSON.parse(message.data);
+    logItem("invalid", "invalid-count", String(status), reason, `to ${provider}`, at);
+  });
+  source.addEventListener("duplicate", (message) => {
+    const { name, deliveryId, provider, generationId, at } = JSON.parse(message.data);
+    logItem("duplicates", "duplicate-count", "200", name, deliveryId, at);
+    const state = cards.get(`${provider}:${generationId}`);
+    if (state) appendDelivery(state.card, at, `${name} again: duplicate, not emitted`, "duplicate");
+  });
+}
+
+function notify(text, bad) {
+  const notice = $("notice");
+  notice.textContent = text;
+  notice.classList.toggle("bad", Boolean(bad));
+}
+
+async function post(path) {
+  const response = await fetch(path, { method: "POST" });
+  const body = await response.json().catch(() => ({}));
+  return { response, body };
+}
+
+for (const button of document.querySelectorAll("button.simulate")) {
+  button.addEventListener("click", async () => {
+    const provider = button.dataset.provider;
+    try {
+      const { response, body } = await post(`simulate/${provider}?outcome=${encodeURIComponent($("outcome").value)}`);
+      if (response.ok) notify(`${provider} job ${body.id}: ${body.deliveries} deliveries on their way`);
+      else notify(body.error || `the simulation was refused: ${response.status}`, true);
+    } catch (err) {
+      notify(`could not reach the demo: ${err.message}`, true);
+    }
+  });
+}
+
+$("forge").addEventListener("click", async () => {
+  try {
+    const { body } = await post("simulate/forged");
+    notify(`forged delivery (wrong token) answered ${body.status}`, true);
+  } catch (err) {
+    notify(`could not reach the demo: ${err.message}`, true);
+  }
+});
+
+const base = `${location.origin}${location.pathname.replace(/[^/]*$/, "")}`;
+$("url-crazyhorse").textContent = `${base}webhooks/crazyhorse?token=<CRAZYHORSE_WEBHOOK_SECRET>`;
+$("url-all-images").textContent = `${base}webhooks/all-images?token=<ALLIMAGES_WEBHOOK_SECRET>`;
+$("cli-example").textContent =
+  `npx tsx lib/cli/index.ts simulate all-images --url ${base}webhooks/all-images --secret demo-all-images-secret --image-base-url ${base}storage/`;
+connect();

@@ -1,0 +1,97 @@
+import { Router, type Request } from "express";
+import {
+  crazyhorseDelivery,
+  playJob,
+  sendDelivery,
+  simulateJob,
+  type SimulatedProvider,
+  type SimulateJobOptions,
+} from "imagegen-webhooks/testing";
+import type { Logger } from "pino";
+
+/** What the page's outcome menu offers; `random` leaves it to the simulator. */
+const CHOICES: Record<string, Pick<SimulateJobOptions, "outcome" | "retry">> = {
+  random: {},
+  completed: { outcome: "completed", retry: false },
+  retry: { outcome: "completed", retry: true },
+  failed: { outcome: "failed", retry: false },
+};
+
+export interface SimulatorOptions {
+  secrets: Record<SimulatedProvider, string>;
+  /** Where simulated images live: all-images sends them as absolute URLs under it. */
+  imageBaseUrl: string;
+  timeScale: number;
+  logger: Logger;
+  /** Jobs playing at once; more are refused with 429, so a held-down button cannot flood the app. */
+  maxRunning?: number;
+}
+
+/**
+ * Plays the provider's part: each job is a sequence of authenticated deliveries POSTed over HTTP to
+ * this app's own webhook routes, so the real middleware checks, dedupes and emits them.
+ */
+export function simulatorRoutes(options: SimulatorOptions): { router: Router; close: () => Promise<void> } {
+  const running = new Set<Promise<unknown>>();
+  const abort = new AbortController();
+  const router = Router();
+
+  router.post("/simulate/forged", (req, res, next) => {
+    // A delivery with a token that is not the secret: the middleware must answer 401.
+    // (Express 4 does not catch a rejected handler: hence the explicit next.)
+    sendDelivery(`${selfUrl(req)}/webhooks/crazyhorse`, { body: crazyhorseDelivery({ state: "DONE" }), secret: "forged-token" })
+      .then((response) => res.json({ status: response.status, body: response.body }))
+      .catch(next);
+  });
+
+  router.post("/simulate/:provider", (req, res) => {
+    const provider = req.params.provider;
+    if (provider !== "crazyhorse" && provider !== "all-images") {
+      res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse or all-images` });
+      return;
+    }
+    const choice = CHOICES[String(req.query.outcome ?? "random")];
+    if (!choice) {
+      res.status(400).json({ error: `outcome must be one of ${Object.keys(CHOICES).join(", ")}` });
+      return;
+    }
+    if (running.size >= (options.maxRunning ?? 8)) {
+      res.status(429).set("retry-after", "5").json({ error: "enough jobs are playing already: wait for one to end" });
+      return;
+    }
+    const job = simulateJob(provider, { ...choice, imageExtension: "svg", imageBaseUrl: options.imageBaseUrl });
+    const playing = playJob(job, {
+      url: `${selfUrl(req)}/webhooks/${provider}`,
+      secret: options.secrets[provider],
+      timeScale: options.timeScale,
+      signal: abort.signal,
+    })
+      .then((played) => {
+        const refused = played.find(({ response }) => response.status >= 300);
+        if (refused) options.logger.warn({ job: job.id, status: refused.response.status }, `the simulated ${provider} job was refused`);
+      })
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted) options.logger.error({ err, job: job.id }, `the simulated ${provider} job stopped`);
+      })
+      .finally(() => running.delete(playing));
+    running.add(playing);
+    res.status(202).json({ provider, id: job.id, outcome: job.outcome, deliveries: job.deliveries.length });
+  });
+
+  return {
+    router,
+    async close() {
+      abort.abort();
+      await Promise.allSettled([...running]);
+    },
+  };
+}
+
+/**
+ * This server's own address, from the socket the request came in on: never from the Host header,
+ * which a client chooses and could point the secrets at another server.
+ */
+function selfUrl(req: Request): string {
+  const address = (req.socket.localAddress ?? "127.0.0.1").replace(/^::ffff:(?=\d)/, "");
+  return `http://${address.includes(":") ? `[${address}]` : address}:${req.socket.localPort}`;
+}

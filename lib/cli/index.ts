@@ -1,0 +1,279 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { isProviderName, providers, type ProviderName } from "../providers/index";
+import {
+  buildDelivery,
+  playJob,
+  sendDelivery,
+  simulatedProviders,
+  simulateJob,
+  type SentResponse,
+  type SimulatedProvider,
+  type SimulateJobOptions,
+} from "../testing/index";
+
+/** Exit codes: 0 every delivery accepted, 1 the receiver refused one or could not be reached, 2 a usage mistake. */
+const REFUSED = 1;
+const USAGE = 2;
+
+class UsageError extends Error {}
+
+const PROVIDERS = Object.keys(providers).join(", ");
+
+/** The body field that names the event, for each provider that `send` knows. */
+const EVENT_FIELD: Record<string, string> = { crazyhorse: "state", "all-images": "type", replicate: "status" };
+
+const HELP = `imagegen-webhooks: send test webhook deliveries of AI image-generation providers
+
+Usage:
+  imagegen-webhooks send <provider> <event> --url <url> --secret <secret> [--set field=value ...]
+  imagegen-webhooks simulate <provider> --url <url> --secret <secret> [options]
+  imagegen-webhooks schema <provider>
+
+Providers: ${PROVIDERS} (simulate: ${simulatedProviders.join(", ")})
+
+Commands:
+  send       POST one valid delivery. <event> is crazyhorse's state (WAITING, PROCESSING, DONE,
+             FAILED, ...) or all-images' type (print.created, print.active, print.progress,
+             print.completed, print.failed, ...).
+  simulate   Play a whole job, delivery by delivery at the provider's pace: created, active,
+             progress, completed (or failed), sometimes with a retried delivery.
+  schema     Print the provider's JSON Schema.
+
+Options:
+  --url <url>          the receiver's URL for this provider, e.g. http://localhost:3000/webhooks/crazyhorse
+  --secret <secret>    the token, sent as X-Webhook-Token (--token-in query: as ?token=)
+  --token-in <where>   header (default) or query
+  --set <field=value>  send: set a field of the body; a dotted path reaches inside (data.prompt=...),
+                       a value that reads as JSON is taken as JSON (params.number=2), else as text
+  --fail               simulate: the job fails partway
+  --retry              simulate: the provider sends one delivery twice
+  --no-retry           simulate: never a retry
+  --seed <n>           simulate: the same seed plays the same job
+  --image-base-url <u> simulate: where all-images' absolute image URLs point (crazyhorse sends
+                       relative paths, which the receiver resolves with its imageBaseUrl)
+  --speed <x>          simulate: 1 is the provider's pace (default), 10 ten times faster, 0 no wait
+  --dry-run            send, simulate: print the deliveries as JSON instead of sending them
+  -h, --help           this help
+  -v, --version        the package's version
+
+Exit status: 0 when every delivery was accepted (2xx), 1 when the receiver refused one or could not
+be reached, 2 for a mistake in the command.
+
+Examples:
+  imagegen-webhooks send crazyhorse DONE --url http://localhost:3000/webhooks/crazyhorse --secret demo-crazyhorse-secret
+  imagegen-webhooks send all-images print.completed --url http://localhost:3000/webhooks/all-images \\
+    --secret demo-all-images-secret --set data.prompt="a red fox in fresh snow"
+  imagegen-webhooks simulate all-images --url http://localhost:3000/webhooks/all-images --secret demo-all-images-secret
+  imagegen-webhooks schema crazyhorse > crazyhorse.schema.json
+`;
+
+const OPTIONS = {
+  url: { type: "string" },
+  secret: { type: "string" },
+  "token-in": { type: "string" },
+  set: { type: "string", multiple: true },
+  fail: { type: "boolean" },
+  retry: { type: "boolean" },
+  "no-retry": { type: "boolean" },
+  seed: { type: "string" },
+  "image-base-url": { type: "string" },
+  speed: { type: "string" },
+  "dry-run": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} satisfies ParseArgsConfig["options"];
+
+type Values = ReturnType<typeof parse>["values"];
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+function provider(name: string | undefined): ProviderName {
+  if (name === undefined) throw new UsageError(`name a provider: ${PROVIDERS}`);
+  if (!isProviderName(name)) throw new UsageError(`unknown provider "${name}": the providers are ${PROVIDERS}`);
+  return name;
+}
+
+function target(values: Values): { url: string; secret?: string; tokenIn?: "header" | "query" } {
+  if (values.url === undefined) throw new UsageError("--url is required: the receiver's URL, e.g. http://localhost:3000/webhooks/crazyhorse");
+  const url = absoluteUrl(values.url, "--url");
+  const tokenIn = values["token-in"];
+  if (tokenIn !== undefined && tokenIn !== "header" && tokenIn !== "query") throw new UsageError("--token-in is header or query");
+  if (values.secret === undefined) throw new UsageError("--secret is required: the token the receiver expects (its provider secret)");
+  return { url, secret: values.secret, ...(tokenIn && { tokenIn }) };
+}
+
+function absoluteUrl(value: string, option: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${option} "${value}" is not a URL: give an absolute http(s) URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`${option} must be http or https, not ${url.protocol}`);
+  return url.href;
+}
+
+/** `data.prompt=a fox` sets body.data.prompt to "a fox"; `params.number=2` sets a number. */
+function applySet(body: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf("=");
+  if (eq <= 0) throw new UsageError(`--set takes field=value, not "${assignment}"`);
+  const path = assignment.slice(0, eq).split(".");
+  const raw = assignment.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
+  let object = body;
+  for (const [i, key] of path.entries()) {
+    if (key === "" || key === "__proto__" || key === "constructor" || key === "prototype") {
+      throw new UsageError(`--set ${assignment}: "${path.join(".")}" is not a field path`);
+    }
+    if (i === path.length - 1) object[key] = value;
+    else {
+      const next = object[key];
+      if (typeof next !== "object" || next === null || Array.isArray(next)) object[key] = {};
+      object = object[key] as Record<string, unknown>;
+    }
+  }
+}
+
+function describe(response: SentResponse): string {
+  const body = response.body.length > 300 ? `${response.body.slice(0, 300)}…` : response.body;
+  return `${response.status}${body ? ` ${body}` : ""}`;
+}
+
+const accepted = (response: SentResponse) => response.status >= 200 && response.status <= 299;
+
+async function send(positionals: string[], values: Values, out: NodeJS.WritableStream): Promise<number> {
+  const name = provider(positionals[0]);
+  const event = positionals[1];
+  if (event === undefined || event === "") {
+    throw new UsageError(`name the event: a crazyhorse state (DONE, WAITING, ...) or an all-images type (print.completed, ...)`);
+  }
+  const field = EVENT_FIELD[name];
+  if (field === undefined) throw new UsageError(`send does not know where ${name} names its event yet`);
+  const body = buildDelivery(name, { [field]: event }) as Record<string, unknown>;
+  for (const assignment of values.set ?? []) applySet(body, assignment);
+  if (values["dry-run"]) {
+    out.write(`${JSON.stringify(body, null, 2)}\n`);
+    return 0;
+  }
+  const { url, ...auth } = target(values);
+  const response = await sendDelivery(url, { body, ...auth });
+  out.write(`POST ${url} ${name} ${event}: ${describe(response)}\n`);
+  return accepted(response) ? 0 : REFUSED;
+}
+
+function number(values: Values, option: "seed" | "speed"): number | undefined {
+  const raw = values[option];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || value < 0) throw new UsageError(`--${option} takes a number of 0 or more, not "${raw}"`);
+  return value;
+}
+
+async function simulate(positionals: string[], values: Values, out: NodeJS.WritableStream): Promise<number> {
+  const name = provider(positionals[0]);
+  if (!(simulatedProviders as readonly string[]).includes(name)) {
+    throw new UsageError(`simulate plays ${simulatedProviders.join(" and ")} jobs, not ${name} ones`);
+  }
+  if (values.retry && values["no-retry"]) throw new UsageError("--retry and --no-retry cannot both be given");
+  const seed = number(values, "seed");
+  const speed = number(values, "speed") ?? 1;
+  const options: SimulateJobOptions = {
+    ...(values.fail && { outcome: "failed" }),
+    ...(values.retry && { retry: true }),
+    ...(values["no-retry"] && { retry: false }),
+    ...(seed !== undefined && { seed }),
+    ...(values["image-base-url"] !== undefined && { imageBaseUrl: absoluteUrl(values["image-base-url"], "--image-base-url") }),
+  };
+  const job = simulateJob(name as SimulatedProvider, options);
+  if (values["dry-run"]) {
+    out.write(`${JSON.stringify(job, null, 2)}\n`);
+    return 0;
+  }
+  const { url, ...auth } = target(values);
+  out.write(`simulating ${name} job ${job.id} (${job.outcome}, ${job.deliveries.length} deliveries) to ${url}\n`);
+  const played = await playJob(job, {
+    url,
+    ...auth,
+    timeScale: speed === 0 ? 0 : 1 / speed,
+    onDelivery: (delivery, response) => {
+      out.write(`  ${delivery.event}${delivery.retry ? " (retry)" : ""}: ${describe(response)}\n`);
+    },
+  });
+  const refused = played.find(({ response }) => !accepted(response));
+  if (refused) {
+    out.write(`stopped: the receiver refused ${refused.delivery.event} with ${refused.response.status}\n`);
+    return REFUSED;
+  }
+  return 0;
+}
+
+function schema(positionals: string[], out: NodeJS.WritableStream): number {
+  const name = provider(positionals[0]);
+  out.write(`${JSON.stringify(providers[name].schema, null, 2)}\n`);
+  return 0;
+}
+
+function version(): string {
+  // dist/cli/index.js and lib/cli/index.ts are both two levels below the package root.
+  return (require("../../package.json") as { version: string }).version;
+}
+
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    // parseArgs' own messages name the option: "Unknown option '--ur'".
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    out.write(`${version()}\n`);
+    return 0;
+  }
+  if (values.help || command === "help") {
+    out.write(HELP);
+    return 0;
+  }
+  switch (command) {
+    case "send":
+      return send(rest, values, out);
+    case "simulate":
+      return simulate(rest, values, out);
+    case "schema":
+      return schema(rest, out);
+    case undefined:
+      throw new UsageError("name a command: send, simulate or schema");
+    default:
+      throw new UsageError(`unknown command "${command}": the commands are send, simulate and schema`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`imagegen-webhooks: ${err.message}\nRun imagegen-webhooks --help for the usage.\n`);
+        process.exitCode = USAGE;
+      } else {
+        // A network failure: fetch hides the reason in `cause` (ECONNREFUSED, ENOTFOUND, ...).
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+        process.stderr.write(`imagegen-webhooks: could not deliver: ${(err as Error).message}${detail ? ` (${detail})` : ""}\n`);
+        process.exitCode = REFUSED;
+      }
+    },
+  );
+}
