@@ -1,56 +1,62 @@
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+/**
+ * The published package, as a user's project gets it: `npm pack`'s tarball (of dist/, which
+ * `npm test` builds first; `npm run build` does it alone), unpacked into a scratch project in the
+ * system's temporary directory, loaded with require() and import, and type-checked in every Node
+ * module mode; and the tarball's shape checked by @arethetypeswrong/cli.
+ *
+ * The scratch project gets the package's dependencies as symlinks to this repository's
+ * node_modules rather than from `npm install`: the tests stay offline, and Node and TypeScript
+ * follow a symlink to its real path, so the dependencies' own dependencies resolve there too.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { providers } from "../lib/providers/index";
 
-// These tests load the built package (dist/) by its own name, as a user's project would.
-// `npm test` builds it first; `npm run build` does it alone.
 const root = join(__dirname, "..");
+const pkg = require("../package.json") as {
+  dependencies: Record<string, string>;
+  bin: Record<string, string>;
+  exports: Record<string, unknown>;
+};
 
-function node(args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+let work: string;
+let tarball: string;
+let packedFiles: string[];
+/** The user's project: node_modules/imagegen-webhooks is the unpacked tarball. */
+let project: string;
+let installed: string;
+
+function run(command: string, args: string[], cwd = project): string {
+  return execFileSync(command, args, { cwd, encoding: "utf8" });
 }
-
-const delivery = `
-  const body = JSON.stringify(testing.crazyhorseExample);
-  const webhooks = pkg.createWebhooks({ providers: { crazyhorse: { secret: "s" } } });
-  webhooks.on("crazyhorse.done", (event) => console.log("event", event.generation.status));
-  webhooks.receive({ provider: "crazyhorse", headers: { "content-type": "application/json" }, rawBody: body, query: "token=s" })
-    .then((answer) => console.log("answer", answer.status, answer.body));
-`;
 
 beforeAll(() => {
   if (!existsSync(join(root, "dist", "index.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does it)");
-});
-
-test("require() loads the package and its testing subpath from dist/", () => {
-  const out = node(["-e", `const pkg = require("imagegen-webhooks"); const testing = require("imagegen-webhooks/testing");${delivery}`]);
-  expect(out).toBe("event completed\nanswer 200 success\n");
-  expect(node(["-p", `require.resolve("imagegen-webhooks")`]).trim()).toBe(join(root, "dist", "index.js"));
-});
-
-test("import loads the package and its testing subpath from dist/, as the same instance as require()", () => {
-  const script = `
-    import * as pkg from "imagegen-webhooks";
-    import * as testing from "imagegen-webhooks/testing";
-    import whole from "imagegen-webhooks";
-    import { createRequire } from "node:module";
-    const required = createRequire(import.meta.url)("imagegen-webhooks");
-    if (pkg.createWebhooks !== required.createWebhooks || whole.createWebhooks !== required.createWebhooks) throw new Error("two instances");
-    console.log(import.meta.resolve("imagegen-webhooks").endsWith("/dist/index.mjs"));
-    ${delivery}`;
-  expect(node(["--input-type=module", "-e", script])).toBe("true\nevent completed\nanswer 200 success\n");
-});
-
-test("the JSON Schemas ship as .json files", () => {
-  const out = node(["-p", `require("imagegen-webhooks/schemas/crazyhorse.json").required.join() + " " + require("imagegen-webhooks/schemas/all-images.json").required.join()`]);
-  expect(out.trim()).toBe("state,code id,type,data");
-});
-
-test("the package ships dist with its type declarations for both module systems, and no sources or tests", () => {
-  const [pack] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" })) as [
-    { files: { path: string }[] },
+  work = mkdtempSync(join(tmpdir(), "imagegen-webhooks-package-"));
+  const [pack] = JSON.parse(run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], root)) as [
+    { filename: string; files: { path: string }[] },
   ];
-  const files = pack.files.map((file) => file.path);
+  tarball = join(work, pack.filename);
+  packedFiles = pack.files.map((file) => file.path);
+
+  project = join(work, "project");
+  installed = join(project, "node_modules", "imagegen-webhooks");
+  mkdirSync(installed, { recursive: true });
+  run("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"]);
+  for (const dep of [...Object.keys(pkg.dependencies), "@types/node"]) {
+    mkdirSync(dirname(join(project, "node_modules", dep)), { recursive: true });
+    symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
+  }
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true }));
+}, 60_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test("the tarball ships dist with its type declarations for both module systems, the schemas, the OpenAPI document and the bin; no sources or tests", () => {
   for (const file of [
     "dist/index.js",
     "dist/index.mjs",
@@ -60,10 +66,145 @@ test("the package ships dist with its type declarations for both module systems,
     "dist/testing/index.mjs",
     "dist/testing/index.d.ts",
     "dist/testing/index.d.mts",
+    "dist/redis/index.js",
+    "dist/redis/index.mjs",
+    "dist/redis/index.d.ts",
+    "dist/redis/index.d.mts",
+    ...Object.keys(providers).map((name) => `dist/schemas/${name}.json`),
+    "dist/openapi.json",
+    ...Object.values(pkg.bin).map((bin) => bin.replace(/^\.\//, "")),
     "package.json",
     "README.md",
   ]) {
-    expect(files).toContain(file);
+    expect(packedFiles).toContain(file);
   }
-  expect(files.filter((file) => file.startsWith("lib/") || file.startsWith("__tests__/"))).toEqual([]);
-}, 30_000);
+  expect(packedFiles.filter((file) => /^(lib|__tests__|scripts|example-app|bench|docs)\//.test(file))).toEqual([]);
+});
+
+const delivery = `
+  const body = JSON.stringify(testing.crazyhorseExample);
+  const webhooks = pkg.createWebhooks({ providers: { crazyhorse: { secret: "s" } } });
+  webhooks.on("crazyhorse.done", (event) => console.log("event", event.generation.status));
+  webhooks.receive({ provider: "crazyhorse", headers: { "content-type": "application/json" }, rawBody: body, query: "token=s" })
+    .then((answer) => console.log("answer", answer.status, answer.body));
+`;
+
+test("require() loads the package and its subpaths from the installed tarball", () => {
+  const script = `
+    const pkg = require("imagegen-webhooks");
+    const testing = require("imagegen-webhooks/testing");
+    console.log(require.resolve("imagegen-webhooks"));
+    console.log(typeof require("imagegen-webhooks/redis").redisStore);
+    console.log(require("imagegen-webhooks/schemas/crazyhorse.json").required.join(), require("imagegen-webhooks/schemas/all-images.json").required.join());
+    console.log(require("imagegen-webhooks/openapi.json").openapi);
+    ${delivery}`;
+  expect(run(process.execPath, ["-e", script])).toBe(
+    `${join(installed, "dist", "index.js")}\nfunction\nstate,code id,type,data\n3.1.0\nevent completed\nanswer 200 success\n`,
+  );
+});
+
+test("import loads the package and its subpaths from the installed tarball, as the same instance as require()", () => {
+  const script = `
+    import * as pkg from "imagegen-webhooks";
+    import * as testing from "imagegen-webhooks/testing";
+    import whole from "imagegen-webhooks";
+    import { redisStore } from "imagegen-webhooks/redis";
+    import schema from "imagegen-webhooks/schemas/crazyhorse.json" with { type: "json" };
+    import openapi from "imagegen-webhooks/openapi.json" with { type: "json" };
+    import { createRequire } from "node:module";
+    const required = createRequire(import.meta.url)("imagegen-webhooks");
+    if (pkg.createWebhooks !== required.createWebhooks || whole.createWebhooks !== required.createWebhooks) throw new Error("two instances");
+    console.log(import.meta.resolve("imagegen-webhooks") === ${JSON.stringify(`file://${join(installed, "dist", "index.mjs")}`)});
+    console.log(typeof redisStore, schema.required.join(), openapi.openapi);
+    ${delivery}`;
+  expect(run(process.execPath, ["--input-type=module", "-e", script])).toBe("true\nfunction state,code 3.1.0\nevent completed\nanswer 200 success\n");
+});
+
+// The same user code, once as CommonJS (.cts: `require` conditions) and once as ESM (.mts:
+// `import` conditions). Each `@ts-expect-error` fails the check if a type resolved to `any`.
+const consumer = `
+import { createWebhooks, type WebhookEvent } from "imagegen-webhooks";
+import { crazyhorseDelivery } from "imagegen-webhooks/testing";
+import { redisStore } from "imagegen-webhooks/redis";
+
+const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "s" } } });
+webhooks.on("crazyhorse.done", (event) => {
+  const urls: string[] = event.payload.generateImageUrls;
+  const same: WebhookEvent<"crazyhorse"> = event;
+  void urls, same;
+});
+// @ts-expect-error a misspelled event name does not compile
+webhooks.on("crazyhorse.dnoe", () => {});
+const body: { state: string; code: string } = crazyhorseDelivery({ state: "DONE" });
+// @ts-expect-error typed, not any
+const notAny: number = crazyhorseDelivery;
+// @ts-expect-error typed, not any
+const notAnyEither: number = redisStore;
+void body, notAny, notAnyEither;
+`;
+const ESM_ONLY = `
+import whole from "imagegen-webhooks";
+whole.createWebhooks satisfies typeof createWebhooks;
+`;
+
+test.each([
+  ["node16", { module: "node16", moduleResolution: "node16" }],
+  ["nodenext", { module: "nodenext", moduleResolution: "nodenext" }],
+  ["bundler", { module: "esnext", moduleResolution: "bundler" }],
+])("its types resolve and type-check with module resolution %s, from CommonJS and from ESM", (name, options) => {
+  const dir = join(project, `types-${name}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "consumer.cts"), consumer);
+  writeFileSync(join(dir, "consumer.mts"), consumer + ESM_ONLY);
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        ...options,
+        target: "ES2022",
+        lib: ["ES2022"],
+        types: ["node"],
+        strict: true,
+        noEmit: true,
+        // The package's own .d.ts files are checked too, as a strict user's build would.
+        skipLibCheck: false,
+      },
+      files: ["consumer.cts", "consumer.mts"],
+    }),
+  );
+  const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir, "--traceResolution"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+  const errors = tsc.stdout.split("\n").filter((line) => /error TS\d+/.test(line));
+  expect(errors).toEqual([]);
+  expect(tsc.status).toBe(0);
+  // Resolved from the installed tarball, through `require` for the .cts and `import` for the .mts.
+  const resolved = (from: string) =>
+    new RegExp(`Resolving module 'imagegen-webhooks' from '[^']*${from}'[\\s\\S]*?successfully resolved to '([^']+)'`).exec(tsc.stdout)?.[1];
+  expect(resolved("consumer.cts")).toBe(join(installed, "dist", "index.d.ts"));
+  expect(resolved("consumer.mts")).toBe(join(installed, "dist", "index.d.mts"));
+}, 60_000);
+
+test("@arethetypeswrong/cli finds no problem in any entry point, under every resolution it knows (node10 included)", () => {
+  const attw = spawnSync(process.execPath, [join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js"), tarball, "--format", "json"], {
+    cwd: work,
+    encoding: "utf8",
+  });
+  const report = JSON.parse(attw.stdout) as {
+    problems?: Record<string, unknown[]>;
+    analysis: { entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string; isTypeScript: boolean } }> }> };
+  };
+  expect(report.problems ?? {}).toEqual({});
+  expect(attw.status).toBe(0);
+  const entrypoints = report.analysis.entrypoints;
+  for (const entry of [".", "./testing", "./redis"]) {
+    expect(Object.keys(entrypoints[entry]!.resolutions).sort()).toEqual(["bundler", "node10", "node16-cjs", "node16-esm"]);
+    for (const { resolution } of Object.values(entrypoints[entry]!.resolutions)) {
+      expect(resolution).toMatchObject({ isTypeScript: true, fileName: expect.stringMatching(/\/dist\/.*\.d\.m?ts$/) });
+    }
+  }
+  // Every subpath export is one that attw checked: a new entry point cannot slip past it.
+  expect(Object.keys(pkg.exports).filter((subpath) => !(subpath in entrypoints))).toEqual([]);
+  expect(entrypoints["./openapi.json"]!.resolutions.node10!.resolution).toMatchObject({ fileName: expect.stringMatching(/\/dist\/openapi\.json$/) });
+}, 60_000);

@@ -21,6 +21,7 @@ export const PROBLEMS = {
   "receiver.failed": { status: 500, title: "Internal Server Error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
+/** The reason of a refusal: `WebhookError.code`, the `invalid` event's `reason`, the end of the problem `type`. */
 export type WebhookErrorCode = keyof typeof PROBLEMS;
 
 const PROBLEM_TYPE_PREFIX = "urn:imagegen-webhooks:problem:";
@@ -55,6 +56,7 @@ export class WebhookError extends Error {
   }
 }
 
+/** An RFC 9457 problem document: the body of every refusal. */
 export interface Problem {
   type: string;
   title: string;

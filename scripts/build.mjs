@@ -1,11 +1,13 @@
 // Builds dist/: tsc emits CommonJS with declarations; then this script writes, for each entry
 // point, an ESM wrapper (.mjs and .d.mts) over the same CommonJS module, so that `import` and
-// `require` share one instance (no dual-package hazard), and the providers' JSON Schemas as files.
+// `require` share one instance (no dual-package hazard), the providers' JSON Schemas as files, and
+// the OpenAPI document of their endpoints (scripts/openapi.mjs).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { openapiDocument } from "./openapi.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -17,7 +19,13 @@ execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", joi
   stdio: "inherit",
 });
 
-for (const entry of ["index", "testing/index", "redis/index"]) {
+// The entry points are the package.json `exports` with a CommonJS module: each gets its wrapper.
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const entries = Object.values(pkg.exports).flatMap((target) => {
+  const file = target?.require?.default;
+  return typeof file === "string" && file.startsWith("./dist/") && file.endsWith(".js") ? [file.slice("./dist/".length, -".js".length)] : [];
+});
+for (const entry of entries) {
   const cjs = require(join(dist, `${entry}.js`));
   const names = Object.keys(cjs).filter((name) => name !== "__esModule" && name !== "default");
   const from = `./${basename(entry)}.js`;
@@ -31,8 +39,13 @@ for (const entry of ["index", "testing/index", "redis/index"]) {
   );
 }
 
-const { crazyhorseSchema, allImagesSchema } = require(join(dist, "index.js"));
+// One schema file per provider that lib/providers/index.ts lists, named after the provider: a new
+// provider ships its file (and its place in the OpenAPI document) with no edit here.
+const { providers } = require(join(dist, "providers", "index.js"));
 mkdirSync(join(dist, "schemas"), { recursive: true });
-for (const [name, schema] of [["crazyhorse", crazyhorseSchema], ["all-images", allImagesSchema]]) {
+for (const { name, schema } of Object.values(providers)) {
   writeFileSync(join(dist, "schemas", `${name}.json`), `${JSON.stringify({ $comment: GENERATED, ...schema }, null, 2)}\n`);
 }
+
+const { PROBLEMS } = require(join(dist, "errors.js"));
+writeFileSync(join(dist, "openapi.json"), `${JSON.stringify(openapiDocument({ providers, problems: PROBLEMS, pkg }), null, 2)}\n`);

@@ -1,7 +1,10 @@
 /** Headers as Node gives them (lower-case keys), as a plain record, or as a fetch `Headers`. */
 export type HeadersInput =
   | Record<string, string | readonly string[] | undefined>
-  | { get(name: string): string | null };
+  | {
+      /** Reads one header by name, as a fetch `Headers` does. */
+      get(name: string): string | null;
+    };
 
 /** Query parameters as a string (`token=…`), a `URLSearchParams`, or a parsed record. */
 export type QueryInput = string | URLSearchParams | Record<string, string | readonly string[] | undefined>;

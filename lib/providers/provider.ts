@@ -8,6 +8,7 @@ export interface ProviderAnswer {
   body: string;
 }
 
+/** What `Provider.normalize` gets beside the payload. */
 export interface NormalizeContext {
   /** Resolves the provider's relative image paths; undefined leaves them as sent. */
   resolveImageUrl(path: string): string;
@@ -39,6 +40,7 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   eventName(payload: Payload): string;
   /** The same delivery sent twice gives the same key. */
   idempotencyKey(payload: Payload, context: DeliveryContext): string;
+  /** The delivery as a `Generation`: one shape for every provider. */
   normalize(payload: Payload, context: NormalizeContext): Generation<Name>;
   readonly answer: ProviderAnswer;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
@@ -47,6 +49,7 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly __types?: { payload: Payload; events: Events };
 }
 
+/** Any provider, whatever its name and payload: what lists of providers hold. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyProvider = Provider<string, any, any>;
 

@@ -37,6 +37,7 @@ export const replicateSchema = {
   },
 } as const;
 
+/** A Replicate delivery body (a prediction), typed from `replicateSchema`. */
 export type ReplicatePayload = FromSchema<typeof replicateSchema>;
 
 const STATUSES: Record<string, GenerationStatus> = {

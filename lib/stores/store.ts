@@ -11,9 +11,13 @@
  * `503` with `Retry-After`, and nothing is emitted.
  */
 export interface DedupeStore {
+  /** Atomically takes the key unless it is known: `claimed` (go on), `in-flight` or `done`. */
   claim(key: string): ClaimResult | PromiseLike<ClaimResult>;
+  /** The delivery was handled: remember its key as done. */
   complete(key: string): void | PromiseLike<void>;
+  /** The delivery failed: forget its key, so that the provider's retry is handled. */
   release(key: string): void | PromiseLike<void>;
 }
 
+/** What `DedupeStore.claim` found: the key was free and is now taken, is being handled, or was handled. */
 export type ClaimResult = "claimed" | "in-flight" | "done";

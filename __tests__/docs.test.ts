@@ -1,0 +1,42 @@
+/**
+ * The API reference (`npm run docs`, TypeDoc, typedoc.json): it covers every entry point that
+ * package.json exports, and every export of them carries a doc comment.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import ts from "typescript";
+
+const root = join(__dirname, "..");
+// typedoc.json has comments: read it as TypeScript reads its own tsconfig.json.
+const typedoc = ts.parseConfigFileTextToJson("typedoc.json", readFileSync(join(root, "typedoc.json"), "utf8")).config as {
+  entryPoints: string[];
+  out: string;
+};
+const pkg = require("../package.json") as { exports: Record<string, string | { require?: { default?: string } }>; scripts: Record<string, string> };
+
+test("documents every code entry point of package.json's exports", () => {
+  const exported = Object.values(pkg.exports)
+    .map((target) => (typeof target === "object" ? target.require?.default : undefined))
+    .filter((file): file is string => file !== undefined)
+    .map((file) => file.replace(/^\.\/dist\//, "lib/").replace(/\.js$/, ".ts"));
+  expect([...typedoc.entryPoints].sort()).toEqual(exported.sort());
+});
+
+test("`npm run docs` writes the reference to docs/api/, which git ignores", () => {
+  expect(pkg.scripts.docs).toBe("typedoc");
+  expect(typedoc.out).toBe("docs/api");
+  const ignored = spawnSync("git", ["check-ignore", "-q", "docs/api/index.html"], { cwd: root });
+  expect(ignored.status).toBe(0);
+});
+
+test("every public export has a doc comment, and every type it refers to is exported (typedoc's validation)", () => {
+  const run = spawnSync(
+    process.execPath,
+    [join(root, "node_modules", "typedoc", "bin", "typedoc"), "--validation.notDocumented", "--validation.notExported", "--treatWarningsAsErrors", "--emit", "none"],
+    { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } },
+  );
+  const output = `${run.stdout}${run.stderr}`;
+  expect(output.split("\n").filter((line) => /\[(warning|error)\]/.test(line))).toEqual([]);
+  expect(run.status).toBe(0);
+}, 120_000);
