@@ -9,7 +9,13 @@ module.exports = {
     "^imagegen-webhooks$": "<rootDir>/lib/index.ts",
     "^imagegen-webhooks/testing$": "<rootDir>/lib/testing/index.ts",
     "^imagegen-webhooks/redis$": "<rootDir>/lib/redis/index.ts",
+    // EXPRESS_MAJOR=4 runs the whole suite against Express 4 (the dev dependency aliased express4),
+    // since the peer range takes both majors; .ci/run runs it once with each.
+    ...(process.env.EXPRESS_MAJOR === "4" ? { "^express$": "express4", "^express/(.*)$": "express4/$1" } : {}),
   },
+  // A throwaway redis-server when REDIS_URL is unset: __tests__/setup/redis-global-setup.ts.
+  globalSetup: "<rootDir>/__tests__/setup/redis-global-setup.ts",
+  globalTeardown: "<rootDir>/__tests__/setup/redis-global-teardown.ts",
   collectCoverageFrom: ["lib/**/*.ts"],
   coverageThreshold: { global: { lines: 90, branches: 80 } },
 };

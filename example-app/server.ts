@@ -15,7 +15,12 @@ const logger = pino();
 /** With REDIS_URL, several demo instances share their dedupe keys; ioredis loads only then. */
 async function redisDedupe(url: string): Promise<{ store: DedupeStore; quit: () => Promise<unknown> }> {
   const [{ Redis }, { redisStore }] = await Promise.all([import("ioredis"), import("imagegen-webhooks/redis")]);
-  const redis = new Redis(url);
+  // Fail fast while Redis is away (the store answers 503 and the provider retries) rather than queue commands.
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  await new Promise<void>((resolve, reject) => {
+    redis.once("ready", resolve);
+    redis.once("error", (err) => reject(new Error(`REDIS_URL is set but Redis cannot be reached: ${err.message}`)));
+  });
   return { store: redisStore(redis, { keyPrefix: "imagegen-webhooks-demo:" }), quit: () => redis.quit() };
 }
 

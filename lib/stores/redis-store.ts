@@ -1,0 +1,240 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { ClaimResult, DedupeStore } from "./store";
+
+/**
+ * The calls the store makes, typed by shape rather than imported from ioredis, so that the built
+ * package never loads ioredis: an ioredis `Redis` or `Cluster` fits, and so does any wrapper of
+ * another client that runs Lua with these two signatures.
+ */
+export interface RedisScriptClient {
+  /** Runs a script Redis has cached, by its SHA1 (`EVALSHA`). */
+  evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** Runs a script from its source (`EVAL`), when Redis answers that it has not cached it. */
+  /** Runs a script from its source (and caches it). */
+  eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** The key names and timings of `redisStore()`. */
+/** The settings of `redisStore()`. */
+export interface RedisStoreOptions {
+  /** Put before every key, so that several applications can share one Redis. Default `imagegen-webhooks:`. */
+  keyPrefix?: string;
+  /** How long a handled delivery is remembered. Default 24 hours, as in the memory store. */
+  ttlMs?: number;
+  /**
+   * How long a claim holds its key while the listeners run. Past it the key is free again, so
+   * that an instance that crashed mid-delivery does not block the provider's retries for a day.
+   * Keep it a few times `handlerTimeoutMs`. Default 60 seconds.
+   */
+  inFlightTtlMs?: number;
+  /**
+   * A call to Redis that has not answered within this is treated as Redis being unreachable
+   * (the delivery is answered `503`), whatever the client's own retry and queue settings.
+   * Default 1000.
+   */
+  commandTimeoutMs?: number;
+}
+
+/** The default `keyPrefix`. */
+export const DEFAULT_KEY_PREFIX = "imagegen-webhooks:";
+/** The default `ttlMs`: 24 hours. */
+export const DEFAULT_REDIS_TTL_MS = 24 * 60 * 60 * 1000;
+/** The default `inFlightTtlMs`: 60 seconds. */
+export const DEFAULT_IN_FLIGHT_TTL_MS = 60_000;
+/** The default `commandTimeoutMs`: 1 second. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
+
+const DONE = "done";
+
+// One round trip and atomic: two instances that claim the same key at once cannot both win.
+// An in-flight key holds its claim's token, a handled one the word "done".
+const CLAIM = `
+local state = redis.call('GET', KEYS[1])
+if state then
+  if state == '${DONE}' then return '${DONE}' end
+  return 'in-flight'
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'claimed'`;
+
+// Only the claim that holds the key may free it: an instance whose claim expired must not free
+// the key that another instance has claimed since.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+// Unconditional on purpose: "handled" is a fact about the delivery, not about a claim. Recording
+// it over another instance's later claim can only prevent a second handling, never cause one.
+const COMPLETE = `return redis.call('SET', KEYS[1], '${DONE}', 'PX', ARGV[1])`;
+
+interface Script {
+  source: string;
+  sha1: string;
+}
+
+const script = (source: string): Script => ({ source, sha1: createHash("sha1").update(source).digest("hex") });
+const SCRIPTS = { claim: script(CLAIM), release: script(RELEASE), complete: script(COMPLETE) };
+
+/** Backoff of the background retries of a settle that failed; capped, and bounded by `inFlightTtlMs`. */
+const FIRST_RETRY_MS = 100;
+const LONGEST_RETRY_MS = 2000;
+/** A long outage under load must not pile up timers: past this many, the in-flight expiry alone frees keys. */
+const MAX_BACKGROUND_RETRIES = 10_000;
+
+class RedisTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`imagegen-webhooks: Redis did not answer within ${ms} ms (commandTimeoutMs)`);
+    this.name = "RedisTimeoutError";
+  }
+}
+
+/**
+ * The shared store for several instances behind a load balancer: a Lua claim that is atomic
+ * across processes, an in-flight state with its own short expiry, and a done state kept for the
+ * time to live.
+ *
+ * A settle (complete or release) that fails because Redis is briefly away is retried in the
+ * background for up to `inFlightTtlMs`: the key is still in flight meanwhile, so a retry of
+ * the delivery waits (`409`) instead of being handled a second time once Redis is back.
+ */
+export class RedisStore implements DedupeStore {
+  readonly keyPrefix: string;
+  readonly ttlMs: number;
+  readonly inFlightTtlMs: number;
+  readonly commandTimeoutMs: number;
+  private readonly client: RedisScriptClient;
+  /** Every claim's token is unique across processes: this process's id and a counter. */
+  private readonly processId = randomUUID();
+  private claims = 0;
+  /** The tokens of the keys this process holds in flight; a settle removes its key. */
+  private readonly tokens = new Map<string, string>();
+  private backgroundRetries = 0;
+
+  constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
+    const candidate = client as unknown as Partial<RedisScriptClient> | null;
+    if (typeof candidate?.evalsha !== "function" || typeof candidate.eval !== "function") {
+      throw new TypeError(
+        "redisStore takes an ioredis client, e.g. redisStore(new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }))",
+      );
+    }
+    const {
+      keyPrefix = DEFAULT_KEY_PREFIX,
+      ttlMs = DEFAULT_REDIS_TTL_MS,
+      inFlightTtlMs = DEFAULT_IN_FLIGHT_TTL_MS,
+      commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
+    } = options;
+    if (typeof keyPrefix !== "string") throw new TypeError(`redisStore: keyPrefix must be a string, got ${String(keyPrefix)}`);
+    this.client = client;
+    this.keyPrefix = keyPrefix;
+    this.ttlMs = positiveMs("ttlMs", ttlMs);
+    this.inFlightTtlMs = positiveMs("inFlightTtlMs", inFlightTtlMs);
+    this.commandTimeoutMs = positiveMs("commandTimeoutMs", commandTimeoutMs);
+  }
+
+  /** Takes the key in flight, atomically across every instance, unless it is in flight or done. */
+  async claim(key: string): Promise<ClaimResult> {
+    const token = `${this.processId}:${++this.claims}`;
+    let answer: unknown;
+    try {
+      answer = await this.run(SCRIPTS.claim, this.keyPrefix + key, token, this.inFlightTtlMs);
+    } catch (err) {
+      // A claim that timed out may still reach Redis (queued in the client, or resent on
+      // reconnect): free it then, or the key would answer in-flight until it expires. A claim the
+      // client rejected itself is left to that expiry: retrying every one of them through an
+      // outage would cost more than the wait.
+      if (err instanceof RedisTimeoutError) this.retryInBackground(SCRIPTS.release, this.keyPrefix + key, [token]);
+      throw err;
+    }
+    if (answer === "claimed") this.tokens.set(key, token);
+    if (answer === "claimed" || answer === "in-flight" || answer === DONE) return answer;
+    throw new Error(`imagegen-webhooks: unexpected answer from the Redis claim script: ${String(answer)}`);
+  }
+
+  /** Records the key as done for `ttlMs`. */
+  async complete(key: string): Promise<void> {
+    this.tokens.delete(key);
+    await this.settle(SCRIPTS.complete, key, [this.ttlMs], "complete");
+  }
+
+  /** Frees the key, if this process's claim still holds it. */
+  async release(key: string): Promise<void> {
+    const token = this.tokens.get(key);
+    // Without a token this process does not hold the key, and must not free another's claim.
+    if (token === undefined) return;
+    this.tokens.delete(key);
+    await this.settle(SCRIPTS.release, key, [token], "release");
+  }
+
+  private async settle(command: Script, key: string, args: (string | number)[], what: string): Promise<void> {
+    try {
+      await this.run(command, this.keyPrefix + key, ...args);
+    } catch (err) {
+      this.retryInBackground(command, this.keyPrefix + key, args);
+      throw new Error(
+        `imagegen-webhooks: could not ${what} the key in Redis; retrying in the background for up to ${this.inFlightTtlMs} ms (inFlightTtlMs)`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Retries with a capped backoff until it succeeds or `inFlightTtlMs` has passed; never keeps the process alive. */
+  private retryInBackground(command: Script, redisKey: string, args: (string | number)[]): void {
+    if (this.backgroundRetries >= MAX_BACKGROUND_RETRIES) return;
+    this.backgroundRetries++;
+    const deadline = Date.now() + this.inFlightTtlMs;
+    const attempt = (delay: number): void => {
+      if (Date.now() + delay > deadline) {
+        this.backgroundRetries--;
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.run(command, redisKey, ...args).then(
+          () => void this.backgroundRetries--,
+          () => attempt(Math.min(delay * 2, LONGEST_RETRY_MS)),
+        );
+      }, delay);
+      timer.unref();
+    };
+    attempt(FIRST_RETRY_MS);
+  }
+
+  /** EVALSHA, and EVAL when Redis lacks the script (a restart or a failover empties its cache), within the time limit. */
+  private run(command: Script, redisKey: string, ...args: (string | number)[]): Promise<unknown> {
+    const call = this.client.evalsha(command.sha1, 1, redisKey, ...args).catch((err: unknown) => {
+      if (err instanceof Error && err.message.startsWith("NOSCRIPT")) return this.client.eval(command.source, 1, redisKey, ...args);
+      throw err;
+    });
+    return withTimeout(call, this.commandTimeoutMs);
+  }
+}
+
+function positiveMs(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || !(value > 0)) {
+    throw new TypeError(`redisStore: ${name} must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  // PX takes whole milliseconds.
+  return Math.ceil(value);
+}
+
+function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError(ms)), ms);
+    timer.unref();
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A dedupe store in Redis, shared by every instance that uses the same Redis and key prefix.
+ *
+ * ```ts
+ * import Redis from "ioredis";
+ * import { redisStore } from "imagegen-webhooks/redis";
+ * const redis = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+ * createWebhooks({ providers, dedupe: redisStore(redis) });
+ * ```
+ */
+export function redisStore(client: RedisScriptClient, options?: RedisStoreOptions): RedisStore {
+  return new RedisStore(client, options);
+}
