@@ -2,7 +2,12 @@ import { WebhookError } from "../errors";
 
 /** JSON text from the raw bytes; a leading byte-order mark is tolerated, as body-parser does. */
 export function parseJson(rawBody: Uint8Array | string): unknown {
-  let text = typeof rawBody === "string" ? rawBody : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength).toString("utf8");
+  let text =
+    typeof rawBody === "string"
+      ? rawBody
+      : Buffer.isBuffer(rawBody)
+        ? rawBody.toString("utf8")
+        : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength).toString("utf8");
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);

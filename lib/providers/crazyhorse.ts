@@ -1,5 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
-import { statusMap, type Provider } from "./provider";
+import { copyRecord, statusMap, type Provider } from "./provider";
 
 /** Matches a word whatever its case; JSON Schema patterns take no flags. */
 function anyCase(...words: string[]): string {
@@ -88,7 +88,7 @@ export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEve
       status: toStatus(payload.state),
       images: (payload.generateImageUrls ?? []).map((path) => ({ url: resolveImageUrl(path) })),
       ...(payload.image !== undefined && { sourceImageUrl: resolveImageUrl(payload.image) }),
-      params: payload.params ? { ...payload.params } : {},
+      params: payload.params ? copyRecord(payload.params) : {},
       createdAt: payload.createdAt ?? receivedAt.toISOString(),
     };
   },

@@ -1,5 +1,6 @@
 import type { ClaimResult, DedupeStore } from "./store";
 
+/** The bounds of `memoryStore()`. */
 export interface MemoryStoreOptions {
   /** At most this many keys are kept; past it the oldest claim is forgotten. Default 50,000. */
   maxEntries?: number;
@@ -9,12 +10,8 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-interface Entry {
-  state: "in-flight" | "done";
-  expiresAt: number;
-  /** The ring slot that holds this key, so that an overwritten slot only evicts its own entry. */
-  slot: number;
-}
+const IN_FLIGHT = 0;
+const DONE = 1;
 
 export const DEFAULT_MAX_ENTRIES = 50_000;
 export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
@@ -25,13 +22,20 @@ export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
  * Eviction goes through a ring of keys in claim order rather than the Map's own order:
  * `map.keys().next()` skips over the holes that deletes leave, which V8 was measured to make
  * O(size) per insert at steady state (6.5 µs at 10k entries, 61 µs at 100k). The ring is O(1).
+ *
+ * The Map holds each key's ring slot (a small integer, stored unboxed), and the slot's state and
+ * expiry live in typed arrays: no object per key for the garbage collector to trace (measured
+ * 3-4% of a delivery through receive(), and 10% of a claim + complete).
  */
 export class MemoryStore implements DedupeStore {
   readonly maxEntries: number;
   readonly ttlMs: number;
   private readonly now: () => number;
-  private readonly entries = new Map<string, Entry>();
+  /** key → the ring slot that holds it, so that an overwritten slot only evicts its own key. */
+  private readonly slots = new Map<string, number>();
   private readonly ring: (string | undefined)[];
+  private readonly states: Uint8Array;
+  private readonly expiries: Float64Array;
   private next = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -46,39 +50,44 @@ export class MemoryStore implements DedupeStore {
     this.ttlMs = ttlMs;
     this.now = now;
     this.ring = new Array<string | undefined>(maxEntries);
+    this.states = new Uint8Array(maxEntries);
+    this.expiries = new Float64Array(maxEntries);
   }
 
   /** How many keys are remembered now (expired ones included until they are touched or evicted). */
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
   }
 
   claim(key: string): ClaimResult {
     const now = this.now();
-    const known = this.entries.get(key);
-    if (known && known.expiresAt > now) return known.state;
+    const known = this.slots.get(key);
+    if (known !== undefined && (this.expiries[known] as number) > now) return this.states[known] === DONE ? "done" : "in-flight";
 
     const slot = this.next;
     const evicted = this.ring[slot];
-    if (evicted !== undefined && this.entries.get(evicted)?.slot === slot) this.entries.delete(evicted);
+    if (evicted !== undefined && this.slots.get(evicted) === slot) this.slots.delete(evicted);
     this.ring[slot] = key;
     this.next = slot + 1 === this.maxEntries ? 0 : slot + 1;
-    this.entries.set(key, { state: "in-flight", expiresAt: now + this.ttlMs, slot });
+    this.slots.set(key, slot);
+    this.states[slot] = IN_FLIGHT;
+    this.expiries[slot] = now + this.ttlMs;
     return "claimed";
   }
 
   complete(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    entry.state = "done";
-    entry.expiresAt = this.now() + this.ttlMs;
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
+    this.states[slot] = DONE;
+    this.expiries[slot] = this.now() + this.ttlMs;
   }
 
   release(key: string): void {
-    this.entries.delete(key);
+    this.slots.delete(key);
   }
 }
 
+/** The default store: keys kept in this process's memory, bounded in count and time. */
 export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   return new MemoryStore(options);
 }

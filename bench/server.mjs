@@ -1,0 +1,92 @@
+// One benchmark server, in a process of its own (forked by run.mjs): it listens on a loopback
+// port, tells the parent which, and serves until killed.
+//   node bench/server.mjs <kind> <listeners> <dist>
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import express from "express";
+import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
+import { OCTOKIT_SECRET, TOKEN } from "./payloads.mjs";
+
+const { positionals } = parseArgs({ allowPositionals: true });
+const [kind, listenersArg = "1", dist] = positionals;
+const listeners = Number(listenersArg);
+
+let handled = 0;
+const count = () => {
+  handled++;
+};
+
+function ours() {
+  const { createWebhooks } = createRequire(import.meta.url)(join(dist, "index.js"));
+  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } } });
+  webhooks.setMaxListeners(0);
+  for (let i = 0; i < listeners; i++) webhooks.on("crazyhorse.done", count);
+  return webhooks.middleware();
+}
+
+function octokit() {
+  const webhooks = new Webhooks({ secret: OCTOKIT_SECRET });
+  for (let i = 0; i < listeners; i++) webhooks.on("push", count);
+  return createNodeMiddleware(webhooks, { path: "/webhooks/github" });
+}
+
+/** The floor: what node:http costs with a body read and parsed, and nothing else. */
+function bareJson(req, res) {
+  const chunks = [];
+  req.on("data", (chunk) => chunks.push(chunk));
+  req.on("end", () => {
+    JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    count();
+    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+    res.end("success");
+  });
+}
+
+function expressApp(mount) {
+  const app = express();
+  mount(app);
+  return app;
+}
+
+const servers = {
+  "node-json": () => createServer(bareJson),
+  "express-json": () =>
+    createServer(
+      expressApp((app) => {
+        app.use(express.json());
+        app.post("/webhooks/crazyhorse", (req, res) => {
+          count();
+          res.send("success");
+        });
+      }),
+    ),
+  // What a middleware that skips everything it does not need can reach inside Express: the
+  // floor for this package there (the issue measured it 1.3x the express.json() route).
+  "express-lean": () => createServer(expressApp((app) => app.use("/webhooks/crazyhorse", bareJson))),
+  "ours-express": () => createServer(expressApp((app) => app.use("/webhooks", ours()))),
+  "ours-node": () => createServer(ours()),
+  "octokit-express": () => createServer(expressApp((app) => app.use(octokit()))),
+  "octokit-node": () => createServer(octokit()),
+};
+
+if (!servers[kind]) throw new Error(`unknown server kind ${kind}: ${Object.keys(servers).join(", ")}`);
+const server = servers[kind]();
+server.keepAliveTimeout = 60_000;
+server.listen(0, "127.0.0.1", () => {
+  process.send?.({ port: server.address().port });
+});
+process.on("message", (message) => {
+  if (message === "cpu") {
+    // The server's CPU time: what each request costs it, far steadier than req/s on a shared machine.
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpu: user + system });
+  } else if (message === "stats") {
+    globalThis.gc?.();
+    process.send?.({ rss: process.memoryUsage().rss, handled });
+  }
+});
+// --cpu-prof writes its profile on a normal exit, so a signal ends the process through exit().
+for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => server.close() && process.exit(0));
+process.on("disconnect", () => process.exit(0));
