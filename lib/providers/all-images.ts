@@ -64,6 +64,15 @@ export const allImagesSchema = {
 /** An all-images.ai delivery body, typed from `allImagesSchema`. */
 export type AllImagesPayload = FromSchema<typeof allImagesSchema>;
 
+/** The `data.status` (0 Create, 1 Pending, 2 Processing, 3 Done, 4 Error) that goes with each documented `type`. */
+export const ALL_IMAGES_STATUS: Readonly<Record<string, number>> = {
+  "print.created": 0,
+  "print.active": 2,
+  "print.progress": 2,
+  "print.completed": 3,
+  "print.failed": 4,
+};
+
 type KnownType = (typeof TYPES)[keyof typeof TYPES][number];
 export type AllImagesEvents = { [T in KnownType]: AllImagesPayload };
 

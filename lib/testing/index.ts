@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AllImagesPayload } from "../providers/all-images";
+import { ALL_IMAGES_STATUS, type AllImagesPayload } from "../providers/all-images";
 import type { CrazyhorsePayload } from "../providers/crazyhorse";
 import type { ProviderName, ProviderPayloads } from "../providers/index";
 import type { ReplicatePayload } from "../providers/replicate";
@@ -42,14 +42,6 @@ export const allImagesExample = {
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 const clone = <T>(value: T): T => structuredClone(value) as T;
 
-/** The all-images `data.status` that goes with each documented `type`. */
-const ALL_IMAGES_STATUS: Record<string, number> = {
-  "print.created": 0,
-  "print.active": 2,
-  "print.progress": 2,
-  "print.completed": 3,
-  "print.failed": 4,
-};
 
 /**
  * A valid crazyhorse delivery in the given state (default `DONE`), with a fresh job `code` so

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AllImagesPayload } from "../providers/all-images";
+import { ALL_IMAGES_STATUS, type AllImagesPayload } from "../providers/all-images";
 import type { CrazyhorsePayload } from "../providers/crazyhorse";
 import type { ProviderPayloads } from "../providers/index";
 // A cycle with ./index (which re-exports this module) is safe: sendDelivery is only called at run time.
@@ -139,13 +139,6 @@ function plan(provider: SimulatedProvider, dice: Dice, images: number, outcome: 
   return steps;
 }
 
-const ALL_IMAGES_STATUS: Record<string, number> = {
-  "print.created": 0,
-  "print.active": 2,
-  "print.progress": 2,
-  "print.completed": 3,
-  "print.failed": 4,
-};
 
 /**
  * One generation job as its provider would report it: the deliveries in order, each with the
