@@ -1,5 +1,6 @@
 import { createWebhooks, type WebhookHandlerError, type WebhooksOptions, type InvalidDelivery, type AnyWebhookEvent } from "../lib";
 import { allImagesDelivery, crazyhorseDelivery, crazyhorseExample, allImagesExample } from "../lib/testing";
+import { deferred } from "./support/deferred";
 
 const SECRET = "crazyhorse-secret-for-tests";
 const ALL_IMAGES_SECRET = "all-images-secret-for-tests";
@@ -27,16 +28,6 @@ function record(webhooks: Receiver, names: string[]): string[] {
   const seen: string[] = [];
   for (const name of names) webhooks.on(name as "*", () => void seen.push(name));
   return seen;
-}
-
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 const ALL_NAMES = [

@@ -20,6 +20,7 @@ import {
   type WebhooksOptions,
 } from "imagegen-webhooks";
 import { allImagesDelivery, crazyhorseDelivery } from "imagegen-webhooks/testing";
+import { deferred } from "./support/deferred";
 
 const SECRET = "crazyhorse-middleware-secret-7f3a";
 const AI_SECRET = "all-images-middleware-secret-91bc";
@@ -224,16 +225,6 @@ function sized(delivery: object, size: number): string {
   const body = JSON.stringify({ ...delivery, pad: "x".repeat(size - skeleton) });
   expect(Buffer.byteLength(body)).toBe(size);
   return body;
-}
-
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 const CRAZYHORSE_OK = { status: 200, contentType: "text/plain; charset=utf-8", text: "success" };
