@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { createWebhooks, MemoryStore, memoryStore, type DedupeStore, type MemoryStoreOptions } from "../../lib";
 
 /** A clock the test moves by hand. */
@@ -213,6 +214,52 @@ describe("MemoryStore: the maxEntries bound", () => {
       else store.complete(key);
       expect(store.size).toBeLessThanOrEqual(4);
     }
+  });
+});
+
+describe("MemoryStore against a model of what it promises", () => {
+  // The promise: a key is remembered from its claim until maxEntries newer claims have been made
+  // or its time to live has passed, whichever comes first; released, it is forgotten at once.
+  type Op = { kind: "claim" | "complete" | "release"; key: string } | { kind: "wait"; ms: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constantFrom("claim" as const, "complete" as const, "release" as const), key: fc.constantFrom("a", "b", "c", "d", "e", "f") }),
+    fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 60 }) }),
+  );
+
+  test("claim, complete and release answer as the model does, whatever the order (eviction, expiry, re-claims)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 80 }), (maxEntries, ops) => {
+        const ttlMs = 50;
+        const time = clock();
+        const store = memoryStore({ maxEntries, ttlMs, now: time.now });
+        const model = new Map<string, { claim: number; state: "in-flight" | "done"; expires: number }>();
+        let claims = 0;
+        const live = (key: string) => {
+          const entry = model.get(key);
+          return entry && entry.claim > claims - maxEntries ? entry : undefined;
+        };
+        for (const step of ops) {
+          if (step.kind === "wait") {
+            time.advance(step.ms);
+            continue;
+          }
+          const entry = live(step.key);
+          if (step.kind === "claim") {
+            const expected = entry && entry.expires > time.now() ? entry.state : "claimed";
+            expect(store.claim(step.key)).toBe(expected);
+            if (expected === "claimed") model.set(step.key, { claim: ++claims, state: "in-flight", expires: time.now() + ttlMs });
+          } else if (step.kind === "complete") {
+            store.complete(step.key);
+            if (entry) Object.assign(entry, { state: "done", expires: time.now() + ttlMs });
+          } else {
+            store.release(step.key);
+            model.delete(step.key);
+          }
+          expect(store.size).toBe([...model.keys()].filter((key) => live(key)).length);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -1,9 +1,13 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import * as crypto from "node:crypto";
 import { WebhookError } from "../errors";
 import { getHeader, getQueryValues, type HeadersInput, type QueryInput } from "./headers";
 
+type OneShotHash = (algorithm: string, data: string, outputEncoding: "buffer") => Buffer;
+// crypto.hash() (Node 20.12 and later) digests in one call, without a Hash object per request.
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+
 export function hashSecret(secret: string): Buffer {
-  return createHash("sha256").update(secret, "utf8").digest();
+  return oneShot ? oneShot("sha256", secret, "buffer") : crypto.createHash("sha256").update(secret, "utf8").digest();
 }
 
 /** Every token the request presents: the `token` query parameter, a Bearer header, an X-Webhook-Token header. */
@@ -30,7 +34,7 @@ export function authenticate(secretDigests: readonly Buffer[], headers: HeadersI
   let matched = false;
   for (const token of presentedTokens(headers, query)) {
     const digest = hashSecret(token);
-    for (const secret of secretDigests) matched = timingSafeEqual(digest, secret) || matched;
+    for (const secret of secretDigests) matched = crypto.timingSafeEqual(digest, secret) || matched;
   }
   if (!matched) throw new WebhookError("auth.failed");
 }

@@ -8,11 +8,9 @@ export class ListenerFailure {
   ) {}
 }
 
-type Listener = (this: EventEmitter, arg: unknown) => unknown;
+import { isThenable } from "./thenable";
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
-}
+type Listener = (this: EventEmitter, arg: unknown) => unknown;
 
 /**
  * Calls the listeners of each name in order, awaiting each one that returns a promise. While

@@ -30,7 +30,7 @@ export function getHeader(headers: HeadersInput | undefined, name: string): stri
 /** Every value of one query parameter. */
 export function getQueryValues(query: QueryInput | undefined, name: string): string[] {
   if (query === undefined || query === null) return [];
-  if (typeof query === "string") return new URLSearchParams(query).getAll(name);
+  if (typeof query === "string") return query === "" ? [] : new URLSearchParams(query).getAll(name);
   if (query instanceof URLSearchParams) return query.getAll(name);
   if (!Object.prototype.hasOwnProperty.call(query, name)) return [];
   const value = query[name];

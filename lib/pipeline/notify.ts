@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import { WebhookHandlerError } from "../errors";
 import type { AnyWebhookEvent, InvalidDelivery } from "../events";
-import type { Logger } from "../logger";
+import { silentLogger, type Logger } from "../logger";
 
 /**
  * Emits one of the events outside the main flow. Their listeners cannot change the answer, so
@@ -62,6 +62,8 @@ export interface DeliveryLog {
 
 /** Each delivery is logged once: at info, or at warn when the provider did not get a plain answer (a 5xx, or a 202 while listeners run on). */
 export function logDelivery(logger: Logger, line: DeliveryLog): void {
+  // With no logger given, the message is not even formatted.
+  if (logger === silentLogger) return;
   const message = `imagegen-webhooks: ${line.event ?? line.provider} ${line.outcome}, answered ${line.status}`;
   if (line.status >= 500 || line.status === 202) logger.warn(line, message);
   else logger.info(line, message);

@@ -31,7 +31,7 @@ export class MemoryStore implements DedupeStore {
   readonly maxEntries: number;
   readonly ttlMs: number;
   private readonly now: () => number;
-  /** key → the ring slot that holds it, so that an overwritten slot only evicts its own key. */
+  /** key → the ring slot that holds it. */
   private readonly slots = new Map<string, number>();
   private readonly ring: (string | undefined)[];
   private readonly states: Uint8Array;
@@ -62,11 +62,16 @@ export class MemoryStore implements DedupeStore {
   claim(key: string): ClaimResult {
     const now = this.now();
     const known = this.slots.get(key);
-    if (known !== undefined && (this.expiries[known] as number) > now) return this.states[known] === DONE ? "done" : "in-flight";
+    if (known !== undefined) {
+      if ((this.expiries[known] as number) > now) return this.states[known] === DONE ? "done" : "in-flight";
+      this.ring[known] = undefined;
+    }
 
+    // A ring slot holds a key only while the Map points the key at that slot, so that evicting
+    // costs one Map call (each one a hash lookup in a table of maxEntries keys).
     const slot = this.next;
     const evicted = this.ring[slot];
-    if (evicted !== undefined && this.slots.get(evicted) === slot) this.slots.delete(evicted);
+    if (evicted !== undefined) this.slots.delete(evicted);
     this.ring[slot] = key;
     this.next = slot + 1 === this.maxEntries ? 0 : slot + 1;
     this.slots.set(key, slot);
@@ -83,7 +88,10 @@ export class MemoryStore implements DedupeStore {
   }
 
   release(key: string): void {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
     this.slots.delete(key);
+    this.ring[slot] = undefined;
   }
 }
 
