@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
 import { problemAnswer, type WebhookResponse } from "../pipeline/answer";
-import { receive, refuse, type ReceiverState } from "../pipeline/receive";
+import { deliver, refuse, type ReceiverState } from "../pipeline/receive";
+import { isThenable } from "../pipeline/thenable";
 import { bodyFromEarlierParser, warnOnce } from "./earlier-parser";
 import type { ResolvedProvider } from "../options";
 import { checkSourceIp } from "../pipeline/source-ip";
@@ -182,7 +183,14 @@ export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
       res,
       config,
       (rawBody) => {
-        receive(state, { provider: config.name, headers: req.headers, rawBody, query: search, ...(ip !== undefined && { ip }) }).then(answer, failed);
+        let response: WebhookResponse | Promise<WebhookResponse>;
+        try {
+          response = deliver(state, { provider: config.name, headers: req.headers, rawBody, query: search, ...(ip !== undefined && { ip }) });
+        } catch (err) {
+          return failed(err);
+        }
+        if (isThenable(response)) response.then(answer, failed);
+        else answer(response);
       },
       (err) => {
         if (err instanceof WebhookError) return answer(problemAnswer(err));

@@ -52,6 +52,15 @@ function elapsedMs(startedAt: number): number {
 
 /** The whole pipeline of one delivery, without HTTP: checks, dedupe, emit, answer. */
 export async function receive(state: ReceiverState, input: ReceiveInput): Promise<WebhookResponse> {
+  return deliver(state, input);
+}
+
+/**
+ * `receive()` without its promise where none is needed: the answer itself when the store and the
+ * listeners answered synchronously, so that the HTTP adapter writes it in the same tick as the
+ * body's last byte. A promise otherwise. May throw where `receive()` would reject.
+ */
+export function deliver(state: ReceiverState, input: ReceiveInput): WebhookResponse | Promise<WebhookResponse> {
   const startedAt = performance.now();
   const config = state.options.providers.get(input.provider);
   if (!config) return problemAnswer(new WebhookError("route.not-found"));
@@ -82,11 +91,9 @@ export async function receive(state: ReceiverState, input: ReceiveInput): Promis
   const handling = handle(state, config, event);
   if (!isThenable(handling)) return finish(handling);
   state.pending.add(handling);
-  try {
-    return finish(await handling);
-  } finally {
-    state.pending.delete(handling);
-  }
+  const forget = () => void state.pending.delete(handling);
+  handling.then(forget, forget);
+  return handling.then(finish);
 }
 
 /** The source address, then steps 2 to 6 of the design, in its order: size, content type, authentication, JSON, schema. */
