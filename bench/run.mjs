@@ -140,41 +140,59 @@ const machine = {
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, Node ${machine.node}, load ${machine.loadavg}`);
 console.log(`rounds ${rounds} × ${duration}s (warm-up ${warmup}s), ${connections} connections, code under test: ${dist}\n`);
 
+/** A fixed-seed shuffle (mulberry32), so that a run's orders can be repeated. */
+let seed = 0x5eed;
+function random() {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+}
+function shuffled(items) {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+// Each round starts every server afresh: two processes running the same code were measured up to
+// 10% apart for as long as they lived (where V8 and the allocator happened to put things), which
+// a run on one process per server reads as a difference between the servers. The order within a
+// round is shuffled, so that no server always runs right after the same neighbour.
 const results = [];
 for (const group of groups) {
-  const servers = await Promise.all(group.map((config) => start(config, dist)));
-  try {
-    for (const server of servers) {
-      await check(server);
-      if (warmup > 0) await load(server, warmup);
-      server.samples = [];
-    }
-    for (let round = 0; round < rounds; round++) {
-      // Rotate the order too, so that no server always runs right after the same neighbour.
-      for (let i = 0; i < servers.length; i++) {
-        const server = servers[(i + round) % servers.length];
+  const entries = group.map((config) => ({ config, samples: [], rss: [] }));
+  for (let round = 0; round < rounds; round++) {
+    const servers = await Promise.all(entries.map(async (entry) => ({ entry, ...(await start(entry.config, dist)) })));
+    try {
+      for (const server of servers) {
+        await check(server);
+        if (warmup > 0) await load(server, warmup);
+      }
+      for (const server of shuffled(servers)) {
         const before = await ask(server.child, "cpu");
         const r = await load(server, duration);
         const after = await ask(server.child, "cpu");
-        server.samples[round] = {
+        server.entry.samples[round] = {
           rps: r.requests.average,
           p99: r.latency.p99,
           cpu: (after.cpu - before.cpu) / Math.max(1, r.requests.total),
           bad: r.non2xx + r.errors + r.timeouts,
         };
       }
+      for (const server of servers) server.entry.rss.push((await ask(server.child)).rss);
+    } finally {
+      for (const server of servers) server.child.kill("SIGTERM");
     }
-    for (const server of servers) {
-      const { rss } = await ask(server.child);
-      const { child, url, ...config } = server;
-      results.push({ ...config, rss });
-      process.stdout.write(
-        `${(config.label ?? config.kind).padEnd(22)} ${String(config.size).padStart(6)} B ${String(config.listeners).padStart(3)} listeners: ` +
-          `${server.samples.map((s) => Math.round(s.rps)).join(" / ")} req/s\n`,
-      );
-    }
-  } finally {
-    for (const server of servers) server.child.kill("SIGTERM");
+  }
+  for (const { config, samples, rss } of entries) {
+    results.push({ ...config, samples, rss: median(rss) });
+    process.stdout.write(
+      `${(config.label ?? config.kind).padEnd(22)} ${String(config.size).padStart(6)} B ${String(config.listeners).padStart(3)} listeners: ` +
+        `${samples.map((s) => Math.round(s.rps)).join(" / ")} req/s\n`,
+    );
   }
 }
 

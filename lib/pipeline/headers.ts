@@ -21,8 +21,10 @@ export function getHeader(headers: HeadersInput | undefined, name: string): stri
   const record = headers as Record<string, string | readonly string[] | undefined>;
   const direct = record[name];
   if (direct !== undefined) return first(direct);
+  // Names are lower-case here, and most records already are (Node's are): only a key of the same
+  // length can be the name in another case.
   for (const key of Object.keys(record)) {
-    if (key.toLowerCase() === name) return first(record[key]);
+    if (key.length === name.length && key.toLowerCase() === name) return first(record[key]);
   }
   return undefined;
 }
