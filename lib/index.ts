@@ -34,3 +34,4 @@ export type {
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";
 export { replicateSchema, type ReplicatePayload } from "./providers/replicate";
+export { openapiDocument, type OpenApiDocument } from "./openapi";

@@ -1,13 +1,12 @@
 // Builds dist/: tsc emits CommonJS with declarations; then this script writes, for each entry
 // point, an ESM wrapper (.mjs and .d.mts) over the same CommonJS module, so that `import` and
 // `require` share one instance (no dual-package hazard), the providers' JSON Schemas as files, and
-// the OpenAPI document of their endpoints (scripts/openapi.mjs).
+// the OpenAPI document of the built-in providers' endpoints (openapiDocument(), lib/openapi.ts).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openapiDocument } from "./openapi.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -47,5 +46,5 @@ for (const { name, schema } of Object.values(providers)) {
   writeFileSync(join(dist, "schemas", `${name}.json`), `${JSON.stringify({ $comment: GENERATED, ...schema }, null, 2)}\n`);
 }
 
-const { PROBLEMS } = require(join(dist, "errors.js"));
-writeFileSync(join(dist, "openapi.json"), `${JSON.stringify(openapiDocument({ providers, problems: PROBLEMS, pkg }), null, 2)}\n`);
+const { openapiDocument } = require(join(dist, "openapi.js"));
+writeFileSync(join(dist, "openapi.json"), `${JSON.stringify(openapiDocument(), null, 2)}\n`);
