@@ -4,9 +4,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { allImagesSchema, createWebhooks, crazyhorseSchema, type AnyWebhookEvent, type Webhooks } from "imagegen-webhooks";
-import { playJob, simulateJob, type SimulatedJob } from "imagegen-webhooks/testing";
+import { playJob, signDelivery, simulateJob, type SimulatedJob } from "imagegen-webhooks/testing";
 
 const root = join(__dirname, "..");
+/** Replicate signs its deliveries: the receivers here check them with this secret. */
+const SIGNING_SECRET = `whsec_${Buffer.from("cli test replicate signing key").toString("base64")}`;
 // Each CLI run is a node process that loads tsx: about a second.
 jest.setTimeout(30_000);
 
@@ -35,7 +37,9 @@ interface Receiver {
 
 /** A real receiver on a loopback port, recording what it emits. */
 async function receiver(): Promise<Receiver> {
-  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "ch" }, "all-images": { secret: "ai" } } });
+  const webhooks = createWebhooks({
+    providers: { crazyhorse: { secret: "ch" }, "all-images": { secret: "ai" }, replicate: { signature: { secret: SIGNING_SECRET } } },
+  });
   const events: AnyWebhookEvent[] = [];
   const duplicates: AnyWebhookEvent[] = [];
   webhooks.on("*", (event) => void events.push(event));
@@ -56,17 +60,21 @@ async function receiver(): Promise<Receiver> {
 
 /** Every delivery of a job, through the real pipeline with no HTTP: what each answered and emitted. */
 async function receiveAll(job: SimulatedJob) {
-  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "s" } } });
+  const webhooks = createWebhooks({
+    providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "s" }, replicate: { signature: { secret: SIGNING_SECRET } } },
+  });
   const emitted: AnyWebhookEvent[] = [];
   let duplicates = 0;
   webhooks.on("*", (event) => void emitted.push(event));
   webhooks.on("duplicate", () => void duplicates++);
   const statuses: number[] = [];
-  for (const { body } of job.deliveries) {
+  for (const { body, webhookId } of job.deliveries) {
+    const rawBody = JSON.stringify(body);
+    const signature = webhookId === undefined ? {} : signDelivery(rawBody, { secret: SIGNING_SECRET, id: webhookId });
     const answer = await webhooks.receive({
       provider: job.provider,
-      headers: { "content-type": "application/json", "x-webhook-token": "s" },
-      rawBody: JSON.stringify(body),
+      headers: { "content-type": "application/json", "x-webhook-token": "s", ...signature },
+      rawBody,
     });
     statuses.push(answer.status);
   }
@@ -76,7 +84,7 @@ async function receiveAll(job: SimulatedJob) {
 describe("simulateJob, the job simulator the CLI and the demo share", () => {
   const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
 
-  test.each(["crazyhorse", "all-images"] as const)("every %s job it makes is accepted by the real pipeline, in the documented order", async (provider) => {
+  test.each(["crazyhorse", "all-images", "replicate"] as const)("every %s job it makes is accepted by the real pipeline, in the documented order", async (provider) => {
     for (const seed of seeds) {
       const job = simulateJob(provider, { seed });
       const { statuses, emitted, duplicates } = await receiveAll(job);
@@ -87,7 +95,12 @@ describe("simulateJob, the job simulator the CLI and the demo share", () => {
       const order = emitted.map((e) => e.generation.status);
       const last = job.outcome;
       if (provider === "crazyhorse") expect(order).toEqual(["queued", "processing", last]);
-      else {
+      else if (provider === "replicate") {
+        // Replicate sends the prediction again, still processing, each time its output grows.
+        expect(order.slice(0, 2)).toEqual(["queued", "processing"]);
+        expect(order.at(-1)).toBe(last);
+        expect(new Set(order.slice(2, -1))).toEqual(new Set(order.length > 3 ? ["processing"] : []));
+      } else {
         expect(order.slice(0, 2)).toEqual(["queued", "processing"]);
         expect(order.at(-1)).toBe(last);
         expect(new Set(order.slice(2, -1))).toEqual(new Set(order.length > 3 ? ["progress"] : []));
@@ -107,6 +120,22 @@ describe("simulateJob, the job simulator the CLI and the demo share", () => {
     expect(job.images.map((image) => image.path)).toEqual([1, 2, 3].map((n) => `${job.id}/img_${n}.png`));
     const completed = job.deliveries.at(-1)?.body as { data: { images: { url: string }[] } };
     expect(completed.data.images.map((image) => image.url)).toEqual(job.images.map((image) => `http://demo.test/storage/${image.path}`));
+  });
+
+  test("Replicate sends its prediction with the output so far at absolute URLs, each delivery under a webhook-id of its own; a failed one has no output", () => {
+    const job = simulateJob("replicate", { seed: 4, outcome: "completed", retry: false, images: 2, imageBaseUrl: "http://demo.test/storage/" });
+    expect(job.deliveries.map((d) => d.event)).toEqual(["starting", "processing", "processing", "processing", "succeeded"]);
+    const outputs = job.deliveries.map((d) => (d.body as { output: string[] | null }).output);
+    expect(outputs.map((output) => output?.length ?? 0)).toEqual([0, 0, 1, 2, 2]);
+    expect(outputs.at(-1)).toEqual(job.images.map((image) => `http://demo.test/storage/${image.path}`));
+    expect(job.deliveries.every((d) => (d.body as { id: string }).id === job.id)).toBe(true);
+    expect(new Set(job.deliveries.map((d) => d.webhookId)).size).toBe(job.deliveries.length);
+    const failed = simulateJob("replicate", { seed: 4, outcome: "failed" }).deliveries.at(-1)?.body as { status: string; output: unknown; error: unknown };
+    expect(failed).toMatchObject({ status: "failed", output: null, error: expect.any(String) });
+    // A retry is the same message again: the same bytes under the same webhook-id.
+    const retried = simulateJob("replicate", { seed: 4, retry: true });
+    const at = retried.deliveries.findIndex((d) => d.retry);
+    expect(retried.deliveries[at]?.webhookId).toBe(retried.deliveries[at - 1]?.webhookId);
   });
 
   test("crazyhorse sends its images as relative paths with DONE, and none with FAILED", () => {
@@ -248,6 +277,30 @@ describe("the imagegen-webhooks CLI", () => {
     const images = server.events.flatMap((e) => e.generation.images.map((image) => image.url));
     expect(images.length).toBeGreaterThan(0);
     expect(images.every((url) => url.startsWith("http://demo.test/storage/"))).toBe(true);
+  });
+
+  test("simulate replicate signs every delivery, and the receiver checks each signature and dedupes the retry by its webhook-id", async () => {
+    const before = server.events.length;
+    const run = await cli([
+      "simulate", "replicate", "--url", `${server.url}replicate`, "--signing-secret", SIGNING_SECRET,
+      "--retry", "--speed", "0", "--seed", "3",
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("(retry): 200");
+    const names = server.events.slice(before).map((e) => e.name);
+    expect(names[0]).toBe("replicate.starting");
+    expect(names.at(-1)).toMatch(/^replicate\.(succeeded|failed)$/);
+    expect(server.duplicates.some((e) => e.provider === "replicate")).toBe(true);
+    // Unsigned, or signed with another secret, the receiver refuses the first delivery.
+    const forged = await cli(["simulate", "replicate", "--url", `${server.url}replicate`, "--signing-secret", `whsec_${Buffer.from("another key, not the receiver's").toString("base64")}`, "--speed", "0"]);
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toContain("stopped: the receiver refused starting with 401");
+  });
+
+  test("send replicate signs its one delivery with --signing-secret", async () => {
+    const run = await cli(["send", "replicate", "succeeded", "--url", `${server.url}replicate`, "--signing-secret", SIGNING_SECRET]);
+    expect(run.code).toBe(0);
+    expect(server.events.at(-1)?.name).toBe("replicate.succeeded");
   });
 
   test("simulate with the wrong secret stops at the first refusal and exits 1", async () => {

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import request from "supertest";
 import { createDemoApp, type DemoApp, type DemoOptions } from "../example-app/app";
-import { allImagesExample, crazyhorseDelivery, crazyhorseExample, sendDelivery } from "../lib/testing";
+import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../lib/testing";
 import { suiteRedisUrl } from "./setup/redis-server";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret", imageBaseUrl: "https://storage.example.com/" };
@@ -163,6 +163,7 @@ describe("the demo page", () => {
     expect(page.type).toBe("text/html");
     expect(page.text).toContain("Simulate a crazyhorse job");
     expect(page.text).toContain("Simulate an all-images job");
+    expect(page.text).toContain("Simulate a Replicate prediction");
     const script = await request(app).get("/demo.js");
     expect(script.type).toMatch(/^(text|application)\/javascript$/);
     expect(script.text).toContain('new EventSource("events")');
@@ -270,6 +271,38 @@ describe("the simulator", () => {
       await feed.close();
       await served.close();
     }
+  });
+
+  test("plays a Replicate prediction, signed: starting, processing as its output grows, succeeded with four images from the demo's storage; the retry is a duplicate", async () => {
+    const served = await serve();
+    const feed = openFeed(served.url);
+    try {
+      const started = await request(served.url).post("/simulate/replicate?outcome=retry");
+      expect(started.status).toBe(202);
+      expect(started.body).toMatchObject({ provider: "replicate", outcome: "completed", deliveries: 8 });
+      const id = started.body.id as string;
+      await feed.until((events) => names(events, id).includes("replicate.succeeded") && events.some((e) => e.type === "duplicate"));
+      expect(names(feed.events, id)).toEqual(["replicate.starting", ...Array(5).fill("replicate.processing"), "replicate.succeeded"]);
+      expect(feed.events.filter((e) => e.type === "duplicate")).toHaveLength(1);
+      expect(feed.events.filter((e) => e.type === "invalid")).toEqual([]);
+      const succeeded = feed.events.find((e) => e.data.name === "replicate.succeeded") as FeedEvent;
+      expect(succeeded.data.expectedImages).toBe(4);
+      const images = succeeded.data.generation.images as { url: string }[];
+      expect(images).toHaveLength(4);
+      for (const { url } of images) {
+        expect(url.startsWith(`${served.url}/storage/`)).toBe(true);
+        expect((await fetch(url)).status).toBe(200);
+      }
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("a Replicate delivery that is not signed with the demo's secret is refused", async () => {
+    const { app } = createDemoApp(options);
+    const unsigned = await request(app).post("/webhooks/replicate").set("content-type", "application/json").send(JSON.stringify(replicateDelivery()));
+    expect(unsigned.status).toBe(401);
   });
 
   test("plays a crazyhorse job whose relative image paths resolve to the demo's storage, and a failed one", async () => {

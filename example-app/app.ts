@@ -6,9 +6,14 @@ import { LiveFeed } from "./live-feed";
 import { simulatorRoutes } from "./simulations";
 import { DemoStorage } from "./storage-images";
 
+/** The demo's Replicate signing secret when none is given: public, like the demo's tokens. */
+export const DEMO_REPLICATE_SIGNING_SECRET = "whsec_aW1hZ2VnZW4td2ViaG9va3MgZGVtbyByZXBsaWNhdGU=";
+
 export interface DemoOptions {
   crazyhorseSecret: string;
   allImagesSecret: string;
+  /** Replicate signs its deliveries (Standard Webhooks): its `whsec_` secret. Default: the demo's. */
+  replicateSigningSecret?: string;
   /**
    * The absolute URL of this demo's `/storage/` route, as a browser reaches it: crazyhorse's
    * relative image paths are resolved against it, and simulated all-images jobs put their images there.
@@ -33,10 +38,12 @@ export interface DemoApp {
 export function createDemoApp(options: DemoOptions): DemoApp {
   const logger = options.logger ?? pino({ level: "silent" });
   const storageBase = new URL(options.imageBaseUrl);
+  const replicateSigningSecret = options.replicateSigningSecret ?? DEMO_REPLICATE_SIGNING_SECRET;
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
       "all-images": { secret: options.allImagesSecret },
+      replicate: { signature: { secret: replicateSigningSecret } },
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
@@ -77,6 +84,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
 
   const simulator = simulatorRoutes({
     secrets: { crazyhorse: options.crazyhorseSecret, "all-images": options.allImagesSecret },
+    replicateSigningSecret,
     imageBaseUrl: storageBase.href,
     timeScale: options.simulationTimeScale ?? 1,
     logger,
@@ -100,7 +108,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   };
 }
 
-/** What the generation's pictures show: all-images' prompt, or crazyhorse's parameters. */
+/** What the generation's pictures show: the prompt (all-images, Replicate), or crazyhorse's parameters. */
 function captionOf({ generation }: AnyWebhookEvent): string {
   if (generation.prompt) return generation.prompt;
   const { hair, clothes, pose, background } = generation.params;
@@ -114,6 +122,7 @@ function expectedImages(event: AnyWebhookEvent): number | undefined {
   let count: number | undefined;
   if (event.provider === "crazyhorse") count = event.payload.params?.number;
   else if (event.provider === "all-images") count = event.payload.data.nbImages;
+  else if (event.provider === "replicate") count = (event.payload.input as { num_outputs?: unknown } | undefined)?.num_outputs as number | undefined;
   return typeof count === "number" && Number.isInteger(count) && count > 0 && count <= 16 ? count : undefined;
 }
 

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DedupeStore } from "imagegen-webhooks";
 import pino from "pino";
-import { createDemoApp } from "./app";
+import { createDemoApp, DEMO_REPLICATE_SIGNING_SECRET } from "./app";
 
 const port = Number(process.env.PORT ?? 3000);
 // Loopback unless told otherwise: the demo secrets are public. A tunnel reaches loopback too.
@@ -10,6 +10,8 @@ const host = process.env.HOST ?? "127.0.0.1";
 // Demo defaults so that `npm start` runs with no setup; set real secrets in the environment.
 const crazyhorseSecret = process.env.CRAZYHORSE_WEBHOOK_SECRET ?? "demo-crazyhorse-secret";
 const allImagesSecret = process.env.ALLIMAGES_WEBHOOK_SECRET ?? "demo-all-images-secret";
+// Replicate signs: the `whsec_` secret its API gives for your account.
+const replicateSigningSecret = process.env.REPLICATE_WEBHOOK_SECRET ?? DEMO_REPLICATE_SIGNING_SECRET;
 const logger = pino();
 
 /** With REDIS_URL, several demo instances share their dedupe keys; ioredis loads only then. */
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
   const demo = createDemoApp({
     crazyhorseSecret,
     allImagesSecret,
+    replicateSigningSecret,
     imageBaseUrl: process.env.CRAZYHORSE_IMAGE_BASE_URL ?? `${publicUrl}/storage/`,
     logger,
     ...(redis && { dedupe: redis.store }),
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
   console.log(`imagegen-webhooks demo listening on http://localhost:${bound}: open it in a browser`);
   console.log(`  crazyhorse: POST ${publicUrl}/webhooks/crazyhorse?token=${crazyhorseSecret}`);
   console.log(`  all-images: POST ${publicUrl}/webhooks/all-images?token=${allImagesSecret}`);
+  console.log(`  replicate:  POST ${publicUrl}/webhooks/replicate (signed with REPLICATE_WEBHOOK_SECRET)`);
   // The host only: a Redis URL may hold a password.
   console.log(`  dedupe: ${redis ? `Redis at ${new URL(process.env.REDIS_URL as string).host}` : "in memory"}`);
 

@@ -4,7 +4,6 @@ import {
   playJob,
   sendDelivery,
   simulateJob,
-  type SimulatedProvider,
   type SimulateJobOptions,
 } from "imagegen-webhooks/testing";
 import type { Logger } from "pino";
@@ -18,8 +17,11 @@ const CHOICES: Record<string, Pick<SimulateJobOptions, "outcome" | "retry">> = {
 };
 
 export interface SimulatorOptions {
-  secrets: Record<SimulatedProvider, string>;
-  /** Where simulated images live: all-images sends them as absolute URLs under it. */
+  /** The token of each provider that sends one. */
+  secrets: { crazyhorse: string; "all-images": string };
+  /** Replicate signs instead: its `whsec_` secret. */
+  replicateSigningSecret: string;
+  /** Where simulated images live: all-images and Replicate send them as absolute URLs under it. */
   imageBaseUrl: string;
   timeScale: number;
   logger: Logger;
@@ -46,8 +48,8 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
 
   router.post("/simulate/:provider", (req, res) => {
     const provider = req.params.provider;
-    if (provider !== "crazyhorse" && provider !== "all-images") {
-      res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse or all-images` });
+    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate") {
+      res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse, all-images or replicate` });
       return;
     }
     const choice = CHOICES[String(req.query.outcome ?? "random")];
@@ -62,7 +64,7 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
     const job = simulateJob(provider, { ...choice, imageExtension: "svg", imageBaseUrl: options.imageBaseUrl });
     const playing = playJob(job, {
       url: `${selfUrl(req)}/webhooks/${provider}`,
-      secret: options.secrets[provider],
+      ...(provider === "replicate" ? { signingSecret: options.replicateSigningSecret } : { secret: options.secrets[provider] }),
       timeScale: options.timeScale,
       signal: abort.signal,
     })

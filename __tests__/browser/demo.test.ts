@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 /** Picks an outcome, clicks a simulate button, and returns the id of the job it started. */
-async function simulate(provider: "crazyhorse" | "all-images", outcome: string): Promise<string> {
+async function simulate(provider: "crazyhorse" | "all-images" | "replicate", outcome: string): Promise<string> {
   await page.selectOption("#outcome", outcome);
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.url().includes(`/simulate/${provider}`)),
@@ -81,6 +81,18 @@ test("a simulated all-images job becomes a completed card whose four images load
   ]);
   const sources = await page.locator(`${card(id)} img`).evaluateAll((images) => images.map((image) => image.getAttribute("src")));
   for (const source of sources) expect(source?.startsWith(`${url}storage/`)).toBe(true);
+});
+
+test("a simulated Replicate prediction, signed, becomes a completed card whose four images load", async () => {
+  const id = await simulate("replicate", "completed");
+  await page.waitForSelector(`${card(id)}[data-status=completed]`);
+  await page.waitForFunction(fourImagesLoaded, card(id));
+  expect(await page.textContent(`${card(id)} .provider`)).toBe("replicate.com");
+  expect(await page.$$eval(`${card(id)} .deliveries code`, (codes) => codes.map((code) => code.textContent))).toEqual([
+    "replicate.starting",
+    ...Array(5).fill("replicate.processing"),
+    "replicate.succeeded",
+  ]);
 });
 
 test("a crazyhorse job that fails shows a failed card with no image", async () => {

@@ -6,7 +6,7 @@
 const STEPS = ["queued", "processing", "progress", "completed"];
 // Deliveries arrive out of order and twice: a card only moves forward.
 const RANK = { unknown: -1, queued: 0, processing: 1, progress: 2, completed: 3, failed: 3 };
-const PROVIDER_LABEL = { crazyhorse: "crazyhorse.ai", "all-images": "all-images.ai" };
+const PROVIDER_LABEL = { crazyhorse: "crazyhorse.ai", "all-images": "all-images.ai", replicate: "replicate.com" };
 
 const cards = new Map();
 const $ = (id) => document.getElementById(id);
@@ -178,6 +178,7 @@ $("forge").addEventListener("click", async () => {
 const base = `${location.origin}${location.pathname.replace(/[^/]*$/, "")}`;
 $("url-crazyhorse").textContent = `${base}webhooks/crazyhorse?token=<CRAZYHORSE_WEBHOOK_SECRET>`;
 $("url-all-images").textContent = `${base}webhooks/all-images?token=<ALLIMAGES_WEBHOOK_SECRET>`;
+$("url-replicate").textContent = `${base}webhooks/replicate (signed with REPLICATE_WEBHOOK_SECRET)`;
 $("cli-example").textContent =
   `npx tsx lib/cli/index.ts simulate all-images --url ${base}webhooks/all-images --secret demo-all-images-secret --image-base-url ${base}storage/`;
 connect();

@@ -26,16 +26,17 @@ const EVENT_FIELD: Record<string, string> = { crazyhorse: "state", "all-images":
 const HELP = `imagegen-webhooks: send test webhook deliveries of AI image-generation providers
 
 Usage:
-  imagegen-webhooks send <provider> <event> --url <url> --secret <secret> [--set field=value ...]
-  imagegen-webhooks simulate <provider> --url <url> --secret <secret> [options]
+  imagegen-webhooks send <provider> <event> --url <url> (--secret <secret> | --signing-secret <whsec_...>) [--set field=value ...]
+  imagegen-webhooks simulate <provider> --url <url> (--secret <secret> | --signing-secret <whsec_...>) [options]
   imagegen-webhooks schema <provider>
 
 Providers: ${PROVIDERS} (simulate: ${simulatedProviders.join(", ")})
 
 Commands:
   send       POST one valid delivery. <event> is crazyhorse's state (WAITING, PROCESSING, DONE,
-             FAILED, ...) or all-images' type (print.created, print.active, print.progress,
-             print.completed, print.failed, ...).
+             FAILED, ...), all-images' type (print.created, print.active, print.progress,
+             print.completed, print.failed, ...) or Replicate's status (starting, processing,
+             succeeded, failed, canceled).
   simulate   Play a whole job, delivery by delivery at the provider's pace: created, active,
              progress, completed (or failed), sometimes with a retried delivery.
   schema     Print the provider's JSON Schema.
@@ -44,13 +45,15 @@ Options:
   --url <url>          the receiver's URL for this provider, e.g. http://localhost:3000/webhooks/crazyhorse
   --secret <secret>    the token, sent as X-Webhook-Token (--token-in query: as ?token=)
   --token-in <where>   header (default) or query
+  --signing-secret <s> sign the deliveries the Standard Webhooks way with this whsec_ secret, as
+                       Replicate does (with --secret too, both are sent)
   --set <field=value>  send: set a field of the body; a dotted path reaches inside (data.prompt=...),
                        a value that reads as JSON is taken as JSON (params.number=2), else as text
   --fail               simulate: the job fails partway
   --retry              simulate: the provider sends one delivery twice
   --no-retry           simulate: never a retry
   --seed <n>           simulate: the same seed plays the same job
-  --image-base-url <u> simulate: where all-images' absolute image URLs point (crazyhorse sends
+  --image-base-url <u> simulate: where all-images' and Replicate's image URLs point (crazyhorse sends
                        relative paths, which the receiver resolves with its imageBaseUrl)
   --speed <x>          simulate: 1 is the provider's pace (default), 10 ten times faster, 0 no wait
   --dry-run            send, simulate: print the deliveries as JSON instead of sending them
@@ -65,6 +68,8 @@ Examples:
   imagegen-webhooks send all-images print.completed --url http://localhost:3000/webhooks/all-images \\
     --secret demo-all-images-secret --set data.prompt="a red fox in fresh snow"
   imagegen-webhooks simulate all-images --url http://localhost:3000/webhooks/all-images --secret demo-all-images-secret
+  imagegen-webhooks simulate replicate --url http://localhost:3000/webhooks/replicate \\
+    --signing-secret whsec_aW1hZ2VnZW4td2ViaG9va3MgZGVtbyByZXBsaWNhdGU=
   imagegen-webhooks schema crazyhorse > crazyhorse.schema.json
 `;
 
@@ -72,6 +77,7 @@ const OPTIONS = {
   url: { type: "string" },
   secret: { type: "string" },
   "token-in": { type: "string" },
+  "signing-secret": { type: "string" },
   set: { type: "string", multiple: true },
   fail: { type: "boolean" },
   retry: { type: "boolean" },
@@ -96,13 +102,16 @@ function provider(name: string | undefined): ProviderName {
   return name;
 }
 
-function target(values: Values): { url: string; secret?: string; tokenIn?: "header" | "query" } {
+function target(values: Values): { url: string; secret?: string; tokenIn?: "header" | "query"; signingSecret?: string } {
   if (values.url === undefined) throw new UsageError("--url is required: the receiver's URL, e.g. http://localhost:3000/webhooks/crazyhorse");
   const url = absoluteUrl(values.url, "--url");
   const tokenIn = values["token-in"];
   if (tokenIn !== undefined && tokenIn !== "header" && tokenIn !== "query") throw new UsageError("--token-in is header or query");
-  if (values.secret === undefined) throw new UsageError("--secret is required: the token the receiver expects (its provider secret)");
-  return { url, secret: values.secret, ...(tokenIn && { tokenIn }) };
+  const signingSecret = values["signing-secret"];
+  if (values.secret === undefined && signingSecret === undefined) {
+    throw new UsageError("--secret is required: the token the receiver expects (its provider secret); or --signing-secret for a signed provider");
+  }
+  return { url, ...(values.secret !== undefined && { secret: values.secret }), ...(tokenIn && { tokenIn }), ...(signingSecret !== undefined && { signingSecret }) };
 }
 
 function absoluteUrl(value: string, option: string): string {
@@ -163,8 +172,8 @@ async function send(positionals: string[], values: Values, out: NodeJS.WritableS
     out.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
   }
-  const { url, ...auth } = target(values);
-  const response = await sendDelivery(url, { body, ...auth });
+  const { url, signingSecret, ...auth } = target(values);
+  const response = await sendDelivery(url, { body, ...auth, ...(signingSecret !== undefined && { signature: { secret: signingSecret } }) });
   out.write(`POST ${url} ${name} ${event}: ${describe(response)}\n`);
   return accepted(response) ? 0 : REFUSED;
 }
@@ -180,7 +189,7 @@ function number(values: Values, option: "seed" | "speed"): number | undefined {
 async function simulate(positionals: string[], values: Values, out: NodeJS.WritableStream): Promise<number> {
   const name = provider(positionals[0]);
   if (!(simulatedProviders as readonly string[]).includes(name)) {
-    throw new UsageError(`simulate plays ${simulatedProviders.join(" and ")} jobs, not ${name} ones`);
+    throw new UsageError(`simulate plays ${simulatedProviders.join(", ")} jobs, not ${name} ones`);
   }
   if (values.retry && values["no-retry"]) throw new UsageError("--retry and --no-retry cannot both be given");
   const seed = number(values, "seed");
@@ -271,7 +280,8 @@ if (require.main === module) {
         // A network failure: fetch hides the reason in `cause` (ECONNREFUSED, ENOTFOUND, ...).
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         const detail = cause?.code ?? cause?.message ?? (err as Error).message;
-        process.stderr.write(`imagegen-webhooks: could not deliver: ${(err as Error).message}${detail ? ` (${detail})` : ""}\n`);
+        const message = (err as Error).message;
+        process.stderr.write(`imagegen-webhooks: could not deliver: ${message}${detail && detail !== message ? ` (${detail})` : ""}\n`);
         process.exitCode = REFUSED;
       }
     },

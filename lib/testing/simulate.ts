@@ -2,11 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ALL_IMAGES_STATUS, type AllImagesPayload } from "../providers/all-images";
 import type { CrazyhorsePayload } from "../providers/crazyhorse";
 import type { ProviderPayloads } from "../providers/index";
+import type { ReplicatePayload } from "../providers/replicate";
 // A cycle with ./index (which re-exports this module) is safe: sendDelivery is only called at run time.
 import { sendDelivery, type SentResponse } from "./index";
 
 /** The providers whose jobs `simulateJob` knows how to play. */
-export const simulatedProviders = ["crazyhorse", "all-images"] as const;
+export const simulatedProviders = ["crazyhorse", "all-images", "replicate"] as const;
 /** A provider `simulateJob` can play. */
 export type SimulatedProvider = (typeof simulatedProviders)[number];
 
@@ -23,13 +24,13 @@ export interface SimulateJobOptions {
   retry?: boolean;
   /** Images the job generates, 1 to 16. Default 4, what both providers propose. */
   images?: number;
-  /** all-images' `data.prompt`; crazyhorse has no prompt, its `params` describe the image. */
+  /** all-images' `data.prompt`, Replicate's `input.prompt`; crazyhorse has no prompt, its `params` describe the image. */
   prompt?: string;
-  /** The images' file extension. Default `png`, as in both providers' examples. */
+  /** The images' file extension. Default `png`, as in the providers' examples. */
   imageExtension?: string;
   /**
-   * all-images sends absolute image URLs: the storage they are resolved against. crazyhorse sends
-   * paths relative to its storage, which the receiver resolves with its own `imageBaseUrl`.
+   * all-images and Replicate send absolute image URLs: the storage they are resolved against.
+   * crazyhorse sends paths relative to its storage, which the receiver resolves with its own `imageBaseUrl`.
    */
   imageBaseUrl?: string;
   /** When the job starts; the deliveries' timestamps follow it. Default: now. */
@@ -48,17 +49,22 @@ export interface SimulatedImage {
 export interface SimulatedDelivery<P extends SimulatedProvider = SimulatedProvider> {
   /** How long the provider waits after the previous delivery before sending this one. */
   delayMs: number;
-  /** crazyhorse's `state` or all-images' `type`. */
+  /** crazyhorse's `state`, all-images' `type` or Replicate's `status`. */
   event: string;
   body: ProviderPayloads[P];
   /** A second sending of the delivery before it, byte for byte: the receiver must dedupe it. */
   retry: boolean;
+  /**
+   * The Standard Webhooks `webhook-id` that a signing provider (Replicate) sends this delivery
+   * under; a retry keeps its original's. `playJob` signs with it when given a `signingSecret`.
+   */
+  webhookId?: string;
 }
 
 /** A generation job as a provider runs it: its images and the deliveries it sends, in order. */
 export interface SimulatedJob<P extends SimulatedProvider = SimulatedProvider> {
   provider: P;
-  /** The generation's id: crazyhorse's `code`, all-images' `data.id`. */
+  /** The generation's id: crazyhorse's `code`, all-images' `data.id`, Replicate's prediction `id`. */
   id: string;
   caption: string;
   outcome: SimulatedOutcome;
@@ -67,7 +73,7 @@ export interface SimulatedJob<P extends SimulatedProvider = SimulatedProvider> {
   deliveries: SimulatedDelivery<P>[];
 }
 
-const ALL_IMAGES_PROMPTS = [
+const PROMPTS = [
   "a lighthouse at dusk, oil painting",
   "a red fox in fresh snow, watercolor",
   "a neon-lit street in the rain, cinematic",
@@ -130,12 +136,20 @@ function plan(provider: SimulatedProvider, dice: Dice, images: number, outcome: 
       { delayMs: dice.int(1800, 3200), event: outcome === "failed" ? "FAILED" : "DONE", delivered: outcome === "failed" ? 0 : images },
     ];
   }
+  // all-images reports progress once per image; Replicate sends its prediction again (still
+  // `processing`) each time the output grows.
+  const [created, active, progress, completed, failed] =
+    provider === "all-images"
+      ? ["print.created", "print.active", "print.progress", "print.completed", "print.failed"]
+      : ["starting", "processing", "processing", "succeeded", "failed"];
   const steps: Step[] = [
-    { delayMs: 0, event: "print.created", delivered: 0 },
-    { delayMs: dice.int(400, 900), event: "print.active", delivered: 0 },
+    { delayMs: 0, event: created as string, delivered: 0 },
+    { delayMs: dice.int(400, 900), event: active as string, delivered: 0 },
   ];
-  for (let i = 1; i <= made; i++) steps.push({ delayMs: dice.int(600, 1300), event: "print.progress", delivered: i });
-  steps.push({ delayMs: dice.int(300, 700), event: outcome === "failed" ? "print.failed" : "print.completed", delivered: made });
+  for (let i = 1; i <= made; i++) steps.push({ delayMs: dice.int(600, 1300), event: progress as string, delivered: i });
+  const last = outcome === "failed" ? (failed as string) : (completed as string);
+  // A failed prediction's output is gone with it.
+  steps.push({ delayMs: dice.int(300, 700), event: last, delivered: outcome === "failed" && provider === "replicate" ? 0 : made });
   return steps;
 }
 
@@ -147,10 +161,12 @@ function plan(provider: SimulatedProvider, dice: Dice, images: number, outcome: 
  * crazyhorse: `WAITING`, `PROCESSING`, then `DONE` with every image (or `FAILED`).
  * all-images: `print.created`, `print.active`, one `print.progress` per image, then
  * `print.completed` (or `print.failed` partway).
+ * Replicate: `starting`, `processing`, `processing` again each time an image joins the output, then
+ * `succeeded` (or `failed` partway), each delivery with the `webhookId` it is signed under.
  */
 export function simulateJob<P extends SimulatedProvider>(provider: P, options: SimulateJobOptions = {}): SimulatedJob<P> {
   if (!simulatedProviders.includes(provider)) {
-    throw new RangeError(`simulateJob plays ${simulatedProviders.join(" and ")} jobs, not "${String(provider)}"`);
+    throw new RangeError(`simulateJob plays ${simulatedProviders.join(", ")} jobs, not "${String(provider)}"`);
   }
   const imageCount = options.images ?? 4;
   if (!Number.isInteger(imageCount) || imageCount < 1 || imageCount > 16) {
@@ -186,9 +202,11 @@ export function simulateJob<P extends SimulatedProvider>(provider: P, options: S
       return { delayMs, event, body, retry: false };
     });
     job = { provider: "crazyhorse", id: code, caption, outcome, images, deliveries };
+  } else if (provider === "replicate") {
+    job = replicateJob(dice, steps, { imageCount, extension, startAt, outcome, prompt: options.prompt, imageBaseUrl: options.imageBaseUrl });
   } else {
     const id = `gen_${dice.hex(10)}`;
-    const prompt = options.prompt ?? dice.pick(ALL_IMAGES_PROMPTS);
+    const prompt = options.prompt ?? dice.pick(PROMPTS);
     const base = options.imageBaseUrl ?? "https://cdn.all-images.example/";
     const images = Array.from({ length: imageCount }, (_, i) => ({ path: `${id}/img_${i + 1}.${extension}`, caption: prompt }));
     const createdAt = new Date(startAt).toISOString();
@@ -228,9 +246,47 @@ export function simulateJob<P extends SimulatedProvider>(provider: P, options: S
     // The provider missed an answer (a timeout, a dropped connection) and sends the same bytes again.
     const at = dice.int(0, job.deliveries.length - 1);
     const original = job.deliveries[at] as SimulatedDelivery;
+    // The same bytes under the same webhook-id: a retry, not a new message.
     job.deliveries.splice(at + 1, 0, { ...original, delayMs: dice.int(700, 1500), body: structuredClone(original.body), retry: true });
   }
   return job as SimulatedJob<P>;
+}
+
+/** A Replicate prediction's deliveries: the prediction object each time, its output growing. */
+function replicateJob(
+  dice: Dice,
+  steps: Step[],
+  job: { imageCount: number; extension: string; startAt: number; outcome: SimulatedOutcome; prompt: string | undefined; imageBaseUrl: string | undefined },
+): SimulatedJob<"replicate"> {
+  const id = dice.hex(26);
+  const prompt = job.prompt ?? dice.pick(PROMPTS);
+  const base = job.imageBaseUrl ?? "https://replicate.delivery/simulated/";
+  const images = Array.from({ length: job.imageCount }, (_, i) => ({ path: `${id}/out-${i}.${job.extension}`, caption: prompt }));
+  const version = dice.hex(64);
+  const seed = dice.int(1, 99999);
+  const createdAt = new Date(job.startAt).toISOString();
+  let at = job.startAt;
+  const deliveries = steps.map(({ delayMs, event, delivered }, index): SimulatedDelivery<"replicate"> => {
+    at += delayMs;
+    const done = index === steps.length - 1;
+    const body: ReplicatePayload = {
+      id,
+      model: "black-forest-labs/flux-schnell",
+      version,
+      status: event,
+      input: { prompt, num_outputs: job.imageCount, output_format: job.extension },
+      output: delivered > 0 ? images.slice(0, delivered).map((image) => new URL(image.path, base).href) : null,
+      error: done && job.outcome === "failed" ? "the model ran out of GPU memory" : null,
+      logs: event === "starting" ? null : `Using seed: ${seed}\n${images.slice(0, delivered).map((_, i) => `image ${i + 1} done\n`).join("")}`,
+      created_at: createdAt,
+      started_at: event === "starting" ? null : new Date(job.startAt + steps[1]!.delayMs).toISOString(),
+      completed_at: done ? new Date(at).toISOString() : null,
+      urls: { get: `https://api.replicate.com/v1/predictions/${id}`, cancel: `https://api.replicate.com/v1/predictions/${id}/cancel` },
+      metrics: done ? { predict_time: (at - job.startAt) / 1000 } : {},
+    };
+    return { delayMs, event, body, retry: false, webhookId: `msg_${dice.hex(24)}` };
+  });
+  return { provider: "replicate", id, caption: prompt, outcome: job.outcome, images, deliveries };
 }
 
 /** Where and how `playJob` sends a simulated job's deliveries. */
@@ -240,6 +296,8 @@ export interface PlayJobOptions<P extends SimulatedProvider = SimulatedProvider>
   /** Sent as `X-Webhook-Token`, or as `?token=` with `tokenIn: "query"`. */
   secret?: string;
   tokenIn?: "header" | "query";
+  /** The `whsec_…` secret that a signing provider's deliveries (Replicate's) are signed with, under their `webhookId`. */
+  signingSecret?: string | readonly string[];
   /** Multiplies the job's delays: 1 is the provider's pace, 0 sends everything at once. Default 1. */
   timeScale?: number;
   /** Stops the job between deliveries (the promise rejects with an AbortError). */
@@ -259,14 +317,19 @@ export interface PlayedDelivery<P extends SimulatedProvider = SimulatedProvider>
  * not a 2xx, as a receiver that refuses one delivery will refuse the rest for the same reason.
  */
 export async function playJob<P extends SimulatedProvider>(job: SimulatedJob<P>, options: PlayJobOptions<P>): Promise<PlayedDelivery<P>[]> {
-  const { url, secret, tokenIn, timeScale = 1, signal, onDelivery } = options;
+  const { url, secret, tokenIn, signingSecret, timeScale = 1, signal, onDelivery } = options;
   if (!(timeScale >= 0)) throw new RangeError(`timeScale must be 0 or more, not ${timeScale}`);
   const played: PlayedDelivery<P>[] = [];
   for (const delivery of job.deliveries) {
     const wait = delivery.delayMs * timeScale;
     if (wait > 0) await sleep(wait, undefined, signal ? { signal } : {});
     signal?.throwIfAborted();
-    const response = await sendDelivery(url, { body: delivery.body, ...(secret !== undefined && { secret }), ...(tokenIn && { tokenIn }) });
+    const response = await sendDelivery(url, {
+      body: delivery.body,
+      ...(secret !== undefined && { secret }),
+      ...(tokenIn && { tokenIn }),
+      ...(signingSecret !== undefined && delivery.webhookId !== undefined && { signature: { secret: signingSecret, id: delivery.webhookId } }),
+    });
     played.push({ delivery, response });
     onDelivery?.(delivery, response);
     if (response.status < 200 || response.status > 299) break;
