@@ -382,7 +382,8 @@ async function startDemoServer(env: NodeJS.ProcessEnv) {
     const port = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 20_000);
       child.stdout.on("data", () => {
-        const match = /listening on http:\/\/localhost:(\d+)[^\n]*\n(?:.*\n){3}/.exec(output);
+        // Started once it has printed everything, down to its last line (the dedupe store).
+        const match = /listening on http:\/\/localhost:(\d+)[\s\S]*\n {2}dedupe: [^\n]*\n/.exec(output);
         if (match) {
           clearTimeout(timer);
           resolve(match[1] as string);
