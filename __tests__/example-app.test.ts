@@ -241,23 +241,34 @@ describe("the live feed (Server-Sent Events fed by the emitter)", () => {
 });
 
 describe("the simulator", () => {
-  test("plays an all-images job over HTTP through the real pipeline: created, active, a progress per image, completed, and the retry is a duplicate", async () => {
+  // The same play for each provider that reports its images as they come: its own steps, then the
+  // last one with four images from the demo's storage, and the retried delivery caught as a duplicate.
+  test.each([
+    {
+      provider: "all-images",
+      how: "created, active, a progress per image, completed",
+      steps: ["all-images.print.created", "all-images.print.active", ...Array(4).fill("all-images.print.progress"), "all-images.print.completed"],
+    },
+    {
+      provider: "replicate",
+      how: "signed: starting, processing as its output grows, succeeded",
+      steps: ["replicate.starting", ...Array(5).fill("replicate.processing"), "replicate.succeeded"],
+    },
+  ])("$provider: a whole job over HTTP through the real pipeline ($how), and the retry is a duplicate", async ({ provider, steps }) => {
+    const last = steps.at(-1) as string;
     const served = await serve();
     const feed = openFeed(served.url);
     try {
-      const started = await request(served.url).post("/simulate/all-images?outcome=retry");
+      const started = await request(served.url).post(`/simulate/${provider}?outcome=retry`);
       expect(started.status).toBe(202);
-      expect(started.body).toMatchObject({ provider: "all-images", outcome: "completed", deliveries: 8 });
+      expect(started.body).toMatchObject({ provider, outcome: "completed", deliveries: steps.length + 1 });
       const id = started.body.id as string;
-      await feed.until((events) => names(events, id).includes("all-images.print.completed") && events.some((e) => e.type === "duplicate"));
-      expect(names(feed.events, id)).toEqual([
-        "all-images.print.created",
-        "all-images.print.active",
-        ...Array(4).fill("all-images.print.progress"),
-        "all-images.print.completed",
-      ]);
+      await feed.until((events) => names(events, id).includes(last) && events.some((e) => e.type === "duplicate"));
+      expect(names(feed.events, id)).toEqual(steps);
       expect(feed.events.filter((e) => e.type === "duplicate")).toHaveLength(1);
-      const completed = feed.events.find((e) => e.data.name === "all-images.print.completed") as FeedEvent;
+      expect(feed.events.filter((e) => e.type === "invalid")).toEqual([]);
+      const completed = feed.events.find((e) => e.data.name === last) as FeedEvent;
+      expect(completed.data.expectedImages).toBe(4);
       const images = completed.data.generation.images as { url: string }[];
       expect(images).toHaveLength(4);
       for (const { url } of images) {
@@ -266,32 +277,6 @@ describe("the simulator", () => {
         expect(image.status).toBe(200);
         expect(image.headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
         expect(shownText(await image.text())).toBe(`${completed.data.caption} ${url.split("/").pop()}`);
-      }
-    } finally {
-      await feed.close();
-      await served.close();
-    }
-  });
-
-  test("plays a Replicate prediction, signed: starting, processing as its output grows, succeeded with four images from the demo's storage; the retry is a duplicate", async () => {
-    const served = await serve();
-    const feed = openFeed(served.url);
-    try {
-      const started = await request(served.url).post("/simulate/replicate?outcome=retry");
-      expect(started.status).toBe(202);
-      expect(started.body).toMatchObject({ provider: "replicate", outcome: "completed", deliveries: 8 });
-      const id = started.body.id as string;
-      await feed.until((events) => names(events, id).includes("replicate.succeeded") && events.some((e) => e.type === "duplicate"));
-      expect(names(feed.events, id)).toEqual(["replicate.starting", ...Array(5).fill("replicate.processing"), "replicate.succeeded"]);
-      expect(feed.events.filter((e) => e.type === "duplicate")).toHaveLength(1);
-      expect(feed.events.filter((e) => e.type === "invalid")).toEqual([]);
-      const succeeded = feed.events.find((e) => e.data.name === "replicate.succeeded") as FeedEvent;
-      expect(succeeded.data.expectedImages).toBe(4);
-      const images = succeeded.data.generation.images as { url: string }[];
-      expect(images).toHaveLength(4);
-      for (const { url } of images) {
-        expect(url.startsWith(`${served.url}/storage/`)).toBe(true);
-        expect((await fetch(url)).status).toBe(200);
       }
     } finally {
       await feed.close();
