@@ -1,0 +1,110 @@
+/**
+ * The durable inbox, as the pipeline sees it: the edge stores each checked delivery and answers
+ * once it is stored; a worker, in this process or another, runs the listeners for each stored
+ * delivery, with retries. `imagegen-webhooks/bullmq` implements it over BullMQ; this module only
+ * names the shapes, so that the pipeline never loads BullMQ.
+ *
+ * May import nothing but types.
+ */
+
+/** A delivery as the inbox keeps it: what a worker needs to rebuild its event, and nothing secret. */
+export interface StoredDelivery {
+  /** `<provider>:<delivery id>`: the key the inbox stores it under, once. */
+  key: string;
+  provider: string;
+  /** The delivery's idempotency key, `WebhookEvent.id`. */
+  id: string;
+  /** The provider-specific event name, e.g. `crazyhorse.done`. */
+  name: string;
+  /** The provider's body, parsed and checked against its schema. */
+  payload: unknown;
+  /** ISO 8601: when the edge received it. */
+  receivedAt: string;
+  /** Propagation fields (W3C trace context) of the edge's span, for the worker's span to link to. */
+  trace?: Record<string, string>;
+}
+
+/** Where a stored delivery is: waiting, running, waiting to be retried, done, or out of attempts. */
+export type DeliveryStatus = "queued" | "active" | "retrying" | "completed" | "dead";
+
+/** One line of `webhooks.deliveries.list()`. */
+export interface DeliverySummary {
+  key: string;
+  provider: string;
+  id: string;
+  name: string;
+  status: DeliveryStatus;
+  /** Attempts made so far. */
+  attempts: number;
+  receivedAt: string;
+  /** ISO 8601, once completed or dead. */
+  finishedAt?: string;
+  /** The last attempt's error message, if it failed. */
+  error?: string;
+  replayed: boolean;
+}
+
+/** One failed attempt of a delivery. */
+export interface DeliveryAttemptError {
+  attempt: number;
+  message: string;
+}
+
+/** `webhooks.deliveries.get()`: the summary, the payload, and every failed attempt's error. */
+export interface DeliveryDetail extends DeliverySummary {
+  payload: unknown;
+  errors: DeliveryAttemptError[];
+}
+
+/** What a worker's run of one delivery knows beside the delivery. */
+export interface DeliveryRun {
+  /** 1 on the first run. */
+  attempt: number;
+  /** Run again by `deliveries.replay()`. */
+  replayed: boolean;
+  /** No attempt is left after this one: if it fails, the delivery is dead. */
+  lastAttempt: boolean;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  provider?: string;
+  /** Default 50. */
+  limit?: number;
+}
+
+export interface InboxWorkerOptions {
+  /** Deliveries run at once by this worker. Default 1. */
+  concurrency?: number;
+}
+
+/** A delivery whose last attempt failed: the worker is done with it, and it stays for inspection and replay. */
+export type DeadHandler = (delivery: StoredDelivery, error: unknown, run: DeliveryRun) => void;
+
+/** A running worker. */
+export interface InboxWorker {
+  /** Lets the active deliveries finish, takes no other, and resolves once it has stopped. */
+  close(): Promise<void>;
+}
+
+/** The durable inbox: `createWebhooks({ inbox })`. */
+export interface Inbox {
+  /**
+   * Stores a delivery under its key. `stored`: it is in Redis and will run; `duplicate`: a delivery
+   * with this key is already there (whichever instance stored it). Rejects, promptly, when the
+   * delivery could not be stored: the edge answers `503` and the provider retries.
+   */
+  enqueue(delivery: StoredDelivery): Promise<"stored" | "duplicate">;
+  /** Starts a worker that calls `run` for each stored delivery; `run` rejecting fails that attempt. */
+  startWorker(
+    run: (delivery: StoredDelivery, context: DeliveryRun) => Promise<void>,
+    options: InboxWorkerOptions & { onDead?: DeadHandler },
+  ): Promise<InboxWorker>;
+  /** Newest first. */
+  list(filter?: DeliveryFilter): Promise<DeliverySummary[]>;
+  get(key: string): Promise<DeliveryDetail | undefined>;
+  /** Runs a completed or dead delivery again (its run has `replayed: true`); false if there is no such delivery. */
+  replay(key: string): Promise<boolean>;
+  /** Closes the inbox's own connections and workers (never the connection the user passed). */
+  close(): Promise<void>;
+}
