@@ -15,6 +15,7 @@ export const PROBLEMS = {
   "schema.invalid": { status: 400, title: "Payload Does Not Match The Schema" },
   "delivery.in-flight": { status: 409, title: "Delivery Already In Progress" },
   "store.unavailable": { status: 503, title: "Dedupe Store Unavailable" },
+  "inbox.unavailable": { status: 503, title: "Inbox Unavailable" },
   "receiver.closing": { status: 503, title: "Receiver Closing" },
   "handler.failed": { status: 500, title: "Handler Failed" },
   "body.unavailable": { status: 500, title: "Raw Body Unavailable" },

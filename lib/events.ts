@@ -48,6 +48,10 @@ export interface WebhookEvent<P extends string = ProviderName, Payload = P exten
   payload: Payload;
   generation: Generation<P>;
   receivedAt: Date;
+  /** Which run of the listeners this is: 1, and more when an inbox retries a failed delivery. */
+  attempt: number;
+  /** Run again on purpose, by `webhooks.deliveries.replay()`. */
+  replayed: boolean;
 }
 
 /** The providers a receiver knows, by name: the built-in ones, and those passed in `customProviders`. */
@@ -68,6 +72,14 @@ export interface InvalidDelivery {
   /** A machine-readable word, e.g. `auth.failed`, `schema.invalid` (see `WebhookErrorCode`). */
   reason: string;
   errors?: SchemaError[];
+}
+
+/** The argument of the `dead` event: a stored delivery whose last attempt failed. It stays in the inbox, for inspection and replay. */
+export interface DeadDelivery<Ps extends ProviderSet = BuiltInProviders> {
+  event: AnyWebhookEvent<Ps>;
+  /** What the last attempt threw. */
+  error: unknown;
+  attempts: number;
 }
 
 /** One way a delivery failed its provider's JSON Schema, as ajv reported it. */
@@ -102,6 +114,7 @@ export type WebhookEventMap<Ps extends ProviderSet = BuiltInProviders> = Provide
     invalid: InvalidDelivery;
     duplicate: AnyWebhookEvent<Ps>;
     error: WebhookHandlerError;
+    dead: DeadDelivery<Ps>;
   };
 
 /** Every event name the typed `on()`, `once()` and `off()` accept. */

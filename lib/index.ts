@@ -1,7 +1,21 @@
-export { createWebhooks, Webhooks, type WithCustomProviders } from "./webhooks";
+export { createWebhooks, Webhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
+export type {
+  DeadHandler,
+  DeliveryAttemptError,
+  DeliveryDetail,
+  DeliveryFilter,
+  DeliveryRun,
+  DeliveryStatus,
+  DeliverySummary,
+  Inbox,
+  InboxWorker,
+  InboxWorkerOptions,
+  StoredDelivery,
+} from "./inbox/inbox";
 export type { WebhooksOptions, ProviderOptions, SignatureOptions } from "./options";
 export type {
   AnyWebhookEvent,
+  DeadDelivery,
   GeneratedImage,
   Generation,
   GenerationStatus,
@@ -15,9 +29,9 @@ export type {
 } from "./events";
 export { WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
 export type { Logger } from "./logger";
-export type { ReceiveInput } from "./pipeline/receive";
-export type { WebhookResponse } from "./pipeline/answer";
-export type { HeadersInput, QueryInput } from "./pipeline/headers";
+export type { ReceiveInput } from "./pipeline/index";
+export type { WebhookResponse } from "./response";
+export type { HeadersInput, QueryInput } from "./headers";
 export type { NodeMiddleware } from "./http/node-middleware";
 export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
 export type { ClaimResult, DedupeStore } from "./stores/store";
@@ -29,7 +43,6 @@ export type {
   DeliveryContext,
   NormalizeContext,
   Provider,
-  ProviderAnswer,
 } from "./providers/provider";
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";

@@ -1,5 +1,6 @@
 import { PROBLEMS, type WebhookErrorCode } from "./errors";
-import type { AnyProvider, AuthenticationMethod, ProviderAnswer } from "./providers/provider";
+import type { AnyProvider, AuthenticationMethod } from "./providers/provider";
+import type { WebhookResponse } from "./response";
 import { providers as builtInProviders } from "./providers/index";
 
 // The OpenAPI 3.1 description of the receiver, built from what the package itself runs: the
@@ -34,7 +35,7 @@ const SECURITY: Record<AuthenticationMethod, Record<string, string[]>[]> = {
 };
 
 /** The provider's success answer as an OpenAPI Response Object body (none when it sends none). */
-function successContent(answer: ProviderAnswer): Json | undefined {
+function successContent(answer: WebhookResponse): Json | undefined {
   if (answer.body === "") return undefined;
   const mediaType = (answer.headers["content-type"] ?? "application/octet-stream").replace(/;.*$/s, "").trim();
   // A JSON answer is described by its value; any other by its text.

@@ -8,6 +8,8 @@ import { compileValidator, type Validator } from "./pipeline/validate";
 import { hashSecret } from "./pipeline/authenticate";
 import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./pipeline/signature";
 import { buildAllowList } from "./pipeline/source-ip";
+import type { ResolvedOptions, ResolvedProvider } from "./pipeline/receiver";
+import type { Inbox } from "./inbox/inbox";
 import type { BlockList } from "node:net";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
@@ -58,32 +60,15 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
   logger?: Logger;
   /** Accept unauthenticated deliveries for every provider without a secret. */
   allowUnauthenticated?: boolean;
+  /**
+   * A durable inbox (`bullmqInbox()` from `imagegen-webhooks/bullmq`): each checked delivery is
+   * stored before the provider is answered, and `startWorker()` runs the listeners, with retries.
+   * Without one, listeners run while the provider waits, and an answered delivery lives only in memory.
+   */
+  inbox?: Inbox;
 }
 
-/** One provider as the pipeline uses it: everything checked and precomputed once. */
-export interface ResolvedProvider {
-  name: string;
-  provider: AnyProvider;
-  path: string;
-  /** SHA-256 digests of the secrets, so that comparisons take the same time whatever the length. Empty: no token required. */
-  secretDigests: Buffer[];
-  signature: SignatureVerifier | undefined;
-  allowedIps: BlockList | undefined;
-  validate: Validator;
-  resolveImageUrl: (path: string) => string;
-}
-
-export interface ResolvedOptions {
-  providers: Map<string, ResolvedProvider>;
-  routes: Map<string, ResolvedProvider>;
-  limit: number;
-  store: DedupeStore | undefined;
-  dedupeFailOpen: boolean;
-  handlerTimeoutMs: number;
-  logger: Logger;
-}
-
-const GLOBAL_KEYS = ["providers", "customProviders", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated"];
+const GLOBAL_KEYS = ["providers", "customProviders", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated", "inbox"];
 const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
 export const DEFAULT_LIMIT = "100kb";
 export const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
@@ -151,6 +136,7 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>)
     dedupeFailOpen: options.dedupeFailOpen === true,
     handlerTimeoutMs: resolveTimeout(options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS),
     logger: resolveLogger(options.logger ?? silentLogger),
+    inbox: resolveInbox(options.inbox),
   };
 }
 
@@ -324,4 +310,13 @@ function resolveLogger(logger: Logger): Logger {
     }
   }
   return logger;
+}
+
+function resolveInbox(inbox: unknown): Inbox | undefined {
+  if (inbox === undefined) return undefined;
+  const methods = ["enqueue", "startWorker", "list", "get", "replay", "close"];
+  if (!isObject(inbox) || methods.some((method) => typeof inbox[method] !== "function")) {
+    throw new ConfigError('inbox must be an inbox such as bullmqInbox({ connection }) from "imagegen-webhooks/bullmq"');
+  }
+  return inbox as unknown as Inbox;
 }

@@ -3,20 +3,46 @@ import type { ProviderSet, WebhookEventMap, WebhookEventName, WebhookListener } 
 import type { BuiltInProviders } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
 import { createNodeMiddleware, type NodeMiddleware } from "./http/node-middleware";
+import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
 import { resolveOptions, type WebhooksOptions } from "./options";
-import type { WebhookResponse } from "./pipeline/answer";
-import { receive, type ReceiveInput, type ReceiverState } from "./pipeline/receive";
+import { emitAside, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
+import type { WebhookResponse } from "./response";
+
+
+/** The history of an inbox's deliveries: `webhooks.deliveries`. */
+export interface Deliveries {
+  /** Newest first; `status` one of `queued`, `active`, `retrying`, `completed`, `dead`. */
+  list(filter?: DeliveryFilter): Promise<DeliverySummary[]>;
+  /** One delivery by its `key` (as `list()` gives it), with its payload and each failed attempt's error. */
+  get(key: string): Promise<DeliveryDetail | undefined>;
+  /** Runs a completed or dead delivery's listeners again (`event.replayed` is true); false when there is no such delivery. */
+  replay(key: string): Promise<boolean>;
+}
 
 /**
  * The receiver: a typed EventEmitter with the HTTP middleware and the framework-free `receive()`.
  * A thin façade over the pipeline's functions, which share one state object.
  */
 export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEmitter {
-  readonly #state: ReceiverState;
+  readonly #receiver: Receiver;
+  readonly #workers = new Set<InboxWorker>();
+  /** The history of stored deliveries; it needs an `inbox`. */
+  readonly deliveries: Deliveries;
 
   constructor(options: WebhooksOptions<readonly AnyProvider[]>) {
     super();
-    this.#state = { options: resolveOptions(options), emitter: this, closing: false, pending: new Set() };
+    this.#receiver = { options: resolveOptions(options), emitter: this, closing: false, inFlight: new Set() };
+    this.deliveries = {
+      list: (filter) => this.#inbox("deliveries.list").list(filter),
+      get: (key) => this.#inbox("deliveries.get").get(key),
+      replay: (key) => this.#inbox("deliveries.replay").replay(key),
+    };
+  }
+
+  #inbox(what: string): Inbox {
+    const { inbox } = this.#receiver.options;
+    if (!inbox) throw new Error(`imagegen-webhooks: ${what}() needs an inbox: createWebhooks({ inbox: bullmqInbox({ connection }) })`);
+    return inbox;
   }
 
   override on<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
@@ -53,18 +79,60 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
 
   /** One `(req, res, next)` function: `app.use("/webhooks", webhooks.middleware())`, or `http.createServer(webhooks.middleware())`. */
   middleware(): NodeMiddleware {
-    return createNodeMiddleware(this.#state);
+    return createNodeMiddleware(this.#receiver);
   }
 
   /** The whole pipeline without HTTP, for other frameworks, queue workers and tests. */
   receive(input: ReceiveInput): Promise<WebhookResponse> {
-    return receive(this.#state, input);
+    try {
+      return Promise.resolve(receive(this.#receiver, input));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  /** Stops accepting (`503` with `Retry-After`) and resolves once the listeners in flight are done. */
+  /**
+   * Runs the listeners of the deliveries the inbox stored, in this process: here beside the edge,
+   * or in a process of its own with the same options. A listener that throws fails the attempt
+   * (`error`), and the delivery is retried with backoff; after the last attempt it is `dead`.
+   */
+  async startWorker(options: InboxWorkerOptions = {}): Promise<InboxWorker> {
+    const inbox = this.#inbox("startWorker");
+    const receiver = this.#receiver;
+    const worker = await inbox.startWorker((stored, run) => runStored(receiver, stored, run), {
+      ...options,
+      onDead: (stored, error, run) => {
+        let event;
+        try {
+          event = storedEvent(receiver, stored, run);
+        } catch {
+          return; // a provider this receiver does not configure: its run already failed saying so
+        }
+        emitAside(this, "dead", { event, error, attempts: run.attempt }, (err) =>
+          receiver.options.logger.error({ err, deliveryId: stored.id }, "imagegen-webhooks: a dead listener failed"),
+        );
+      },
+    });
+    const handle: InboxWorker = {
+      close: async () => {
+        this.#workers.delete(handle);
+        await worker.close();
+      },
+    };
+    this.#workers.add(handle);
+    return handle;
+  }
+
+  /**
+   * Stops accepting (`503` with `Retry-After`) and resolves once the listeners in flight are done;
+   * with an inbox, its workers let their active deliveries finish and take no other, and it closes.
+   */
   async close(): Promise<void> {
-    this.#state.closing = true;
-    while (this.#state.pending.size > 0) await Promise.allSettled([...this.#state.pending]);
+    const receiver = this.#receiver;
+    receiver.closing = true;
+    while (receiver.inFlight.size > 0) await Promise.allSettled([...receiver.inFlight]);
+    await Promise.all([...this.#workers].map((worker) => worker.close()));
+    await receiver.options.inbox?.close();
   }
 }
 

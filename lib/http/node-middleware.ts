@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
-import { problemAnswer, type WebhookResponse } from "../pipeline/answer";
-import { deliver, refuse, type ReceiverState } from "../pipeline/receive";
-import { isThenable } from "../pipeline/thenable";
+import { admit, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
+import type { WebhookResponse } from "../response";
+import { isThenable } from "../thenable";
 import { bodyFromEarlierParser, warnOnce } from "./earlier-parser";
-import type { ResolvedProvider } from "../options";
-import { checkSourceIp } from "../pipeline/source-ip";
 
 const UNSIGNABLE_BODY =
   "imagegen-webhooks: a body parser mounted before this middleware consumed the request without keeping its raw bytes, " +
@@ -113,8 +111,8 @@ const ABORTED: ReadFailure = { type: "request.aborted", status: 400 };
  * The HTTP adapter: route, method, raw body; then `receive()` does the rest. It answers only on
  * the providers' paths; anything else goes to `next()` (or `404` on a bare server).
  */
-export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
-  const { routes, limit, logger } = state.options;
+export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
+  const { routes, limit, logger } = receiver.options;
   // body-parser reads, inflates and bounds the body; it is told to take every content type so that
   // the 415 comes from the pipeline, after the body is read, as the design orders the steps.
   const readRaw = bodyParser.raw({ type: () => true, limit, inflate: true });
@@ -151,21 +149,11 @@ export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
       if (next) return next();
       return write(res, problemAnswer(new WebhookError("route.not-found")));
     }
-    if (req.method !== "POST") {
-      return write(res, refuse(state, config.name, new WebhookError("method.not-allowed", { headers: { allow: "POST" } })));
-    }
     // The address is only read for an allowlist: Express's req.ip getter was a measured cost.
-    let ip: string | undefined;
-    if (config.allowedIps) {
-      // Express's req.ip honours its `trust proxy` setting; a bare server has only the socket.
-      ip = (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress;
-      // A sender outside the allowlist is refused before its body is read.
-      try {
-        checkSourceIp(config.allowedIps, ip);
-      } catch (err) {
-        return write(res, refuse(state, config.name, err as WebhookError));
-      }
-    }
+    // Express's req.ip honours its `trust proxy` setting; a bare server has only the socket.
+    const ip = config.allowedIps ? ((req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress) : undefined;
+    const refused = admit(receiver, config, { method: req.method, ip });
+    if (refused) return write(res, refused);
 
     const failed = (err: unknown) => {
       logger.error({ err, provider: config.name }, "imagegen-webhooks: unexpected failure; answered 500");
@@ -185,7 +173,7 @@ export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
       (rawBody) => {
         let response: WebhookResponse | Promise<WebhookResponse>;
         try {
-          response = deliver(state, { provider: config.name, headers: req.headers, rawBody, query: search, ...(ip !== undefined && { ip }) });
+          response = receiveBody(receiver, config, { headers: req.headers, rawBody, query: search });
         } catch (err) {
           return failed(err);
         }
@@ -195,7 +183,7 @@ export function createNodeMiddleware(state: ReceiverState): NodeMiddleware {
       (err) => {
         if (err instanceof WebhookError) return answer(problemAnswer(err));
         const code = readErrorCode(err);
-        if (code) return answer(refuse(state, config.name, new WebhookError(code)));
+        if (code) return answer(refuse(receiver, config.name, new WebhookError(code)));
         failed(err);
       },
     );

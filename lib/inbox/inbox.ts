@@ -66,6 +66,7 @@ export interface DeliveryRun {
   lastAttempt: boolean;
 }
 
+/** Which deliveries `webhooks.deliveries.list()` gives. */
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   provider?: string;
@@ -73,6 +74,7 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
+/** The options of `webhooks.startWorker()`. */
 export interface InboxWorkerOptions {
   /** Deliveries run at once by this worker. Default 1. */
   concurrency?: number;
@@ -102,6 +104,7 @@ export interface Inbox {
   ): Promise<InboxWorker>;
   /** Newest first. */
   list(filter?: DeliveryFilter): Promise<DeliverySummary[]>;
+  /** One delivery by its key, with its payload and each failed attempt's error. */
   get(key: string): Promise<DeliveryDetail | undefined>;
   /** Runs a completed or dead delivery again (its run has `replayed: true`); false if there is no such delivery. */
   replay(key: string): Promise<boolean>;

@@ -1,12 +1,5 @@
 import type { WebhookError } from "../errors";
-import type { ProviderAnswer } from "../providers/provider";
-
-/** What the pipeline answers: the HTTP adapter writes it as it is. */
-export interface WebhookResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { WebhookResponse } from "../response";
 
 /** An RFC 9457 problem document: never a secret, never the body. */
 export function problemAnswer(error: WebhookError): WebhookResponse {
@@ -18,6 +11,6 @@ export function problemAnswer(error: WebhookError): WebhookResponse {
 }
 
 /** The provider's own success answer, with another status where the pipeline says so (202). */
-export function providerAnswer(answer: ProviderAnswer, status = answer.status): WebhookResponse {
+export function providerAnswer(answer: WebhookResponse, status = answer.status): WebhookResponse {
   return { status, headers: { ...answer.headers }, body: answer.body };
 }

@@ -1,6 +1,6 @@
 import * as crypto from "node:crypto";
 import { WebhookError } from "../errors";
-import { getHeader, getQueryValues, type HeadersInput, type QueryInput } from "./headers";
+import { getHeader, getQueryValues, type HeadersInput, type QueryInput } from "../headers";
 
 type OneShotHash = (algorithm: string, data: string, outputEncoding: "buffer") => Buffer;
 // crypto.hash() (Node 20.12 and later) digests in one call, without a Hash object per request.

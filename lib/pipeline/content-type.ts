@@ -1,5 +1,5 @@
 import { WebhookError } from "../errors";
-import { getHeader, type HeadersInput } from "./headers";
+import { getHeader, type HeadersInput } from "../headers";
 
 /** `application/json`, with any parameter (a charset among them); anything else is refused. */
 export function checkContentType(headers: HeadersInput | undefined): void {

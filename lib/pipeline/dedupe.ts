@@ -1,7 +1,7 @@
 import { WebhookError } from "../errors";
 import type { Logger } from "../logger";
 import type { ClaimResult, DedupeStore } from "../stores/store";
-import { isThenable } from "./thenable";
+import { isThenable } from "../thenable";
 
 /** The provider retries a store outage: ask it to wait a little. */
 const STORE_RETRY_AFTER_SECONDS = "10";

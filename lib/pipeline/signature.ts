@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { WebhookError } from "../errors";
-import { getHeader, type HeadersInput } from "./headers";
+import { getHeader, type HeadersInput } from "../headers";
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com), symmetric scheme: HMAC-SHA256 over

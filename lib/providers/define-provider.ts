@@ -1,6 +1,7 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../events";
-import type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider, ProviderAnswer } from "./provider";
+import type { WebhookResponse } from "../response";
+import type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./provider";
 
 /** What `defineProvider` takes: everything one image provider is. */
 export interface ProviderDefinition<Name extends string, Schema extends JSONSchema, Known extends string, Payload = FromSchema<Schema>> {
@@ -17,7 +18,7 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   /** The delivery as a `Generation`, the one shape every provider shares (`provider` is filled in). */
   normalize(payload: Payload, context: NormalizeContext): Omit<Generation<Name>, "provider">;
   /** The answer to a handled delivery. Default `200` with an empty body. */
-  answer?: Partial<ProviderAnswer>;
+  answer?: Partial<WebhookResponse>;
   /** The ways deliveries can be authenticated, the one the provider documents first. Default both: `["token", "signature"]`. */
   authentication?: readonly AuthenticationMethod[];
 }

@@ -1,12 +1,6 @@
 import type { Generation, GenerationStatus } from "../events";
-import type { HeadersInput } from "../pipeline/headers";
-
-/** What the pipeline answers a provider once a delivery is handled. */
-export interface ProviderAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { HeadersInput } from "../headers";
+import type { WebhookResponse } from "../response";
 
 /** What `Provider.normalize` gets beside the payload. */
 export interface NormalizeContext {
@@ -42,7 +36,8 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   idempotencyKey(payload: Payload, context: DeliveryContext): string;
   /** The delivery as a `Generation`: one shape for every provider. */
   normalize(payload: Payload, context: NormalizeContext): Generation<Name>;
-  readonly answer: ProviderAnswer;
+  /** What the pipeline answers the provider once a delivery is handled. */
+  readonly answer: WebhookResponse;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
   readonly authentication: readonly AuthenticationMethod[];
   /** Type-level only: never set. */

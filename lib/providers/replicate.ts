@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FromSchema } from "json-schema-to-ts";
 import type { GenerationStatus } from "../events";
-import { getHeader } from "../pipeline/headers";
+import { getHeader } from "../headers";
 import { defineProvider } from "./define-provider";
 
 /**

@@ -1,14 +1,15 @@
 import type { EventEmitter } from "node:events";
+import { WebhookHandlerError } from "../errors";
+import type { AnyWebhookEvent, GenerationStatus } from "../events";
+import { isThenable } from "../thenable";
 
-/** A listener threw or rejected; dispatch stopped there. */
+/** A listener threw or rejected; the listeners after it were not called. */
 export class ListenerFailure {
   constructor(
     readonly cause: unknown,
     readonly eventName: string,
   ) {}
 }
-
-import { isThenable } from "./thenable";
 
 type Listener = (this: EventEmitter, arg: unknown) => unknown;
 
@@ -20,7 +21,7 @@ type Listener = (this: EventEmitter, arg: unknown) => unknown;
  *
  * `rawListeners` keeps `once` wrappers, so calling them removes the listener as `emit` would.
  */
-export function dispatch(emitter: EventEmitter, names: readonly string[], arg: unknown): Promise<void> | undefined {
+export function callListeners(emitter: EventEmitter, names: readonly string[], arg: unknown): Promise<void> | undefined {
   for (let n = 0; n < names.length; n++) {
     const name = names[n] as string;
     if (emitter.listenerCount(name) === 0) continue;
@@ -64,4 +65,30 @@ async function continueAsync(
       }
     }
   }
+}
+
+/** The `generation.*` event of each status, built once. */
+const GENERATION_EVENTS: Record<GenerationStatus, string> = {
+  queued: "generation.queued",
+  processing: "generation.processing",
+  progress: "generation.progress",
+  completed: "generation.completed",
+  failed: "generation.failed",
+  unknown: "generation.unknown",
+};
+
+/**
+ * Step 8: the events of one delivery, in the design's order, each listener awaited where it
+ * returns a promise. `undefined` when every listener returned synchronously; throws or rejects a
+ * `ListenerFailure`.
+ */
+export function emitEvent(emitter: EventEmitter, event: AnyWebhookEvent): Promise<void> | undefined {
+  const names = [event.name, event.provider, GENERATION_EVENTS[event.generation.status], "generation", "*"];
+  return callListeners(emitter, names, event);
+}
+
+/** The `error` event's argument for what a run of the listeners threw. */
+export function toHandlerError(failure: unknown, event: AnyWebhookEvent): WebhookHandlerError {
+  if (failure instanceof ListenerFailure) return new WebhookHandlerError(failure.cause, event, failure.eventName);
+  return new WebhookHandlerError(failure, event);
 }

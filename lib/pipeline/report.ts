@@ -2,18 +2,17 @@ import type { EventEmitter } from "node:events";
 import { WebhookHandlerError } from "../errors";
 import type { AnyWebhookEvent, InvalidDelivery } from "../events";
 import { silentLogger, type Logger } from "../logger";
+import { isThenable } from "../thenable";
 
 /**
  * Emits one of the events outside the main flow. Their listeners cannot change the answer, so
  * a failure among them is reported (through `error`, or the logger for `error` itself), never thrown.
  */
-function emitAside(emitter: EventEmitter, name: string, arg: unknown, onFailure: (err: unknown) => void): void {
+export function emitAside(emitter: EventEmitter, name: string, arg: unknown, onFailure: (err: unknown) => void): void {
   for (const listener of emitter.rawListeners(name) as ((arg: unknown) => unknown)[]) {
     try {
       const result = listener.call(emitter, arg);
-      if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
-        (result as PromiseLike<unknown>).then(undefined, onFailure);
-      }
+      if (isThenable(result)) result.then(undefined, onFailure);
     } catch (err) {
       onFailure(err);
     }
@@ -46,7 +45,7 @@ export function reportDuplicate(emitter: EventEmitter, logger: Logger, event: An
 }
 
 /** What became of a delivery, in the one line logged for it. */
-export type DeliveryOutcome = "handled" | "refused" | "duplicate" | "in-flight" | "store-unavailable" | "failed" | "timed-out";
+export type DeliveryOutcome = "handled" | "stored" | "refused" | "duplicate" | "in-flight" | "store-unavailable" | "failed" | "timed-out";
 
 /** The one line logged for each delivery. Never a secret or the body: ids, names, the status, the time taken. */
 export interface DeliveryLog {

@@ -1,0 +1,45 @@
+import type { AnyWebhookEvent } from "../events";
+import type { HeadersInput } from "../headers";
+import type { ResolvedProvider } from "./receiver";
+
+/** What names a delivery: its idempotency key and its provider-specific event name. */
+export interface DeliveryIdentity {
+  id: string;
+  name: string;
+}
+
+/** Reads a checked payload's identity; some providers key on a header (Replicate's `webhook-id`). */
+export function identify(provider: ResolvedProvider, payload: unknown, headers: HeadersInput | undefined): DeliveryIdentity {
+  return {
+    id: provider.provider.idempotencyKey(payload, { headers }),
+    name: `${provider.name}.${provider.provider.eventName(payload)}`,
+  };
+}
+
+/** How many times, and why, the listeners are run for this delivery. */
+export interface RunInfo {
+  attempt: number;
+  replayed: boolean;
+}
+
+const FIRST_RUN: RunInfo = { attempt: 1, replayed: false };
+
+/** The `WebhookEvent` the listeners receive, with its normalized generation. */
+export function buildEvent(
+  provider: ResolvedProvider,
+  identity: DeliveryIdentity,
+  payload: unknown,
+  receivedAt: Date,
+  run: RunInfo = FIRST_RUN,
+): AnyWebhookEvent {
+  return {
+    id: identity.id,
+    provider: provider.name,
+    name: identity.name,
+    payload,
+    generation: provider.provider.normalize(payload, { resolveImageUrl: provider.resolveImageUrl, receivedAt }),
+    receivedAt,
+    attempt: run.attempt,
+    replayed: run.replayed,
+  } as AnyWebhookEvent;
+}

@@ -1,0 +1,15 @@
+/**
+ * The pipeline of one delivery, one module per stage (DESIGN: route, raw body, content type,
+ * authenticate, parse, validate, dedupe, emit, answer). This file is its only entry for the layers
+ * above it (the HTTP adapters, the façade in `webhooks.ts`, the inbox worker); the stages import
+ * providers, stores and the shared modules at `lib/`'s top, never a layer above.
+ */
+export { admit, receive, receiveBody, type ReceiveInput, type RequestLine } from "./receive";
+export type { BodyInput } from "./check";
+export { refuse } from "./refuse";
+export { problemAnswer } from "./answer";
+export { track, type Receiver, type ResolvedOptions, type ResolvedProvider } from "./receiver";
+export { buildEvent, type DeliveryIdentity, type RunInfo } from "./event";
+export { emitEvent, toHandlerError } from "./listeners";
+export { runStored, storedEvent } from "./run-stored";
+export { emitAside, reportError, logDelivery, type DeliveryOutcome } from "./report";

@@ -1,0 +1,51 @@
+import type { EventEmitter } from "node:events";
+import type { BlockList } from "node:net";
+import type { Inbox } from "../inbox/inbox";
+import type { Logger } from "../logger";
+import type { AnyProvider } from "../providers/provider";
+import type { DedupeStore } from "../stores/store";
+import type { SignatureVerifier } from "./signature";
+import type { Validator } from "./validate";
+
+/** One provider as the pipeline uses it: everything checked and precomputed once, by `resolveOptions`. */
+export interface ResolvedProvider {
+  name: string;
+  provider: AnyProvider;
+  path: string;
+  /** SHA-256 digests of the secrets, so that comparisons take the same time whatever the length. Empty: no token required. */
+  secretDigests: Buffer[];
+  signature: SignatureVerifier | undefined;
+  allowedIps: BlockList | undefined;
+  validate: Validator;
+  resolveImageUrl: (path: string) => string;
+}
+
+/** The options once checked: what every stage reads. */
+export interface ResolvedOptions {
+  providers: Map<string, ResolvedProvider>;
+  routes: Map<string, ResolvedProvider>;
+  limit: number;
+  store: DedupeStore | undefined;
+  dedupeFailOpen: boolean;
+  handlerTimeoutMs: number;
+  logger: Logger;
+  /** Where checked deliveries are stored for a worker; absent: they are handled in the request. */
+  inbox: Inbox | undefined;
+}
+
+/** Everything one receiver shares between its deliveries. */
+export interface Receiver {
+  readonly options: ResolvedOptions;
+  readonly emitter: EventEmitter;
+  closing: boolean;
+  /** Work still running for deliveries already answered or being answered, which `close()` waits for. */
+  readonly inFlight: Set<Promise<unknown>>;
+}
+
+/** Keeps `work` in the receiver's in-flight set until it settles. */
+export function track<T>(receiver: Receiver, work: Promise<T>): Promise<T> {
+  receiver.inFlight.add(work);
+  const forget = () => void receiver.inFlight.delete(work);
+  work.then(forget, forget);
+  return work;
+}

@@ -1,0 +1,36 @@
+import type { DeliveryRun, StoredDelivery } from "../inbox/inbox";
+import type { AnyWebhookEvent } from "../events";
+import { elapsedMs } from "./delivery";
+import { buildEvent } from "./event";
+import { emitEvent, ListenerFailure, toHandlerError } from "./listeners";
+import type { Receiver } from "./receiver";
+import { reportError } from "./report";
+
+/** The event of a stored delivery, as its listeners receive it on this run. */
+export function storedEvent(receiver: Receiver, stored: StoredDelivery, run: Pick<DeliveryRun, "attempt" | "replayed">): AnyWebhookEvent {
+  const provider = receiver.options.providers.get(stored.provider);
+  if (!provider) {
+    throw new Error(`imagegen-webhooks: a stored delivery of provider "${stored.provider}", which this receiver does not configure: configure it in the worker's createWebhooks() too`);
+  }
+  return buildEvent(provider, stored, stored.payload, new Date(stored.receivedAt), run);
+}
+
+/**
+ * The worker half of the pipeline: step 8 for a delivery the edge stored. A listener that fails
+ * is reported through `error`, and the run rejects with its error, so that the inbox retries it.
+ */
+export async function runStored(receiver: Receiver, stored: StoredDelivery, run: DeliveryRun): Promise<void> {
+  const { emitter, options } = receiver;
+  const startedAt = performance.now();
+  const event = storedEvent(receiver, stored, run);
+  const line = { provider: event.provider, deliveryId: event.id, event: event.name, attempt: run.attempt, replayed: run.replayed };
+  try {
+    await emitEvent(emitter, event);
+  } catch (failure) {
+    reportError(emitter, options.logger, toHandlerError(failure, event));
+    options.logger.warn({ ...line, outcome: "failed", durationMs: elapsedMs(startedAt) }, `imagegen-webhooks: ${event.name} failed on attempt ${run.attempt}`);
+    const cause = failure instanceof ListenerFailure ? failure.cause : failure;
+    throw cause instanceof Error ? cause : new Error(String(cause));
+  }
+  options.logger.info({ ...line, outcome: "handled", durationMs: elapsedMs(startedAt) }, `imagegen-webhooks: ${event.name} handled`);
+}
