@@ -25,7 +25,8 @@ export const PROBLEMS = {
 /** The reason of a refusal: `WebhookError.code`, the `invalid` event's `reason`, the end of the problem `type`. */
 export type WebhookErrorCode = keyof typeof PROBLEMS;
 
-const PROBLEM_TYPE_PREFIX = "urn:imagegen-webhooks:problem:";
+/** The start of every problem document's `type`; the refusal's code follows. */
+export const PROBLEM_TYPE_PREFIX = "urn:imagegen-webhooks:problem:";
 
 /**
  * A refusal, thrown inside a stage and turned into an answer in one place. `code` is the word to

@@ -1,4 +1,4 @@
-import { PROBLEMS, type WebhookErrorCode } from "./errors";
+import { PROBLEM_TYPE_PREFIX, PROBLEMS, type WebhookErrorCode } from "./errors";
 import type { AnyProvider, AuthenticationMethod } from "./providers/provider";
 import type { WebhookResponse } from "./response";
 import { providers as builtInProviders } from "./providers/index";
@@ -26,7 +26,6 @@ const PROBLEM_HEADERS: Record<number, Json> = {
   503: { "Retry-After": { description: "Seconds to wait before sending the delivery again.", schema: { type: "integer", minimum: 0 } } },
 };
 
-const PROBLEM_TYPE_PREFIX = "urn:imagegen-webhooks:problem:";
 
 // A provider's `authentication` (lib/providers/provider.ts), in its order, as security schemes.
 const SECURITY: Record<AuthenticationMethod, Record<string, string[]>[]> = {

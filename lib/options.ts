@@ -70,8 +70,8 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
 
 const GLOBAL_KEYS = ["providers", "customProviders", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated", "inbox"];
 const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
-export const DEFAULT_LIMIT = "100kb";
-export const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
+const DEFAULT_LIMIT = "100kb";
+const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
 
 class ConfigError extends TypeError {
   constructor(message: string) {

@@ -1,3 +1,6 @@
+// lib/http/: the adapters from a server's request to the pipeline (here Node's and Express's
+// (req, res, next)). They import the pipeline's entry (pipeline/index.ts) and the shared modules at
+// lib/'s top, never a stage directly.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
@@ -114,7 +117,7 @@ const ABORTED: ReadFailure = { type: "request.aborted", status: 400 };
 export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
   const { routes, limit, logger } = receiver.options;
   // body-parser reads, inflates and bounds the body; it is told to take every content type so that
-  // the 415 comes from the pipeline, after the body is read, as the design orders the steps.
+  // the 415 comes from the pipeline, after the body is read, in the README's order of the steps.
   const readRaw = bodyParser.raw({ type: () => true, limit, inflate: true });
 
   /** Hands the body to `onBody`, or the reason it could not be read to `onFail`. */

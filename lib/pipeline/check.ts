@@ -15,7 +15,7 @@ export interface BodyInput {
 }
 
 /**
- * Steps 2 to 6 of a delivery, in the design's order: size, content type, authentication, JSON,
+ * Steps 2 to 6 of a delivery, in the README's order: size, content type, authentication, JSON,
  * schema. Returns the payload, or throws the `WebhookError` to answer.
  */
 export function checkBody(options: ResolvedOptions, provider: ResolvedProvider, input: BodyInput): unknown {

@@ -1,6 +1,6 @@
 /**
- * The pipeline of one delivery, one module per stage (DESIGN: route, raw body, content type,
- * authenticate, parse, validate, dedupe, emit, answer). This file is its only entry for the layers
+ * The pipeline of one delivery, one module per stage, in the order the README's "HTTP answers"
+ * gives: route, raw body, content type, authenticate, parse, validate, dedupe, emit, answer. This file is its only entry for the layers
  * above it (the HTTP adapters, the façade in `webhooks.ts`, the inbox worker); the stages import
  * providers, stores and the shared modules at `lib/`'s top, never a layer above.
  */

@@ -78,7 +78,7 @@ const GENERATION_EVENTS: Record<GenerationStatus, string> = {
 };
 
 /**
- * Step 8: the events of one delivery, in the design's order, each listener awaited where it
+ * Step 8: the events of one delivery, in the README's order, each listener awaited where it
  * returns a promise. `undefined` when every listener returned synchronously; throws or rejects a
  * `ListenerFailure`.
  */

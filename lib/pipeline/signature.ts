@@ -10,7 +10,7 @@ import { getHeader, type HeadersInput } from "../headers";
 export const ID_HEADER = "webhook-id";
 export const TIMESTAMP_HEADER = "webhook-timestamp";
 export const SIGNATURE_HEADER = "webhook-signature";
-export const SECRET_PREFIX = "whsec_";
+const SECRET_PREFIX = "whsec_";
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 /** The specification asks for at least 24 random bytes. */
 const MIN_SECRET_BYTES = 24;

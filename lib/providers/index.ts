@@ -1,3 +1,6 @@
+// lib/providers/: one module per provider, everything that provider is (schema, event names,
+// idempotency key, normalization, answer). Providers import the shared types at lib/'s top and
+// nothing of the pipeline; the pipeline and the testing helpers loop over them.
 import { allImages } from "./all-images";
 import { crazyhorse } from "./crazyhorse";
 import { replicate } from "./replicate";

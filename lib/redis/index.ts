@@ -1,3 +1,5 @@
+// The imagegen-webhooks/redis entry point: the Redis store, and nothing that loads ioredis (the
+// store takes the user's client).
 export {
   RedisStore,
   redisStore,

@@ -13,19 +13,19 @@ export interface MemoryStoreOptions {
 const IN_FLIGHT = 0;
 const DONE = 1;
 
-export const DEFAULT_MAX_ENTRIES = 50_000;
-export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_MAX_ENTRIES = 50_000;
+const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The embedded store: one process, bounded in entries and with a time to live.
  *
  * Eviction goes through a ring of keys in claim order rather than the Map's own order:
- * `map.keys().next()` skips over the holes that deletes leave, which V8 was measured to make
- * O(size) per insert at steady state (6.5 µs at 10k entries, 61 µs at 100k). The ring is O(1).
+ * `map.keys().next()` skips over the holes that deletes leave, which makes it O(size) per insert
+ * at steady state in V8 (bench/README.md has the figures). The ring is O(1).
  *
  * The Map holds each key's ring slot (a small integer, stored unboxed), and the slot's state and
- * expiry live in typed arrays: no object per key for the garbage collector to trace (measured
- * 3-4% of a delivery through receive(), and 10% of a claim + complete).
+ * expiry live in typed arrays: no object per key for the garbage collector to trace, a visible
+ * share of a claim and a complete when each key had an object.
  */
 export class MemoryStore implements DedupeStore {
   readonly maxEntries: number;

@@ -9,13 +9,11 @@ import type { ClaimResult, DedupeStore } from "./store";
 export interface RedisScriptClient {
   /** Runs a script Redis has cached, by its SHA1 (`EVALSHA`). */
   evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-  /** Runs a script from its source (`EVAL`), when Redis answers that it has not cached it. */
-  /** Runs a script from its source (and caches it). */
+  /** Runs a script from its source (`EVAL`, which also caches it), when Redis answers that it has not cached it. */
   eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
-/** The key names and timings of `redisStore()`. */
-/** The settings of `redisStore()`. */
+/** The settings of `redisStore()`: key names and timings. */
 export interface RedisStoreOptions {
   /** Put before every key, so that several applications can share one Redis. Default `imagegen-webhooks:`. */
   keyPrefix?: string;
