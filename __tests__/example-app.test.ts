@@ -8,7 +8,7 @@ import pino from "pino";
 import request from "supertest";
 import { createDemoApp, type DemoApp, type DemoOptions } from "../example-app/app";
 import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../lib/testing";
-import { suiteRedisUrl } from "./setup/redis-server";
+import { suiteRedisUrl } from "./helpers/redis-server";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret", imageBaseUrl: "https://storage.example.com/" };
 

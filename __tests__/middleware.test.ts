@@ -20,7 +20,7 @@ import {
   type WebhooksOptions,
 } from "imagegen-webhooks";
 import { allImagesDelivery, crazyhorseDelivery } from "imagegen-webhooks/testing";
-import { deferred } from "./support/deferred";
+import { deferred } from "./helpers/deferred";
 
 const SECRET = "crazyhorse-middleware-secret-7f3a";
 const AI_SECRET = "all-images-middleware-secret-91bc";
