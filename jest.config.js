@@ -13,9 +13,9 @@ module.exports = {
     // since the peer range takes both majors; .ci/run runs it once with each.
     ...(process.env.EXPRESS_MAJOR === "4" ? { "^express$": "express4", "^express/(.*)$": "express4/$1" } : {}),
   },
-  // A throwaway redis-server when REDIS_URL is unset: __tests__/setup/redis-global-setup.ts.
-  globalSetup: "<rootDir>/__tests__/setup/redis-global-setup.ts",
-  globalTeardown: "<rootDir>/__tests__/setup/redis-global-teardown.ts",
+  // A throwaway redis-server when REDIS_URL is unset: __tests__/helpers/redis-global-setup.ts.
+  globalSetup: "<rootDir>/__tests__/helpers/redis-global-setup.ts",
+  globalTeardown: "<rootDir>/__tests__/helpers/redis-global-teardown.ts",
   collectCoverageFrom: ["lib/**/*.ts"],
   coverageThreshold: { global: { lines: 90, branches: 80 } },
 };

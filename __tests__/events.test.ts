@@ -1,6 +1,6 @@
 import { createWebhooks, type WebhookHandlerError, type WebhooksOptions, type InvalidDelivery, type AnyWebhookEvent } from "../lib";
 import { allImagesDelivery, crazyhorseDelivery, crazyhorseExample, allImagesExample } from "../lib/testing";
-import { deferred } from "./support/deferred";
+import { deferred } from "./helpers/deferred";
 
 const SECRET = "crazyhorse-secret-for-tests";
 const ALL_IMAGES_SECRET = "all-images-secret-for-tests";

@@ -7,12 +7,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { crazyhorseDelivery } from "imagegen-webhooks/testing";
-import { startRedisServer, type RedisServer } from "./setup/redis-server";
+import { startRedisServer, type RedisServer } from "./helpers/redis-server";
 
 jest.setTimeout(60_000);
 
 const SECRET = "crazyhorse-secret-for-the-instances-test";
-const FIXTURE = join(__dirname, "fixtures", "redis-instance.ts");
+const FIXTURE = join(__dirname, "helpers", "redis-instance.ts");
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -14,7 +14,7 @@ import express from "express";
 import Redis from "ioredis";
 import { createWebhooks, memoryStore } from "../lib/index";
 import { redisStore } from "../lib/redis/index";
-import { startRedisServer } from "../__tests__/setup/redis-server";
+import { startRedisServer } from "../__tests__/helpers/redis-server";
 
 const TOKEN = "bench-token";
 const PATH = `/webhooks/crazyhorse?token=${TOKEN}`;

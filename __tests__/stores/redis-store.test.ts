@@ -4,7 +4,7 @@ import Redis, { type RedisOptions } from "ioredis";
 import { createWebhooks, type WebhooksOptions } from "imagegen-webhooks";
 import { redisStore, DEFAULT_KEY_PREFIX, type RedisStoreOptions } from "imagegen-webhooks/redis";
 import { crazyhorseDelivery } from "imagegen-webhooks/testing";
-import { freeLoopbackPort, startRedisServer, suiteRedisUrl } from "../setup/redis-server";
+import { freeLoopbackPort, startRedisServer, suiteRedisUrl } from "../helpers/redis-server";
 
 const SECRET = "crazyhorse-secret-for-redis-tests";
 /** What the README recommends: a command fails at once while Redis is away, instead of queueing. */

@@ -3,7 +3,7 @@
 // random delays and random failures, and a sender that retries every non-2xx the way a provider
 // does. At the end every unique delivery must have been handled successfully exactly once.
 //
-//   npx tsx scripts/load-test.ts [--deliveries 20000] [--repeats 0.3] [--concurrency 200] [--failures 0.01] [--max-delay-ms 20]
+//   npx tsx bench/load-test.ts [--deliveries 20000] [--repeats 0.3] [--concurrency 200] [--failures 0.01] [--max-delay-ms 20]
 //
 // The test suite runs a smaller round of the same function (__tests__/load.test.ts).
 import type { Server } from "node:http";

@@ -20,7 +20,7 @@ let url: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`the demo's browser test needs Debian's chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+    throw new Error(`the example app's browser test needs Debian's chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
   }
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -119,9 +119,9 @@ test("a forged delivery is answered 401 and listed as rejected", async () => {
   expect(await page.textContent("#invalid li .what")).toContain("auth.failed");
   expect(await page.textContent("#notice")).toContain("answered 401");
 
-  // The screenshot (the README's docs/demo.png comes from it) with one job still on its way.
+  // The screenshot (the README's docs/example-app.png comes from it) with one job still on its way.
   const moving = await simulate("all-images", "completed");
   await page.waitForSelector(`${card(moving)} .slot.filled`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, "demo.png"), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS, "example-app.png"), fullPage: true });
 });

@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import request from "supertest";
-import { createDemoApp, type DemoApp, type DemoOptions } from "../example-app/app";
-import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../lib/testing";
-import { suiteRedisUrl } from "./setup/redis-server";
+import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
+import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/testing";
+import { suiteRedisUrl } from "../helpers/redis-server";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret", imageBaseUrl: "https://storage.example.com/" };
 
-/** A pino logger whose messages land in an array, as the demo's terminal would show them. */
+/** A pino logger whose messages land in an array, as the example app's terminal would show them. */
 function capturingLogger(): { logger: pino.Logger; messages: string[] } {
   const messages: string[] = [];
   const stream = new Writable({
@@ -24,7 +24,7 @@ function capturingLogger(): { logger: pino.Logger; messages: string[] } {
   return { logger: pino({ level: "info" }, stream), messages };
 }
 
-/** Only the demo's own lines, not the middleware's (which logs through the same logger). */
+/** Only the example app's own lines, not the middleware's (which logs through the same logger). */
 const demoLines = (messages: string[]) => messages.filter((m) => !m.startsWith("imagegen-webhooks:"));
 
 interface Served {
@@ -33,7 +33,7 @@ interface Served {
   close(): Promise<void>;
 }
 
-/** The demo on a loopback port, its storage route at its own address as `npm start` sets it. */
+/** The example app on a loopback port, its storage route at its own address as `npm start` sets it. */
 async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -54,11 +54,11 @@ async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
 interface FeedEvent {
   id: string;
   type: string;
-  // What the demo put in it: read as the page reads it.
+  // What the example app put in it: read as the page reads it.
   data: any;
 }
 
-/** Reads the demo's /events stream as a browser's EventSource would, until `close()`. */
+/** Reads the example app's /events stream as a browser's EventSource would, until `close()`. */
 function openFeed(url: string, lastEventId?: string) {
   const events: FeedEvent[] = [];
   const waiters = new Set<() => void>();
@@ -124,7 +124,7 @@ async function storageImage(app: DemoApp["app"], path: string) {
 const names = (events: FeedEvent[], generationId: string) =>
   events.filter((e) => e.type === "delivery" && e.data.generation.id === generationId).map((e) => e.data.name as string);
 
-describe("the demo app's webhook routes", () => {
+describe("the example app's webhook routes", () => {
   test("accepts the crazyhorse example with its token, answers success and logs the event through pino", async () => {
     const { logger, messages } = capturingLogger();
     const { app } = createDemoApp({ ...options, logger });
@@ -155,7 +155,7 @@ describe("the demo app's webhook routes", () => {
   });
 });
 
-describe("the demo page", () => {
+describe("the example app's page", () => {
   test("is served at / with its script and style, and other routes are left to Express", async () => {
     const { app } = createDemoApp(options);
     const page = await request(app).get("/");
@@ -242,7 +242,7 @@ describe("the live feed (Server-Sent Events fed by the emitter)", () => {
 
 describe("the simulator", () => {
   // The same play for each provider that reports its images as they come: its own steps, then the
-  // last one with four images from the demo's storage, and the retried delivery caught as a duplicate.
+  // last one with four images from the example app's storage, and the retried delivery caught as a duplicate.
   test.each([
     {
       provider: "all-images",
@@ -284,13 +284,13 @@ describe("the simulator", () => {
     }
   });
 
-  test("a Replicate delivery that is not signed with the demo's secret is refused", async () => {
+  test("a Replicate delivery that is not signed with the example app's secret is refused", async () => {
     const { app } = createDemoApp(options);
     const unsigned = await request(app).post("/webhooks/replicate").set("content-type", "application/json").send(JSON.stringify(replicateDelivery()));
     expect(unsigned.status).toBe(401);
   });
 
-  test("plays a crazyhorse job whose relative image paths resolve to the demo's storage, and a failed one", async () => {
+  test("plays a crazyhorse job whose relative image paths resolve to the example app's storage, and a failed one", async () => {
     const served = await serve();
     const feed = openFeed(served.url);
     try {
@@ -340,7 +340,7 @@ describe("the simulator", () => {
 
 /** The README's curl command, taken apart: its URL and its body. */
 function readmeCurl(): { url: string; body: string } {
-  const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+  const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
   const match = /curl -X POST '([^']+)' \\\n\s+-H 'content-type: application\/json' \\\n\s+-d '([^']+)'/.exec(readme);
   if (!match) throw new Error("the README has no curl command of the expected form");
   return { url: match[1] as string, body: match[2] as string };
@@ -348,7 +348,7 @@ function readmeCurl(): { url: string; body: string } {
 
 /** Runs `npm start`'s command on a free port; resolves with its port and a reader of its output. */
 async function startDemoServer(env: NodeJS.ProcessEnv) {
-  const root = join(__dirname, "..");
+  const root = join(__dirname, "..", "..");
   const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "example-app/server.ts"], {
     cwd: root,
     env: { ...env, PORT: "0" },
@@ -365,7 +365,7 @@ async function startDemoServer(env: NodeJS.ProcessEnv) {
   };
   try {
     const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`the example app did not start:\n${output}`)), 20_000);
       child.stdout.on("data", () => {
         // Started once it has printed everything, down to its last line (the dedupe store).
         const match = /listening on http:\/\/localhost:(\d+)[\s\S]*\n {2}dedupe: [^\n]*\n/.exec(output);
@@ -374,7 +374,7 @@ async function startDemoServer(env: NodeJS.ProcessEnv) {
           resolve(match[1] as string);
         }
       });
-      child.on("exit", (code) => reject(new Error(`the demo exited with ${code}:\n${output}`)));
+      child.on("exit", (code) => reject(new Error(`the example app exited with ${code}:\n${output}`)));
     });
     return { port, output: () => output, stop };
   } catch (err) {
@@ -390,7 +390,7 @@ describe("npm start", () => {
     expect(JSON.parse(readmeCurl().body)).toEqual(crazyhorseExample);
   });
 
-  test("starts the demo server, which answers the README's curl with success, logs the event and serves its page", async () => {
+  test("starts the example app's server, which answers the README's curl with success, logs the event and serves its page", async () => {
     const curl = readmeCurl();
     const { REDIS_URL: _ignored, ...env } = process.env;
     const demo = await startDemoServer(env);
