@@ -3,119 +3,28 @@
 // another instance, at its worst), and each delivery is handled exactly once across the two;
 // then Redis dies mid-run and comes back, and the deliveries answered 503 meanwhile are retried
 // by their sender and handled once, none lost.
-import { spawn, type ChildProcess } from "node:child_process";
-import { Agent, request } from "node:http";
-import { join } from "node:path";
 import { crazyhorseDelivery } from "imagegen-webhooks/testing";
+import { agent, getJson, killHard, sendToAll as send, sleep, startProcess, type ServerProcess, type Tally } from "./helpers/processes";
 import { startRedisServer, type RedisServer } from "./helpers/redis-server";
 
 jest.setTimeout(60_000);
 
 const SECRET = "crazyhorse-secret-for-the-instances-test";
-const FIXTURE = join(__dirname, "helpers", "redis-instance.ts");
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Instance {
-  port: number;
-  child: ChildProcess;
-}
+const PATH = `/webhooks/crazyhorse?token=${SECRET}`;
 
 let redis: RedisServer;
-let instances: Instance[] = [];
+let instances: ServerProcess[] = [];
 
-/** Starts one instance and waits for the port it prints. */
-function startInstance(redisUrl: string): Promise<Instance> {
-  const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], {
-    cwd: join(__dirname, ".."),
-    env: { ...process.env, REDIS_URL: redisUrl, WEBHOOK_SECRET: SECRET },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the instance did not start within 30 s:\n${stderr}`)), 30_000);
-    let stdout = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split("\n").find((l) => l.startsWith("{"));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve({ port: (JSON.parse(line) as { port: number }).port, child });
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the instance exited (${code}) before it listened:\n${stderr}`));
-    });
-  });
+function startInstance(redisUrl: string): Promise<ServerProcess> {
+  return startProcess("redis-instance.ts", { REDIS_URL: redisUrl, WEBHOOK_SECRET: SECRET });
 }
 
-function post(port: number, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: "127.0.0.1",
-        port,
-        method: "POST",
-        path: `/webhooks/crazyhorse?token=${SECRET}`,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.once("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.once("error", reject);
-    req.end(body);
-  });
+function handledBy(instance: ServerProcess): Promise<string[]> {
+  return getJson<string[]>(instance.port, "/handled");
 }
 
-async function handledBy(instance: Instance): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    request({ agent, host: "127.0.0.1", port: instance.port, path: "/handled" }, (res) => {
-      let text = "";
-      res.on("data", (chunk: Buffer) => void (text += chunk.toString()));
-      res.once("end", () => resolve(JSON.parse(text) as string[]));
-    })
-      .once("error", reject)
-      .end();
-  });
-}
-
-interface Tally {
-  /** Every answer, retried ones included, by status. */
-  statuses: Map<number, number>;
-  /** Deliveries whose copies were all answered 2xx in the end. */
-  delivered: number;
-}
-
-/**
- * Sends each delivery to every instance at once, as a sender that retries until it gets a 2xx
- * would (503 and 409 and 500 are retried); `onDelivered` sees the running count.
- */
-async function sendToAll(bodies: string[], onDelivered: (count: number) => void = () => {}): Promise<Tally> {
-  const tally: Tally = { statuses: new Map(), delivered: 0 };
-  const sendCopy = async (port: number, body: string): Promise<void> => {
-    // Bounded: 300 tries 20 to 50 ms apart is well past the outage and the in-flight expiry.
-    for (let attempt = 0; attempt < 300; attempt++) {
-      const status = await post(port, body).catch(() => 0);
-      tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
-      if (status === 200 || status === 202) return;
-      await sleep(20 + Math.random() * 30);
-    }
-    throw new Error(`a delivery was never answered 2xx by the instance on port ${port}`);
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++]!;
-      await Promise.all(instances.map((instance) => sendCopy(instance.port, body)));
-      onDelivered(++tally.delivered);
-    }
-  };
-  await Promise.all(Array.from({ length: 32 }, worker));
-  return tally;
+function sendToAll(bodies: string[], onDelivered?: (count: number) => void): Promise<Tally> {
+  return send(instances.map((instance) => instance.port), PATH, bodies, onDelivered);
 }
 
 /** How many times each id was handled, over every instance. */
@@ -144,13 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const { child } of instances) {
-    if (child.exitCode === null) {
-      const gone = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGKILL");
-      await gone;
-    }
-  }
+  await Promise.all(instances.map(killHard));
   agent.destroy();
   await redis?.stop();
 });

@@ -33,9 +33,9 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
     super();
     this.#receiver = { options: resolveOptions(options), emitter: this, closing: false, inFlight: new Set() };
     this.deliveries = {
-      list: (filter) => this.#inbox("deliveries.list").list(filter),
-      get: (key) => this.#inbox("deliveries.get").get(key),
-      replay: (key) => this.#inbox("deliveries.replay").replay(key),
+      list: async (filter) => this.#inbox("deliveries.list").list(filter),
+      get: async (key) => this.#inbox("deliveries.get").get(key),
+      replay: async (key) => this.#inbox("deliveries.replay").replay(key),
     };
   }
 
