@@ -287,6 +287,7 @@ describe("bullmqInbox: history and options", () => {
       backoff: { type: "exponential", delay: 50 },
       removeOnComplete: { age: 86_400 },
       removeOnFail: { age: 216_000 },
+      keepLogs: 100,
     });
   });
 

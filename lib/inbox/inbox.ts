@@ -69,6 +69,7 @@ export interface DeliveryRun {
   lastAttempt: boolean;
 }
 
+/** What `list()` returns: every field optional. */
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   provider?: string;
@@ -76,6 +77,7 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
+/** The settings of one worker: `startWorker(run, options)`. */
 export interface InboxWorkerOptions {
   /** Deliveries run at once by this worker. Default 1. */
   concurrency?: number;
@@ -110,6 +112,7 @@ export interface Inbox {
   ): Promise<InboxWorker>;
   /** Latest first: by when each delivery last changed (finished, else started, else received). */
   list(filter?: DeliveryFilter): Promise<DeliverySummary[]>;
+  /** One delivery with its payload and errors; undefined if there is none under the key (or it has expired). */
   get(key: string): Promise<DeliveryDetail | undefined>;
   /**
    * Runs a completed or dead delivery again (its run has `replayed: true`, its attempts start again

@@ -3,6 +3,8 @@ import type { StoredDelivery } from "../inbox";
 import { jobIdOf, type JobData } from "./jobs";
 import type { BullmqInboxState } from "./state";
 
+const MAX_ATTEMPT_ERRORS = 100;
+
 /** The delivery could not be stored: Redis is unreachable or did not answer in time. The edge answers `503`. */
 export class InboxUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -40,7 +42,15 @@ async function add(state: BullmqInboxState, delivery: StoredDelivery): Promise<"
     queue,
     delivery.name,
     delivery,
-    { jobId, attempts: options.attempts, backoff: options.backoff, removeOnComplete: options.removeOnComplete, removeOnFail: options.removeOnFail },
+    {
+      jobId,
+      attempts: options.attempts,
+      backoff: options.backoff,
+      removeOnComplete: options.removeOnComplete,
+      removeOnFail: options.removeOnFail,
+      // The log holds each failed attempt's error: a delivery replayed again and again keeps its latest.
+      keepLogs: MAX_ATTEMPT_ERRORS,
+    },
     jobId,
   );
   const client = await queue.client;
