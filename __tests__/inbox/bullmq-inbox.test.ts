@@ -82,7 +82,14 @@ describe("bullmqInbox: enqueue", () => {
     expect(await box.enqueue(odd)).toBe("stored");
     expect(await box.enqueue(odd)).toBe("duplicate");
 
-    expect(await box.get(first.key)).toMatchObject({ key: first.key, status: "queued", attempts: 0, payload: first.payload, errors: [], replayed: false });
+    expect(await box.get(first.key)).toMatchObject({
+      key: first.key,
+      status: "queued",
+      attempts: 0,
+      payload: first.payload,
+      errors: [],
+      replayed: false,
+    });
     expect(await box.get(odd.key)).toMatchObject({ key: odd.key, id: odd.id, status: "queued" });
     expect((await box.list()).map((line) => line.key).sort()).toEqual([first.key, odd.key].sort());
     expect(await box.get("crazyhorse:never-stored")).toBeUndefined();
@@ -140,7 +147,10 @@ describe("bullmqInbox: workers", () => {
       { onDead },
     );
     await box.enqueue(d);
-    const detail = await waitFor(() => box.get(d.key), (x) => x?.status === "completed");
+    const detail = await waitFor(
+      () => box.get(d.key),
+      (x) => x?.status === "completed",
+    );
     expect(runs).toEqual([
       { attempt: 1, replayed: false, lastAttempt: false },
       { attempt: 2, replayed: false, lastAttempt: false },
@@ -171,11 +181,17 @@ describe("bullmqInbox: workers", () => {
       { onDead },
     );
     await box.enqueue(d);
-    const dead = await waitFor(() => box.get(d.key), (x) => x?.status === "dead");
+    const dead = await waitFor(
+      () => box.get(d.key),
+      (x) => x?.status === "dead",
+    );
     expect(dead).toMatchObject({ status: "dead", attempts: 3, error: "bug #3", replayed: false });
     expect(dead?.errors.map((e) => e.message)).toEqual(["bug #1", "bug #2", "bug #3"]);
     expect(runs.map((r) => r.lastAttempt)).toEqual([false, false, true]);
-    await waitFor(async () => onDead.mock.calls.length, (n) => n === 1);
+    await waitFor(
+      async () => onDead.mock.calls.length,
+      (n) => n === 1,
+    );
     const [deadDelivery, deadError, deadRun] = onDead.mock.calls[0]!;
     expect(deadDelivery).toEqual(d);
     expect(deadError).toEqual(expect.objectContaining({ message: "bug #3" }));
@@ -184,7 +200,10 @@ describe("bullmqInbox: workers", () => {
 
     fixed = true;
     expect(await box.replay(d.key)).toBe(true);
-    const replayed = await waitFor(() => box.get(d.key), (x) => x?.status === "completed");
+    const replayed = await waitFor(
+      () => box.get(d.key),
+      (x) => x?.status === "completed",
+    );
     expect(runs.at(-1)).toEqual({ attempt: 1, replayed: true, lastAttempt: false });
     expect(replayed).toMatchObject({ status: "completed", attempts: 1, replayed: true });
     expect(replayed?.error).toBeUndefined();
@@ -193,7 +212,10 @@ describe("bullmqInbox: workers", () => {
 
     // A completed delivery can be replayed too; a missing one cannot.
     expect(await box.replay(d.key)).toBe(true);
-    await waitFor(async () => runs.length, (n) => n === 5);
+    await waitFor(
+      async () => runs.length,
+      (n) => n === 5,
+    );
     expect(await box.replay("crazyhorse:no-such-delivery")).toBe(false);
   });
 
@@ -208,17 +230,17 @@ describe("bullmqInbox: workers", () => {
     const box = inbox();
     let finished = false;
     const started: string[] = [];
-    const worker = await box.startWorker(
-      async (d) => {
-        started.push(d.key);
-        await sleep(300);
-        finished = true;
-      },
-      {},
-    );
+    const worker = await box.startWorker(async (d) => {
+      started.push(d.key);
+      await sleep(300);
+      finished = true;
+    }, {});
     const first = delivery();
     await box.enqueue(first);
-    await waitFor(async () => started.length, (n) => n === 1);
+    await waitFor(
+      async () => started.length,
+      (n) => n === 1,
+    );
     await worker.close();
     expect(finished).toBe(true);
     expect((await box.get(first.key))?.status).toBe("completed");
@@ -247,11 +269,17 @@ describe("bullmqInbox: workers", () => {
       { connection: connect(), lockDuration: 500, stalledInterval: 500 },
     );
     await box.enqueue(d);
-    await waitFor(() => box.get(d.key), (x) => x?.status === "active");
+    await waitFor(
+      () => box.get(d.key),
+      (x) => x?.status === "active",
+    );
     await stuck.close(true);
     const runs: DeliveryRun[] = [];
     await inbox({ queueName: name, lockDurationMs: 500 }).startWorker(async (_, run) => void runs.push(run), {});
-    const done = await waitFor(() => box.get(d.key), (x) => x?.status === "completed");
+    const done = await waitFor(
+      () => box.get(d.key),
+      (x) => x?.status === "completed",
+    );
     release();
     expect(runs).toEqual([{ attempt: 2, replayed: false, lastAttempt: false }]);
     expect(done?.attempts).toBe(2);
@@ -277,7 +305,12 @@ describe("bullmqInbox: history and options", () => {
 
   test("attempts, backoff and retention reach BullMQ as the job's options", async () => {
     const name = queueName();
-    const box = inbox({ queueName: name, attempts: 4, backoff: { type: "exponential", delay: 50 }, keep: { completedDays: 1, deadDays: 2.5 } });
+    const box = inbox({
+      queueName: name,
+      attempts: 4,
+      backoff: { type: "exponential", delay: 50 },
+      keep: { completedDays: 1, deadDays: 2.5 },
+    });
     await box.enqueue(delivery());
     const queue = new Queue(name, { connection: connect() });
     const [job] = await queue.getJobs(["waiting"]);
@@ -299,7 +332,12 @@ describe("bullmqInbox: history and options", () => {
     const queue = new Queue(name, { connection: connect() });
     const [job] = await queue.getJobs(["waiting"]);
     await queue.close();
-    expect(job?.opts).toMatchObject({ attempts: 8, backoff: { type: "exponential" }, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } });
+    expect(job?.opts).toMatchObject({
+      attempts: 8,
+      backoff: { type: "exponential" },
+      removeOnComplete: { age: 7 * 86_400 },
+      removeOnFail: { age: 30 * 86_400 },
+    });
   });
 
   test("bad options throw at creation", () => {

@@ -24,7 +24,12 @@ export async function enqueue(state: BullmqInboxState, delivery: StoredDelivery)
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new InboxUnavailableError(`imagegen-webhooks: the inbox did not store the delivery within ${enqueueTimeoutMs} ms (enqueueTimeoutMs)`)),
+      () =>
+        reject(
+          new InboxUnavailableError(
+            `imagegen-webhooks: the inbox did not store the delivery within ${enqueueTimeoutMs} ms (enqueueTimeoutMs)`,
+          ),
+        ),
       enqueueTimeoutMs,
     );
   });

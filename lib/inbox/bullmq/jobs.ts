@@ -76,7 +76,8 @@ export function summaryOf(job: DeliveryJob, status: DeliveryStatus): DeliverySum
     status,
     attempts: job.attemptsStarted,
     receivedAt,
-    ...((status === "completed" || status === "dead") && job.finishedOn !== undefined && { finishedAt: new Date(job.finishedOn).toISOString() }),
+    ...((status === "completed" || status === "dead") &&
+      job.finishedOn !== undefined && { finishedAt: new Date(job.finishedOn).toISOString() }),
     // BullMQ keeps the last failure's reason after a later run succeeds: it is an error only while
     // the delivery waits for its retry or is dead.
     ...((status === "retrying" || status === "dead") && job.failedReason && { error: job.failedReason }),

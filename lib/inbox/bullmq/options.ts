@@ -79,7 +79,8 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
   if (connection.options.maxRetriesPerRequest !== null) {
     throw new TypeError("bullmqInbox: the connection must be created with maxRetriesPerRequest: null (BullMQ's workers block on it)");
   }
-  if (!Number.isInteger(attempts) || attempts < 1) throw new TypeError(`bullmqInbox: attempts must be a whole number ≥ 1, got ${String(attempts)}`);
+  if (!Number.isInteger(attempts) || attempts < 1)
+    throw new TypeError(`bullmqInbox: attempts must be a whole number ≥ 1, got ${String(attempts)}`);
   if (typeof queueName !== "string" || queueName === "" || queueName.includes(":")) {
     throw new TypeError(`bullmqInbox: queueName must be a non-empty string without ':', got ${String(queueName)}`);
   }
@@ -97,7 +98,8 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
 
 /** Days as BullMQ's `removeOnComplete`/`removeOnFail` (an age in seconds); `Infinity` keeps them. */
 function keepFor(name: string, days: number): KeepJobs | false {
-  if (typeof days !== "number" || Number.isNaN(days) || days <= 0) throw new TypeError(`bullmqInbox: ${name} must be a positive number of days, got ${String(days)}`);
+  if (typeof days !== "number" || Number.isNaN(days) || days <= 0)
+    throw new TypeError(`bullmqInbox: ${name} must be a positive number of days, got ${String(days)}`);
   return days === Infinity ? false : { age: Math.round(days * SECONDS_PER_DAY) };
 }
 

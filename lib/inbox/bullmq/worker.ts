@@ -16,7 +16,8 @@ export async function startWorker(
   options: InboxWorkerOptions & { onDead?: DeadHandler },
 ): Promise<InboxWorker> {
   const { concurrency = 1, onDead, onError = () => {} } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError(`startWorker: concurrency must be a whole number ≥ 1, got ${String(concurrency)}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new TypeError(`startWorker: concurrency must be a whole number ≥ 1, got ${String(concurrency)}`);
   const { queueName, connection, lockDurationMs } = state.options;
 
   async function runDelivery(job: DeliveryJob): Promise<void> {
