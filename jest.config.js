@@ -9,6 +9,7 @@ module.exports = {
     "^imagegen-webhooks$": "<rootDir>/lib/index.ts",
     "^imagegen-webhooks/testing$": "<rootDir>/lib/testing/index.ts",
     "^imagegen-webhooks/redis$": "<rootDir>/lib/redis/index.ts",
+    "^imagegen-webhooks/bullmq$": "<rootDir>/lib/bullmq/index.ts",
     // EXPRESS_MAJOR=4 runs the whole suite against Express 4 (the dev dependency aliased express4),
     // since the peer range takes both majors; .ci/run runs it once with each.
     ...(process.env.EXPRESS_MAJOR === "4" ? { "^express$": "express4", "^express/(.*)$": "express4/$1" } : {}),

@@ -70,6 +70,10 @@ test("the tarball ships dist with its type declarations for both module systems,
     "dist/redis/index.mjs",
     "dist/redis/index.d.ts",
     "dist/redis/index.d.mts",
+    "dist/bullmq/index.js",
+    "dist/bullmq/index.mjs",
+    "dist/bullmq/index.d.ts",
+    "dist/bullmq/index.d.mts",
     ...Object.keys(providers).map((name) => `dist/schemas/${name}.json`),
     "dist/openapi.json",
     ...Object.values(pkg.bin).map((bin) => bin.replace(/^\.\//, "")),
@@ -198,7 +202,7 @@ test("@arethetypeswrong/cli finds no problem in any entry point, under every res
   expect(report.problems ?? {}).toEqual({});
   expect(attw.status).toBe(0);
   const entrypoints = report.analysis.entrypoints;
-  for (const entry of [".", "./testing", "./redis"]) {
+  for (const entry of [".", "./testing", "./redis", "./bullmq"]) {
     expect(Object.keys(entrypoints[entry]!.resolutions).sort()).toEqual(["bundler", "node10", "node16-cjs", "node16-esm"]);
     for (const { resolution } of Object.values(entrypoints[entry]!.resolutions)) {
       expect(resolution).toMatchObject({ isTypeScript: true, fileName: expect.stringMatching(/\/dist\/.*\.d\.m?ts$/) });

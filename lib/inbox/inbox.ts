@@ -46,8 +46,11 @@ export interface DeliverySummary {
 
 /** One failed attempt of a delivery. */
 export interface DeliveryAttemptError {
+  /** The run's `attempt`; numbering starts again after a replay. */
   attempt: number;
   message: string;
+  /** ISO 8601: when the attempt failed (it orders attempts across replays). */
+  at: string;
 }
 
 /** `webhooks.deliveries.get()`: the summary, the payload, and every failed attempt's error. */
@@ -78,6 +81,11 @@ export interface DeliveryFilter {
 export interface InboxWorkerOptions {
   /** Deliveries run at once by this worker. Default 1. */
   concurrency?: number;
+  /**
+   * The worker's own trouble (Redis unreachable, a lock lost), never a run's failure: the worker
+   * keeps going and reconnects. Default: ignored.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** A delivery whose last attempt failed: the worker is done with it, and it stays for inspection and replay. */
@@ -102,11 +110,14 @@ export interface Inbox {
     run: (delivery: StoredDelivery, context: DeliveryRun) => Promise<void>,
     options: InboxWorkerOptions & { onDead?: DeadHandler },
   ): Promise<InboxWorker>;
-  /** Newest first. */
+  /** Latest first: by when each delivery last changed (finished, else started, else received). */
   list(filter?: DeliveryFilter): Promise<DeliverySummary[]>;
   /** One delivery by its key, with its payload and each failed attempt's error. */
   get(key: string): Promise<DeliveryDetail | undefined>;
-  /** Runs a completed or dead delivery again (its run has `replayed: true`); false if there is no such delivery. */
+  /**
+   * Runs a completed or dead delivery again (its run has `replayed: true`, its attempts start again
+   * from 1); false if there is no such delivery. Rejects if it is still queued, active or retrying.
+   */
   replay(key: string): Promise<boolean>;
   /** Closes the inbox's own connections and workers (never the connection the user passed). */
   close(): Promise<void>;

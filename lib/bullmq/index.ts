@@ -1,0 +1,24 @@
+export { bullmqInbox } from "../inbox/bullmq/bullmq-inbox";
+export { InboxUnavailableError } from "../inbox/bullmq/enqueue";
+export {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_BACKOFF,
+  DEFAULT_ENQUEUE_TIMEOUT_MS,
+  DEFAULT_KEEP,
+  DEFAULT_LOCK_DURATION_MS,
+  DEFAULT_QUEUE_NAME,
+  type BullmqInboxOptions,
+} from "../inbox/bullmq/options";
+export type {
+  DeadHandler,
+  DeliveryAttemptError,
+  DeliveryDetail,
+  DeliveryFilter,
+  DeliveryRun,
+  DeliveryStatus,
+  DeliverySummary,
+  Inbox,
+  InboxWorker,
+  InboxWorkerOptions,
+  StoredDelivery,
+} from "../inbox/inbox";

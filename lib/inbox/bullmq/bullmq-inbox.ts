@@ -1,0 +1,46 @@
+import { Queue } from "bullmq";
+import type { Inbox } from "../inbox";
+import { enqueue } from "./enqueue";
+import { get, list, replay } from "./history";
+import type { JobData } from "./jobs";
+import { resolveBullmqInboxOptions, type BullmqInboxOptions } from "./options";
+import type { BullmqInboxState } from "./state";
+import { startWorker } from "./worker";
+
+/**
+ * The durable inbox over BullMQ: `createWebhooks({ inbox: bullmqInbox({ connection }) })`. Each
+ * delivery is a job whose id is its key; a worker's run of it is retried by BullMQ with backoff.
+ */
+export function bullmqInbox(options: BullmqInboxOptions): Inbox {
+  const resolved = resolveBullmqInboxOptions(options);
+  // The edge's answer waits on the add: with no offline queue, a command while Redis is away fails
+  // at once instead of waiting for a reconnection (enqueueTimeoutMs covers a Redis that hangs).
+  const producer = resolved.connection.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // Redis going away is reported by the calls that fail; ioredis would print each reconnection.
+  producer.on("error", () => {});
+  const queue = new Queue<JobData, void, string>(resolved.queueName, { connection: producer });
+  queue.on("error", () => {});
+  const state: BullmqInboxState = { options: resolved, queue, producer, workers: new Set() };
+
+  let closing: Promise<void> | undefined;
+  return {
+    enqueue: (delivery) => enqueue(state, delivery),
+    startWorker: (run, workerOptions) => {
+      if (closing) return Promise.reject(new Error("imagegen-webhooks: the inbox is closed"));
+      return startWorker(state, run, workerOptions);
+    },
+    list: (filter) => list(state, filter),
+    get: (key) => get(state, key),
+    replay: (key) => replay(state, key),
+    close: () => (closing ??= close(state)),
+  };
+}
+
+async function close(state: BullmqInboxState): Promise<void> {
+  // Workers first: their active runs finish (and are recorded) before the queue goes.
+  await Promise.all([...state.workers].map((worker) => worker.close()));
+  state.workers.clear();
+  await state.queue.close();
+  // BullMQ leaves a connection it was given open; this one is the inbox's own.
+  state.producer.disconnect();
+}

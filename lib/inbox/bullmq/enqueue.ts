@@ -1,0 +1,85 @@
+import { Job, type IRedisTransaction } from "bullmq";
+import type { StoredDelivery } from "../inbox";
+import { jobIdOf, type JobData } from "./jobs";
+import type { BullmqInboxState } from "./state";
+
+const MAX_ATTEMPT_ERRORS = 100;
+
+/** The delivery could not be stored: Redis is unreachable or did not answer in time. The edge answers `503`. */
+export class InboxUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "InboxUnavailableError";
+  }
+}
+
+/**
+ * Adds the delivery's job under its key. BullMQ answers a duplicate id exactly as a new one (the id,
+ * and a `duplicated` event on the stream; its addStandardJob script), so the key's existence is read
+ * in the same MULTI as the add: nothing runs between the two, so of two instances adding one key at
+ * once exactly one sees it absent. One round trip, as `Queue.addBulk` does it.
+ */
+export async function enqueue(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
+  const { enqueueTimeoutMs } = state.options;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new InboxUnavailableError(
+            `imagegen-webhooks: the inbox did not store the delivery within ${enqueueTimeoutMs} ms (enqueueTimeoutMs)`,
+          ),
+        ),
+      enqueueTimeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([add(state, delivery), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function add(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
+  const { queue, options } = state;
+  const jobId = jobIdOf(delivery.key);
+  const job = new Job<JobData, void, string>(
+    queue,
+    delivery.name,
+    delivery,
+    {
+      jobId,
+      attempts: options.attempts,
+      backoff: options.backoff,
+      removeOnComplete: options.removeOnComplete,
+      removeOnFail: options.removeOnFail,
+      // The log holds each failed attempt's error: a delivery replayed again and again keeps its latest.
+      keepLogs: MAX_ATTEMPT_ERRORS,
+    },
+    jobId,
+  );
+  const client = await queue.client;
+  // The connection is ioredis (the option's type), so the transaction is an ioredis MULTI: it has
+  // every command, though BullMQ's interface names only the ones BullMQ uses.
+  const multi = client.multi() as IRedisTransaction & { exists(key: string): unknown };
+  multi.exists(queue.toKey(jobId));
+  // Queues the add script on the MULTI synchronously; its promise holds nothing (the answer is exec's).
+  void job.addJob(multi);
+  let results: [Error | null, unknown][] | null;
+  try {
+    results = await multi.exec();
+  } catch (err) {
+    throw new InboxUnavailableError(`imagegen-webhooks: the inbox could not store the delivery: ${messageOf(err)}`, { cause: err });
+  }
+  const [existed, added] = results ?? [];
+  if (!existed || !added) throw new Error("imagegen-webhooks: the inbox's MULTI returned no answer for the add");
+  if (existed[0]) throw existed[0];
+  if (added[0]) throw added[0];
+  // BullMQ's scripts answer a negative code for an error (a missing parent, which we never set).
+  if (typeof added[1] === "number" && added[1] < 0) throw new Error(`imagegen-webhooks: BullMQ refused the job (code ${added[1]})`);
+  return existed[1] === 0 ? "stored" : "duplicate";
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,70 @@
+import type { JobState } from "bullmq";
+import type { DeliveryDetail, DeliveryFilter, DeliverySummary } from "../inbox";
+import { attemptErrorsOf, jobIdOf, lastChangeOf, statesOf, statusOf, summaryOf, type DeliveryJob } from "./jobs";
+import type { BullmqInboxState } from "./state";
+
+const DEFAULT_LIMIT = 50;
+/** Jobs read per round trip while a provider filter skips some. */
+const PAGE = 100;
+
+/**
+ * Each BullMQ set is read newest first, a page at a time, until it has given `limit` matches;
+ * the sets' lines are then merged by when each delivery last changed.
+ */
+export async function list(state: BullmqInboxState, filter: DeliveryFilter = {}): Promise<DeliverySummary[]> {
+  const { status, provider, limit = DEFAULT_LIMIT } = filter;
+  if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`list: limit must be a whole number ≥ 1, got ${String(limit)}`);
+  const perState = await Promise.all(
+    statesOf(status).map(async (jobState) => {
+      const found: { job: DeliveryJob; summary: DeliverySummary }[] = [];
+      const page = provider === undefined ? limit : Math.max(limit, PAGE);
+      for (let start = 0; found.length < limit; start += page) {
+        const jobs = (await state.queue.getJobs([jobState], start, start + page - 1, false)) as DeliveryJob[];
+        for (const job of jobs) {
+          // A job removed between the listing and its read comes back empty.
+          if (!job?.data || (provider !== undefined && job.data.provider !== provider)) continue;
+          const jobStatus = statusOf(jobState, job);
+          if (jobStatus === undefined || (status !== undefined && jobStatus !== status)) continue;
+          found.push({ job, summary: summaryOf(job, jobStatus) });
+        }
+        if (jobs.length < page) break;
+      }
+      return found.slice(0, limit);
+    }),
+  );
+  return perState
+    .flat()
+    .sort((a, b) => lastChangeOf(b.job) - lastChangeOf(a.job))
+    .slice(0, limit)
+    .map(({ summary }) => summary);
+}
+
+export async function get(state: BullmqInboxState, key: string): Promise<DeliveryDetail | undefined> {
+  const jobId = jobIdOf(key);
+  const job = (await state.queue.getJob(jobId)) as DeliveryJob | undefined;
+  if (!job) return undefined;
+  const [jobState, { logs }] = await Promise.all([job.getState(), state.queue.getJobLogs(jobId)]);
+  const status = statusOf(jobState as JobState | "unknown", job);
+  // Removed between the two reads (its retention ran out): as if it had gone a moment earlier.
+  if (status === undefined) return undefined;
+  return { ...summaryOf(job, status), payload: job.data.payload, errors: attemptErrorsOf(logs) };
+}
+
+/**
+ * Marks the job replayed, then moves it back to the wait list with its attempts reset (BullMQ's
+ * `retry`). Two steps: should the second fail, the job stays finished but says it was replayed,
+ * and a second `replay()` runs it.
+ */
+export async function replay(state: BullmqInboxState, key: string): Promise<boolean> {
+  const job = (await state.queue.getJob(jobIdOf(key))) as DeliveryJob | undefined;
+  if (!job) return false;
+  const jobState = await job.getState();
+  if (jobState !== "completed" && jobState !== "failed") {
+    const status = statusOf(jobState as JobState | "unknown", job);
+    if (status === undefined) return false;
+    throw new Error(`imagegen-webhooks: delivery ${key} is ${status}; only a completed or dead delivery can be replayed`);
+  }
+  await job.updateData({ ...job.data, replays: (job.data.replays ?? 0) + 1 });
+  await job.retry(jobState, { resetAttemptsMade: true, resetAttemptsStarted: true });
+  return true;
+}

@@ -1,0 +1,81 @@
+import { Worker } from "bullmq";
+import type { DeadHandler, DeliveryRun, InboxWorker, InboxWorkerOptions, StoredDelivery } from "../inbox";
+import { attemptLogLine, deliveryOf, type DeliveryJob, type JobData } from "./jobs";
+import { messageOf } from "./enqueue";
+import type { BullmqInboxState } from "./state";
+
+export type RunDelivery = (delivery: StoredDelivery, context: DeliveryRun) => Promise<void>;
+
+/**
+ * A BullMQ worker over the inbox's queue. BullMQ does the rest: a rejected run fails the attempt
+ * and BullMQ retries it with the job's backoff; after the last one the job stays in the failed set.
+ */
+export async function startWorker(
+  state: BullmqInboxState,
+  run: RunDelivery,
+  options: InboxWorkerOptions & { onDead?: DeadHandler },
+): Promise<InboxWorker> {
+  const { concurrency = 1, onDead, onError = () => {} } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new TypeError(`startWorker: concurrency must be a whole number ≥ 1, got ${String(concurrency)}`);
+  const { queueName, connection, lockDurationMs } = state.options;
+
+  async function runDelivery(job: DeliveryJob): Promise<void> {
+    const context = runOf(job);
+    try {
+      await run(deliveryOf(job), context);
+    } catch (err) {
+      // BullMQ keeps only the last failure's reason; each attempt's message goes to the job's log.
+      // A log that cannot be written must not hide the run's own error.
+      await job.log(attemptLogLine({ attempt: context.attempt, message: messageOf(err), at: new Date().toISOString() })).catch(onError);
+      throw err instanceof Error ? err : new Error(messageOf(err));
+    }
+  }
+
+  // The user's connection for the worker's commands (BullMQ duplicates it for its blocking one, and
+  // closes only that): while Redis is away they wait in its offline queue rather than fail.
+  const worker = new Worker<JobData, void, string>(queueName, runDelivery, {
+    connection,
+    concurrency,
+    lockDuration: lockDurationMs,
+    // A killed worker's deliveries are found by this check: as often as a lock can run out.
+    stalledInterval: lockDurationMs,
+  });
+  worker.on("error", onError);
+  // The "failed" event, not the run's rejection: it also comes for a delivery that failed without a
+  // run (one whose worker was killed too often), and only once the job is in the failed set.
+  worker.on("failed", (job, err) => {
+    if (!job || job.finishedOn === undefined || !onDead) return;
+    try {
+      onDead(deliveryOf(job), err, { ...runOf(job), lastAttempt: true });
+    } catch (handlerError) {
+      onError(handlerError);
+    }
+  });
+  state.workers.add(worker);
+  try {
+    await worker.waitUntilReady();
+  } catch (err) {
+    state.workers.delete(worker);
+    await worker.close(true).catch(() => {});
+    throw err;
+  }
+  return {
+    async close() {
+      await worker.close();
+      state.workers.delete(worker);
+    },
+  };
+}
+
+/**
+ * `attempt` counts the runs started, so a delivery taken over from a killed worker says it is its
+ * second; `lastAttempt` follows BullMQ's own rule, which counts only failed runs.
+ */
+function runOf(job: DeliveryJob): DeliveryRun {
+  return {
+    attempt: Math.max(job.attemptsStarted, 1),
+    replayed: (job.data.replays ?? 0) > 0,
+    lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+  };
+}
