@@ -9,7 +9,7 @@ import {
   type Inbox,
   type StoredDelivery,
 } from "imagegen-webhooks/bullmq";
-import { freeLoopbackPort, startRedisServer, suiteRedisUrl, type RedisServer } from "../setup/redis-server";
+import { freeLoopbackPort, startRedisServer, suiteRedisUrl, type RedisServer } from "../helpers/redis-server";
 
 let url: string;
 const connections: Redis[] = [];

@@ -40,6 +40,9 @@ export async function startWorker(
     lockDuration: lockDurationMs,
     // A killed worker's deliveries are found by this check: as often as a lock can run out.
     stalledInterval: lockDurationMs,
+    // A worker killed mid-delivery (a deploy, a crash) is not the delivery's fault: it may happen
+    // as many times as the delivery has attempts before it is dead, not only once (BullMQ's default).
+    maxStalledCount: state.options.attempts,
   });
   worker.on("error", onError);
   // The "failed" event, not the run's rejection: it also comes for a delivery that failed without a
