@@ -1,5 +1,6 @@
 import type { Generation, GenerationStatus } from "../events";
 import type { HeadersInput } from "../pipeline/headers";
+import type { ProviderTesting } from "./provider-testing";
 
 /** What the pipeline answers a provider once a delivery is handled. */
 export interface ProviderAnswer {
@@ -45,6 +46,12 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly answer: ProviderAnswer;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
   readonly authentication: readonly AuthenticationMethod[];
+  /**
+   * What `imagegen-webhooks/testing` and the CLI need to build and simulate its deliveries. The
+   * built-in providers leave it unset here and keep theirs in `<provider>.testing.ts`, out of the
+   * main entry; a user's provider gets it from `defineProvider({ testing })`.
+   */
+  readonly testing?: ProviderTesting<Payload>;
   /** Type-level only: never set. */
   readonly __types?: { payload: Payload; events: Events };
 }
