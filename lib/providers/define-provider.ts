@@ -25,7 +25,7 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
    * How to build and simulate its deliveries, for `buildDelivery`, `simulateJob` and the CLI's
    * `send` and `simulate` (`imagegen-webhooks/testing`). Without it they refuse this provider.
    */
-  testing?: ProviderTesting<Payload>;
+  testing?: ProviderTesting<NoInfer<Payload>>;
 }
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;

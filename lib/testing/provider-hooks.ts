@@ -29,21 +29,25 @@ export type TestingNeed = "example" | "simulate";
  * A provider's name and testing hooks. Throws, with what to add, for a name that is not built in and
  * for a provider without the hooks `need` asks for: never another provider's hooks in their place.
  */
-export function providerTesting(provider: TestedProvider, caller: string, need: TestingNeed = "example"): { name: string; testing: ProviderTesting<unknown> } {
+export function providerTesting(
+  provider: TestedProvider,
+  caller: string,
+  need: TestingNeed = "example",
+): { name: string; testing: ProviderTesting<unknown> } {
   const name = typeof provider === "string" ? provider : provider?.name;
   if (typeof name !== "string") throw new TypeError(`${caller}: give a provider's name or the provider defineProvider() returned`);
   if (typeof provider === "string" && !isProviderName(name)) {
-    throw new RangeError(
-      `${caller}: "${name}" is not a built-in provider (${Object.keys(builtInTesting).join(", ")}); for one of your own, pass the provider that defineProvider() returned`,
-    );
+    const builtIn = Object.keys(builtInTesting).join(", ");
+    throw new RangeError(`${caller}: "${name}" is not a built-in provider (${builtIn}); for one of your own, pass the provider that defineProvider() returned`);
   }
   const testing = hooksOf(provider);
+  const add = (what: string) => `add \`${what}\` to its defineProvider() definition`;
   if (testing === undefined) {
     const hooks = need === "simulate" ? "{ eventField, example, simulate }" : "{ eventField, example }";
-    throw new TypeError(`${caller}: provider "${name}" has no testing hooks: add \`testing: ${hooks}\` to its defineProvider() definition`);
+    throw new TypeError(`${caller}: provider "${name}" has no testing hooks: ${add(`testing: ${hooks}`)}`);
   }
   if (need === "simulate" && testing.simulate === undefined) {
-    throw new TypeError(`${caller}: provider "${name}" has no simulation: add \`testing.simulate\` to its defineProvider() definition`);
+    throw new TypeError(`${caller}: provider "${name}" has no simulation: ${add("testing.simulate")}`);
   }
   return { name, testing: testing as ProviderTesting<unknown> };
 }
