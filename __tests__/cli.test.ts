@@ -382,6 +382,8 @@ describe("the imagegen-webhooks CLI", () => {
     expect(await main(["send", "pixelforge", "broken", "--dry-run"], out, { customProviders: [pixelforge] })).toBe(0);
     expect(JSON.parse(chunks.join(""))).toMatchObject({ state: "broken", job: expect.stringMatching(/^job_/) });
     await expect(main(["send", "pixelforge", "broken", "--dry-run"], out)).rejects.toThrow('unknown provider "pixelforge"');
+    const twin = { ...pixelforge, name: "crazyhorse" };
+    await expect(main(["schema", "crazyhorse"], out, { customProviders: [twin] })).rejects.toThrow('a provider named "crazyhorse" is built in');
   });
 
   test("the built bin (dist/cli/index.js, which npm test builds) runs", async () => {

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { providers } from "../providers/index";
+import { isProviderName, providers } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import type { ProviderTesting } from "../providers/provider-testing";
 import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
@@ -133,9 +133,13 @@ async function loadProviders(specifier: string): Promise<AnyProvider[]> {
   const { default: defaultExport, ...named } = module;
   const candidates = [...Object.values(named), defaultExport];
   // A CommonJS module's exports come as its default export too.
-  if (typeof defaultExport === "object" && defaultExport !== null && !isProvider(defaultExport)) candidates.push(...Object.values(defaultExport));
+  if (typeof defaultExport === "object" && defaultExport !== null && !isProvider(defaultExport)) {
+    candidates.push(...Object.values(defaultExport));
+  }
   const found = new Set(candidates.flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isProvider));
-  if (found.size === 0) throw new UsageError(`--custom-providers ${specifier}: it exports no provider: export what defineProvider() returns`);
+  if (found.size === 0) {
+    throw new UsageError(`--custom-providers ${specifier}: it exports no provider: export what defineProvider() returns`);
+  }
   return [...found];
 }
 
@@ -145,7 +149,8 @@ async function knownProviders(values: Values, given: readonly AnyProvider[]): Pr
   for (const custom of [...given, ...loaded.flat()]) {
     const other = known.get(custom.name);
     if (other !== undefined && other !== custom) {
-      throw new UsageError(`a provider named "${custom.name}" is ${custom.name in providers ? "built in" : "given twice"}: give yours another name`);
+      const clash = isProviderName(custom.name) ? "built in" : "given twice";
+      throw new UsageError(`a provider named "${custom.name}" is ${clash}: give yours another name`);
     }
     known.set(custom.name, custom);
   }
@@ -214,7 +219,8 @@ async function send(positionals: string[], values: Values, known: Known, out: No
   const { eventField, example } = hooks(chosen, "send", "example");
   const event = positionals[1];
   if (event === undefined || event === "") {
-    throw new UsageError(`name the event: the value of ${name}'s "${eventField}" field, e.g. ${String((example({}) as Record<string, unknown>)[eventField])}`);
+    const sample = (example({}) as Record<string, unknown>)[eventField];
+    throw new UsageError(`name the event: the value of ${name}'s "${eventField}" field, e.g. ${String(sample)}`);
   }
   const body = example({ [eventField]: event }) as Record<string, unknown>;
   for (const assignment of values.set ?? []) applySet(body, assignment);
