@@ -3,10 +3,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { allImagesSchema, createWebhooks, crazyhorseSchema, type AnyWebhookEvent, type Webhooks } from "imagegen-webhooks";
+import { allImagesSchema, createWebhooks, crazyhorseSchema, type AnyWebhookEvent, type Generation, type Webhooks } from "imagegen-webhooks";
 import { playJob, signDelivery, simulateJob, type SimulatedJob } from "imagegen-webhooks/testing";
+import { main } from "../lib/cli/index";
+import { pixelforge } from "./fixtures/pixelforge-provider";
 
 const root = join(__dirname, "..");
+/** The user's own providers, for --custom-providers: pixelforge with every testing hook, sketchpad with no simulation, bareforge with none. */
+const CUSTOM = ["--custom-providers", "__tests__/fixtures/pixelforge-provider.ts"];
 /** Replicate signs its deliveries: the receivers here check them with this secret. */
 const SIGNING_SECRET = `whsec_${Buffer.from("cli test replicate signing key").toString("base64")}`;
 // Each CLI run is a node process that loads tsx: about a second.
@@ -27,21 +31,30 @@ function cli(args: string[], entry = ["--import", "tsx", "lib/cli/index.ts"]): P
   });
 }
 
+/** What the receiver saw of an event: the built-in providers' and the user's pixelforge's alike. */
+type Seen = { name: string; provider: string; payload: unknown; generation: Generation<string> };
+
 interface Receiver {
   url: string;
   webhooks: Webhooks;
-  events: AnyWebhookEvent[];
-  duplicates: AnyWebhookEvent[];
+  events: Seen[];
+  duplicates: Seen[];
   close(): Promise<void>;
 }
 
 /** A real receiver on a loopback port, recording what it emits. */
 async function receiver(): Promise<Receiver> {
   const webhooks = createWebhooks({
-    providers: { crazyhorse: { secret: "ch" }, "all-images": { secret: "ai" }, replicate: { signature: { secret: SIGNING_SECRET } } },
+    customProviders: [pixelforge],
+    providers: {
+      crazyhorse: { secret: "ch" },
+      "all-images": { secret: "ai" },
+      replicate: { signature: { secret: SIGNING_SECRET } },
+      pixelforge: { secret: "pf" },
+    },
   });
-  const events: AnyWebhookEvent[] = [];
-  const duplicates: AnyWebhookEvent[] = [];
+  const events: Seen[] = [];
+  const duplicates: Seen[] = [];
   webhooks.on("*", (event) => void events.push(event));
   webhooks.on("duplicate", (event) => void duplicates.push(event));
   const server: Server = createServer(webhooks.middleware());
@@ -214,7 +227,7 @@ describe("the imagegen-webhooks CLI", () => {
     expect(run).toMatchObject({ code: 0, stderr: "" });
     expect(run.stdout).toContain("200 success");
     expect(server.events).toHaveLength(1);
-    const [event] = server.events as [AnyWebhookEvent];
+    const [event] = server.events as [Seen];
     expect(event.name).toBe("crazyhorse.done");
     expect(event.generation.params).toMatchObject({ hair: "blue", number: 2 });
   });
@@ -315,6 +328,62 @@ describe("the imagegen-webhooks CLI", () => {
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toEqual(schema);
     }
+  });
+
+  test("send and simulate a provider of the user's own, loaded with --custom-providers, through its testing hooks", async () => {
+    const sent = await cli(["send", "pixelforge", "running", ...CUSTOM, "--url", `${server.url}pixelforge`, "--secret", "pf", "--set", "prompt=a castle"]);
+    expect(sent).toMatchObject({ code: 0, stderr: "" });
+    expect(sent.stdout).toContain("pixelforge running: 200");
+    expect(server.events.map((e) => [e.name, e.generation.status, e.generation.prompt])).toEqual([["pixelforge.running", "processing", "a castle"]]);
+
+    const simulated = await cli(["simulate", "pixelforge", ...CUSTOM, "--url", `${server.url}pixelforge`, "--secret", "pf", "--retry", "--speed", "0", "--seed", "4"]);
+    expect(simulated).toMatchObject({ code: 0, stderr: "" });
+    expect(simulated.stdout).toContain("(retry): 200");
+    const job = server.events.slice(1);
+    expect(job.map((e) => e.name).slice(0, 2)).toEqual(["pixelforge.queued", "pixelforge.running"]);
+    expect(job.at(-1)?.name).toMatch(/^pixelforge\.(ready|broken)$/);
+    expect(new Set(job.map((e) => e.generation.id)).size).toBe(1);
+    expect(server.duplicates).toHaveLength(1);
+
+    const schema = await cli(["schema", "pixelforge", ...CUSTOM]);
+    expect(JSON.parse(schema.stdout)).toEqual(pixelforge.schema);
+  });
+
+  test("a provider of the user's own without the hooks a command needs: exit 2, naming what to add", async () => {
+    const cases: [string[], string][] = [
+      [["send", "bareforge", "ready", "--dry-run"], 'send: provider "bareforge" has no testing hooks: add `testing: { eventField, example }`'],
+      [["simulate", "bareforge", "--dry-run"], 'simulate: provider "bareforge" has no testing hooks: add `testing: { eventField, example, simulate }`'],
+      [["simulate", "sketchpad", "--dry-run"], 'simulate: provider "sketchpad" has no simulation: add `testing.simulate`'],
+      [["send", "pixelforge", "ready", "--dry-run"], 'unknown provider "pixelforge": the providers are crazyhorse, all-images, replicate (for one of your own, --custom-providers'],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(args[1] === "pixelforge" ? args : [...args, ...CUSTOM])));
+    cases.forEach(([args, message], i) => {
+      const run = runs[i] as Run;
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining(message) });
+    });
+    // With the hooks to build a delivery, sketchpad sends; its event field is set to the event given.
+    const built = await cli(["send", "sketchpad", "broken", "--dry-run", ...CUSTOM]);
+    expect(built.code).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ state: "broken" });
+  });
+
+  test("--custom-providers: a module that cannot be loaded, or exports no provider, is a usage error", async () => {
+    const missing = await cli(["schema", "x", "--custom-providers", "__tests__/fixtures/no-such-module.js"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--custom-providers __tests__/fixtures/no-such-module.js: cannot load it");
+    const none = await cli(["schema", "x", "--custom-providers", "__tests__/helpers/deferred.ts"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("exports no provider: export what defineProvider() returns");
+  });
+
+  test("main() takes the user's providers from the program that runs it, as it would load them", async () => {
+    const chunks: string[] = [];
+    const out = { write: (chunk: string) => void chunks.push(chunk) } as unknown as NodeJS.WritableStream;
+    expect(await main(["send", "pixelforge", "broken", "--dry-run"], out, { customProviders: [pixelforge] })).toBe(0);
+    expect(JSON.parse(chunks.join(""))).toMatchObject({ state: "broken", job: expect.stringMatching(/^job_/) });
+    await expect(main(["send", "pixelforge", "broken", "--dry-run"], out)).rejects.toThrow('unknown provider "pixelforge"');
+    const twin = { ...pixelforge, name: "crazyhorse" };
+    await expect(main(["schema", "crazyhorse"], out, { customProviders: [twin] })).rejects.toThrow('a provider named "crazyhorse" is built in');
   });
 
   test("the built bin (dist/cli/index.js, which npm test builds) runs", async () => {

@@ -6,15 +6,19 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import request from "supertest";
-import { createWebhooks, type AnyWebhookEvent, type GenerationStatus, type Webhooks } from "imagegen-webhooks";
+import { createWebhooks, type AnyWebhookEvent, type Generation, type GenerationStatus, type Webhooks } from "imagegen-webhooks";
 import {
   allImagesDelivery,
   allImagesExample,
   buildDelivery,
   crazyhorseDelivery,
   crazyhorseExample,
+  playJob,
   sendDelivery,
+  simulateJob,
 } from "imagegen-webhooks/testing";
+import { providers } from "../lib/providers/index";
+import { bareforge, pixelforge, sketchpad } from "./fixtures/pixelforge-provider";
 
 const SECRET = "testing-helpers-crazyhorse-secret";
 const AI_SECRET = "testing-helpers-all-images-secret";
@@ -321,5 +325,88 @@ describe("sendDelivery(url, options) against a listening server", () => {
     expect((await sendDelivery(url, { body: delivery, secret: AI_SECRET })).status).toBe(200);
     expect(h.events).toHaveLength(1);
     expect(h.duplicates).toHaveLength(1);
+  });
+});
+
+describe("a provider of the user's own, defined with its testing hooks", () => {
+  const PF_SECRET = "testing-helpers-pixelforge-secret";
+
+  /** A receiver of the user's providers, recording what it emits. */
+  function customHost() {
+    const webhooks = createWebhooks({
+      customProviders: [pixelforge, sketchpad, bareforge],
+      providers: { pixelforge: { secret: PF_SECRET }, sketchpad: { secret: PF_SECRET }, bareforge: { secret: PF_SECRET } },
+    });
+    receivers.push(webhooks);
+    const events: { name: string; payload: unknown; generation: Generation<string> }[] = [];
+    const duplicates: unknown[] = [];
+    webhooks.on("*", (event) => void events.push(event));
+    webhooks.on("duplicate", (event) => void duplicates.push(event));
+    return { webhooks, events, duplicates };
+  }
+
+  test("buildDelivery builds its deliveries from its `example` hook, and sendDelivery gets them accepted", async () => {
+    const h = customHost();
+    const one = buildDelivery(pixelforge, { state: "queued" });
+    const two = buildDelivery(pixelforge, { state: "queued", prompt: "a castle" });
+    expect(one.event_id).not.toBe(two.event_id);
+    expect(two).toMatchObject({ state: "queued", prompt: "a castle" });
+    for (const body of [one, two]) {
+      const res = await sendDelivery(h.webhooks.middleware(), { path: "/pixelforge", body, secret: PF_SECRET });
+      expect(res.status).toBe(200);
+    }
+    expect(h.events.map((e) => [e.name, e.generation.status])).toEqual([
+      ["pixelforge.queued", "queued"],
+      ["pixelforge.queued", "queued"],
+    ]);
+    expect(h.events.map((e) => e.payload)).toEqual([one, two]);
+    expect(h.duplicates).toEqual([]);
+  });
+
+  test("simulateJob plays its jobs through its `simulate` hook, deterministic for a seed, and playJob gets every delivery accepted", async () => {
+    const h = customHost();
+    const server = createServer(h.webhooks.middleware());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const startAt = new Date("2026-01-01T00:00:00Z");
+      const job = simulateJob(pixelforge, { seed: 5, outcome: "completed", retry: true, images: 2, startAt });
+      expect(simulateJob(pixelforge, { seed: 5, outcome: "completed", retry: true, images: 2, startAt })).toEqual(job);
+      expect(job.provider).toBe("pixelforge");
+      expect(job.deliveries.filter((d) => d.retry)).toHaveLength(1);
+      expect(job.deliveries.filter((d) => !d.retry).map((d) => d.event)).toEqual(["queued", "running", "running", "running", "ready"]);
+
+      const { port } = server.address() as AddressInfo;
+      const played = await playJob(job, { url: `http://127.0.0.1:${port}/pixelforge`, secret: PF_SECRET, timeScale: 0 });
+      expect(played.map((p) => p.response.status)).toEqual(job.deliveries.map(() => 200));
+      expect(h.events.map((e) => e.generation.status)).toEqual(["queued", "processing", "processing", "processing", "completed"]);
+      expect(h.events.at(-1)?.generation).toMatchObject({ id: job.id, images: job.images.map((image) => ({ url: `https://cdn.pixelforge.example/${image.path}` })) });
+      expect(h.duplicates).toHaveLength(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test("without the hooks, a clear error that names what to add, never another provider's body", () => {
+    expect(() => buildDelivery(bareforge)).toThrow(
+      new TypeError('buildDelivery: provider "bareforge" has no testing hooks: add `testing: { eventField, example }` to its defineProvider() definition'),
+    );
+    expect(() => simulateJob(bareforge)).toThrow(/^simulateJob: provider "bareforge" has no testing hooks: add `testing: \{ eventField, example, simulate \}`/);
+    // Hooks to build, none to simulate: it builds, and simulating it says what is missing.
+    expect(buildDelivery(sketchpad, { state: "broken" })).toMatchObject({ state: "broken" });
+    expect(() => simulateJob(sketchpad)).toThrow(/^simulateJob: provider "sketchpad" has no simulation: add `testing.simulate`/);
+  });
+
+  test("a name that is not built in is refused: it used to get an all-images body", () => {
+    expect(() => buildDelivery("pixelforge" as never)).toThrow(RangeError);
+    expect(() => buildDelivery("pixelforge" as never)).toThrow(/"pixelforge" is not a built-in provider \(crazyhorse, all-images, replicate\); for one of your own, pass the provider/);
+    expect(() => simulateJob("midjourney" as never)).toThrow(/^simulateJob: "midjourney" is not a built-in provider/);
+  });
+
+  test("a built-in provider's own object finds its hooks too: they live beside it, not on it", () => {
+    expect(providers.replicate).not.toHaveProperty("testing");
+    expect(buildDelivery(providers.replicate, { status: "starting" })).toMatchObject({ status: "starting", output: null });
+    const startAt = new Date("2026-01-01T00:00:00Z");
+    expect(simulateJob(providers.crazyhorse, { seed: 1, startAt })).toEqual(simulateJob("crazyhorse", { seed: 1, startAt }));
   });
 });

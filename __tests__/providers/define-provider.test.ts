@@ -1,6 +1,8 @@
 import express from "express";
 import request from "supertest";
 import { createWebhooks, defineProvider } from "../../lib";
+import { buildDelivery, sendDelivery, simulateJob } from "../../lib/testing";
+import { bareforge, pixelforge as forgeWithHooks } from "../fixtures/pixelforge-provider";
 
 // A provider of the user's own, defined through the public API.
 const pixelforge = defineProvider({
@@ -91,6 +93,33 @@ test("a status the normalization invents is reported as unknown, so that generat
   expect(statuses).toEqual(["unknown"]);
 });
 
+describe("its testing hooks, for imagegen-webhooks/testing and the CLI", () => {
+  test("the provider carries the hooks it was given, frozen, and none when given none", () => {
+    expect(forgeWithHooks.testing).toEqual({ eventField: "state", example: expect.any(Function), simulate: expect.any(Function) });
+    expect(Object.isFrozen(forgeWithHooks.testing)).toBe(true);
+    expect(bareforge).not.toHaveProperty("testing");
+    expect(pixelforge).not.toHaveProperty("testing");
+  });
+
+  test("with them, its deliveries are built, sent and simulated like a built-in provider's; without them, buildDelivery says what to add", async () => {
+    const webhooks = createWebhooks({ customProviders: [forgeWithHooks], providers: { pixelforge: { secret: "pf-secret" } } });
+    const names: string[] = [];
+    webhooks.on("*", (event) => void names.push(event.name));
+    const body = buildDelivery(forgeWithHooks, { state: "broken" });
+    const res = await sendDelivery(webhooks.middleware(), { path: "/pixelforge", body, secret: "pf-secret" });
+    expect(res.status).toBe(200);
+    expect(names).toEqual(["pixelforge.broken"]);
+    const job = simulateJob(forgeWithHooks, { seed: 2, outcome: "failed", retry: false });
+    const headers = { "content-type": "application/json", "x-webhook-token": "pf-secret" };
+    for (const { body: delivery } of job.deliveries) {
+      expect((await webhooks.receive({ provider: "pixelforge", headers, rawBody: JSON.stringify(delivery) })).status).toBe(200);
+    }
+    expect(names.at(-1)).toBe("pixelforge.broken");
+    await webhooks.close();
+    expect(() => buildDelivery(bareforge)).toThrow(/add `testing: \{ eventField, example \}` to its defineProvider\(\) definition/);
+  });
+});
+
 describe("mistakes are caught at start-up with a message that says what to change", () => {
   const base = { schema: { type: "object" } as const, eventName: () => "e", idempotencyKey: () => "k", normalize: () => ({ id: "1", status: "queued" as const, images: [], params: {}, createdAt: "" }) };
 
@@ -101,6 +130,10 @@ describe("mistakes are caught at start-up with a message that says what to chang
     [{ ...base, name: "x", normalize: "no" as never }, /normalize must be a function/],
     [{ ...base, name: "x", authentication: ["password" as "token"] }, /authentication must list/],
     [{ ...base, name: "x", answer: { status: 500 } }, /answer.status must be a 2xx/],
+    [{ ...base, name: "x", testing: "hooks" }, /testing must be an object/],
+    [{ ...base, name: "x", testing: { eventField: "", example: () => ({}) } }, /testing.eventField must name the payload field that selects the event/],
+    [{ ...base, name: "x", testing: { eventField: "state" } }, /testing.example must be a function/],
+    [{ ...base, name: "x", testing: { eventField: "state", example: () => ({}), simulate: {} } }, /testing.simulate must be a function/],
   ])("defineProvider(%#)", (definition, message) => {
     expect(() => defineProvider(definition as never)).toThrow(message);
   });

@@ -1,16 +1,12 @@
 #!/usr/bin/env node
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { isProviderName, providers, type ProviderName } from "../providers/index";
-import {
-  buildDelivery,
-  playJob,
-  sendDelivery,
-  simulatedProviders,
-  simulateJob,
-  type SentResponse,
-  type SimulatedProvider,
-  type SimulateJobOptions,
-} from "../testing/index";
+import { isProviderName, providers } from "../providers/index";
+import type { AnyProvider } from "../providers/provider";
+import type { ProviderTesting } from "../providers/provider-testing";
+import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
+import { playJob, sendDelivery, simulatedProviders, simulateJob, type SentResponse, type SimulateJobOptions } from "../testing/index";
 
 /** Exit codes: 0 every delivery accepted, 1 the receiver refused one or could not be reached, 2 a usage mistake. */
 const REFUSED = 1;
@@ -19,9 +15,6 @@ const USAGE = 2;
 class UsageError extends Error {}
 
 const PROVIDERS = Object.keys(providers).join(", ");
-
-/** The body field that names the event, for each provider that `send` knows. */
-const EVENT_FIELD: Record<string, string> = { crazyhorse: "state", "all-images": "type", replicate: "status" };
 
 const HELP = `imagegen-webhooks: send test webhook deliveries of AI image-generation providers
 
@@ -57,6 +50,10 @@ Options:
                        relative paths, which the receiver resolves with its imageBaseUrl)
   --speed <x>          simulate: 1 is the provider's pace (default), 10 ten times faster, 0 no wait
   --dry-run            send, simulate: print the deliveries as JSON instead of sending them
+  --custom-providers <module>
+                       providers of your own (what defineProvider() returns, with its testing
+                       hooks) exported by this JavaScript module, to send, simulate and print like
+                       the built-in ones; may be given more than once
   -h, --help           this help
   -v, --version        the package's version
 
@@ -86,6 +83,7 @@ const OPTIONS = {
   "image-base-url": { type: "string" },
   speed: { type: "string" },
   "dry-run": { type: "boolean" },
+  "custom-providers": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } satisfies ParseArgsConfig["options"];
@@ -96,10 +94,67 @@ function parse(argv: string[]) {
   return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
 }
 
-function provider(name: string | undefined): ProviderName {
-  if (name === undefined) throw new UsageError(`name a provider: ${PROVIDERS}`);
-  if (!isProviderName(name)) throw new UsageError(`unknown provider "${name}": the providers are ${PROVIDERS}`);
-  return name;
+/** The built-in providers and the user's own, by name. */
+type Known = ReadonlyMap<string, AnyProvider>;
+
+function provider(name: string | undefined, known: Known): AnyProvider {
+  const names = [...known.keys()].join(", ");
+  if (name === undefined) throw new UsageError(`name a provider: ${names}`);
+  const found = known.get(name);
+  if (found === undefined) {
+    throw new UsageError(`unknown provider "${name}": the providers are ${names} (for one of your own, --custom-providers <module>)`);
+  }
+  return found;
+}
+
+/** The provider's testing hooks; without them, a usage error that says what to add. */
+function hooks(of: AnyProvider, command: string, need: TestingNeed): ProviderTesting<unknown> {
+  try {
+    return providerTesting(of, command, need).testing;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** A provider as `createWebhooks` tells one: what `defineProvider` returns. */
+function isProvider(value: unknown): value is AnyProvider {
+  const { name, normalize, authentication } = (typeof value === "object" && value !== null ? value : {}) as Partial<AnyProvider>;
+  return typeof name === "string" && typeof normalize === "function" && Array.isArray(authentication);
+}
+
+/** The providers a `--custom-providers` module exports: as named exports, its default export, or arrays of them. */
+async function loadProviders(specifier: string): Promise<AnyProvider[]> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(specifier)).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`--custom-providers ${specifier}: cannot load it: ${(err as Error).message}`);
+  }
+  const { default: defaultExport, ...named } = module;
+  const candidates = [...Object.values(named), defaultExport];
+  // A CommonJS module's exports come as its default export too.
+  if (typeof defaultExport === "object" && defaultExport !== null && !isProvider(defaultExport)) {
+    candidates.push(...Object.values(defaultExport));
+  }
+  const found = new Set(candidates.flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isProvider));
+  if (found.size === 0) {
+    throw new UsageError(`--custom-providers ${specifier}: it exports no provider: export what defineProvider() returns`);
+  }
+  return [...found];
+}
+
+async function knownProviders(values: Values, given: readonly AnyProvider[]): Promise<Known> {
+  const known = new Map<string, AnyProvider>(Object.entries(providers));
+  const loaded = await Promise.all((values["custom-providers"] ?? []).map(loadProviders));
+  for (const custom of [...given, ...loaded.flat()]) {
+    const other = known.get(custom.name);
+    if (other !== undefined && other !== custom) {
+      const clash = isProviderName(custom.name) ? "built in" : "given twice";
+      throw new UsageError(`a provider named "${custom.name}" is ${clash}: give yours another name`);
+    }
+    known.set(custom.name, custom);
+  }
+  return known;
 }
 
 function target(values: Values): { url: string; secret?: string; tokenIn?: "header" | "query"; signingSecret?: string } {
@@ -158,15 +213,16 @@ function describe(response: SentResponse): string {
 
 const accepted = (response: SentResponse) => response.status >= 200 && response.status <= 299;
 
-async function send(positionals: string[], values: Values, out: NodeJS.WritableStream): Promise<number> {
-  const name = provider(positionals[0]);
+async function send(positionals: string[], values: Values, known: Known, out: NodeJS.WritableStream): Promise<number> {
+  const chosen = provider(positionals[0], known);
+  const { name } = chosen;
+  const { eventField, example } = hooks(chosen, "send", "example");
   const event = positionals[1];
   if (event === undefined || event === "") {
-    throw new UsageError(`name the event: a crazyhorse state (DONE, WAITING, ...) or an all-images type (print.completed, ...)`);
+    const sample = (example({}) as Record<string, unknown>)[eventField];
+    throw new UsageError(`name the event: the value of ${name}'s "${eventField}" field, e.g. ${String(sample)}`);
   }
-  const field = EVENT_FIELD[name];
-  if (field === undefined) throw new UsageError(`send does not know where ${name} names its event yet`);
-  const body = buildDelivery(name, { [field]: event }) as Record<string, unknown>;
+  const body = example({ [eventField]: event }) as Record<string, unknown>;
   for (const assignment of values.set ?? []) applySet(body, assignment);
   if (values["dry-run"]) {
     out.write(`${JSON.stringify(body, null, 2)}\n`);
@@ -186,11 +242,10 @@ function number(values: Values, option: "seed" | "speed"): number | undefined {
   return value;
 }
 
-async function simulate(positionals: string[], values: Values, out: NodeJS.WritableStream): Promise<number> {
-  const name = provider(positionals[0]);
-  if (!(simulatedProviders as readonly string[]).includes(name)) {
-    throw new UsageError(`simulate plays ${simulatedProviders.join(", ")} jobs, not ${name} ones`);
-  }
+async function simulate(positionals: string[], values: Values, known: Known, out: NodeJS.WritableStream): Promise<number> {
+  const chosen = provider(positionals[0], known);
+  const { name } = chosen;
+  hooks(chosen, "simulate", "simulate");
   if (values.retry && values["no-retry"]) throw new UsageError("--retry and --no-retry cannot both be given");
   const seed = number(values, "seed");
   const speed = number(values, "speed") ?? 1;
@@ -201,7 +256,7 @@ async function simulate(positionals: string[], values: Values, out: NodeJS.Writa
     ...(seed !== undefined && { seed }),
     ...(values["image-base-url"] !== undefined && { imageBaseUrl: absoluteUrl(values["image-base-url"], "--image-base-url") }),
   };
-  const job = simulateJob(name as SimulatedProvider, options);
+  const job = simulateJob(chosen, options);
   if (values["dry-run"]) {
     out.write(`${JSON.stringify(job, null, 2)}\n`);
     return 0;
@@ -224,9 +279,8 @@ async function simulate(positionals: string[], values: Values, out: NodeJS.Writa
   return 0;
 }
 
-function schema(positionals: string[], out: NodeJS.WritableStream): number {
-  const name = provider(positionals[0]);
-  out.write(`${JSON.stringify(providers[name].schema, null, 2)}\n`);
+function schema(positionals: string[], known: Known, out: NodeJS.WritableStream): number {
+  out.write(`${JSON.stringify(provider(positionals[0], known).schema, null, 2)}\n`);
   return 0;
 }
 
@@ -235,7 +289,13 @@ function version(): string {
   return (require("../../package.json") as { version: string }).version;
 }
 
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+/** What a program that runs the CLI in its own process can give it beside the arguments. */
+export interface CliOptions {
+  /** Providers of the user's own, as `--custom-providers` would load them. */
+  customProviders?: readonly AnyProvider[];
+}
+
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, options: CliOptions = {}): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -253,13 +313,14 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     out.write(HELP);
     return 0;
   }
+  const known = () => knownProviders(values, options.customProviders ?? []);
   switch (command) {
     case "send":
-      return send(rest, values, out);
+      return send(rest, values, await known(), out);
     case "simulate":
-      return simulate(rest, values, out);
+      return simulate(rest, values, await known(), out);
     case "schema":
-      return schema(rest, out);
+      return schema(rest, await known(), out);
     case undefined:
       throw new UsageError("name a command: send, simulate or schema");
     default:

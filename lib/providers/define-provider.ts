@@ -2,6 +2,7 @@ import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../events";
 import type { WebhookResponse } from "../response";
 import type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./provider";
+import type { ProviderTesting } from "./provider-testing";
 
 /** What `defineProvider` takes: everything one image provider is. */
 export interface ProviderDefinition<Name extends string, Schema extends JSONSchema, Known extends string, Payload = FromSchema<Schema>> {
@@ -21,6 +22,11 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   answer?: Partial<WebhookResponse>;
   /** The ways deliveries can be authenticated, the one the provider documents first. Default both: `["token", "signature"]`. */
   authentication?: readonly AuthenticationMethod[];
+  /**
+   * How to build and simulate its deliveries, for `buildDelivery`, `simulateJob` and the CLI's
+   * `send` and `simulate` (`imagegen-webhooks/testing`). Without it they refuse this provider.
+   */
+  testing?: ProviderTesting<NoInfer<Payload>>;
 }
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -44,7 +50,7 @@ export function defineProvider<
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function defineProvider(definition: ProviderDefinition<string, JSONSchema, string, any>): AnyProvider {
   type Payload = unknown;
-  const { name, schema, knownEvents = [], eventName, idempotencyKey, normalize, answer = {}, authentication = METHODS } = definition;
+  const { name, schema, knownEvents = [], eventName, idempotencyKey, normalize, answer = {}, authentication = METHODS, testing } = definition;
   const fail = (message: string): never => {
     throw new TypeError(`defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""}): ${message}`);
   };
@@ -62,6 +68,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   }
   const { status = 200, headers = {}, body = "" } = answer;
   if (!Number.isInteger(status) || status < 200 || status > 299) fail("answer.status must be a 2xx status");
+  const testingHooks = testing === undefined ? undefined : checkTesting(testing, fail);
 
   return Object.freeze({
     name,
@@ -77,5 +84,17 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     },
     answer: Object.freeze({ status, headers: { ...headers }, body }),
     authentication: [...authentication],
+    ...(testingHooks && { testing: testingHooks }),
   });
+}
+
+/** The testing hooks are checked here too: a mistake there would otherwise surface only in a test run. */
+function checkTesting(testing: unknown, fail: (message: string) => never): ProviderTesting<unknown> {
+  const { eventField, example, simulate } = (typeof testing === "object" && testing !== null ? testing : fail("testing must be an object")) as Partial<
+    ProviderTesting<unknown>
+  >;
+  if (typeof eventField !== "string" || eventField.length === 0) fail('testing.eventField must name the payload field that selects the event, e.g. "type"');
+  if (typeof example !== "function") fail("testing.example must be a function that returns a valid delivery");
+  if (simulate !== undefined && typeof simulate !== "function") fail("testing.simulate must be a function, or left out");
+  return Object.freeze({ eventField: eventField as string, example: example as ProviderTesting<unknown>["example"], ...(simulate && { simulate }) });
 }

@@ -1,6 +1,7 @@
 import type { Generation, GenerationStatus } from "../events";
 import type { HeadersInput } from "../headers";
 import type { WebhookResponse } from "../response";
+import type { ProviderTesting } from "./provider-testing";
 
 /** What `Provider.normalize` gets beside the payload. */
 export interface NormalizeContext {
@@ -40,6 +41,12 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly answer: WebhookResponse;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
   readonly authentication: readonly AuthenticationMethod[];
+  /**
+   * What `imagegen-webhooks/testing` and the CLI need to build and simulate its deliveries. The
+   * built-in providers leave it unset here and keep theirs in `<provider>.testing.ts`, out of the
+   * main entry; a user's provider gets it from `defineProvider({ testing })`.
+   */
+  readonly testing?: ProviderTesting<Payload>;
   /** Type-level only: never set. */
   readonly __types?: { payload: Payload; events: Events };
 }
