@@ -97,37 +97,53 @@ async function receiveAll(job: SimulatedJob) {
 describe("simulateJob, the job simulator the CLI and the demo share", () => {
   const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
 
-  test.each(["crazyhorse", "all-images", "replicate"] as const)("every %s job it makes is accepted by the real pipeline, in the documented order", async (provider) => {
-    for (const seed of seeds) {
-      const job = simulateJob(provider, { seed });
-      const { statuses, emitted, duplicates } = await receiveAll(job);
-      expect(statuses.every((status) => status === 200)).toBe(true);
-      const retries = job.deliveries.filter((d) => d.retry).length;
-      expect(duplicates).toBe(retries);
-      expect(emitted).toHaveLength(job.deliveries.length - retries);
-      const order = emitted.map((e) => e.generation.status);
-      const last = job.outcome;
-      if (provider === "crazyhorse") expect(order).toEqual(["queued", "processing", last]);
-      else if (provider === "replicate") {
-        // Replicate sends the prediction again, still processing, each time its output grows.
-        expect(order.slice(0, 2)).toEqual(["queued", "processing"]);
-        expect(order.at(-1)).toBe(last);
-        expect(new Set(order.slice(2, -1))).toEqual(new Set(order.length > 3 ? ["processing"] : []));
-      } else {
-        expect(order.slice(0, 2)).toEqual(["queued", "processing"]);
-        expect(order.at(-1)).toBe(last);
-        expect(new Set(order.slice(2, -1))).toEqual(new Set(order.length > 3 ? ["progress"] : []));
+  test.each(["crazyhorse", "all-images", "replicate"] as const)(
+    "every %s job it makes is accepted by the real pipeline, in the documented order",
+    async (provider) => {
+      for (const seed of seeds) {
+        const job = simulateJob(provider, { seed });
+        const { statuses, emitted, duplicates } = await receiveAll(job);
+        expect(statuses.every((status) => status === 200)).toBe(true);
+        const retries = job.deliveries.filter((d) => d.retry).length;
+        expect(duplicates).toBe(retries);
+        expect(emitted).toHaveLength(job.deliveries.length - retries);
+        const order = emitted.map((e) => e.generation.status);
+        const last = job.outcome;
+        if (provider === "crazyhorse") expect(order).toEqual(["queued", "processing", last]);
+        else if (provider === "replicate") {
+          // Replicate sends the prediction again, still processing, each time its output grows.
+          expect(order.slice(0, 2)).toEqual(["queued", "processing"]);
+          expect(order.at(-1)).toBe(last);
+          expect(new Set(order.slice(2, -1))).toEqual(new Set(order.length > 3 ? ["processing"] : []));
+        } else {
+          expect(order.slice(0, 2)).toEqual(["queued", "processing"]);
+          expect(order.at(-1)).toBe(last);
+          expect(new Set(order.slice(2, -1))).toEqual(new Set(order.length > 3 ? ["progress"] : []));
+        }
+        const final = emitted.at(-1) as AnyWebhookEvent;
+        expect(final.generation.id).toBe(job.id);
+        if (last === "completed") expect(final.generation.images).toHaveLength(4);
+        else expect(final.generation.images.length).toBeLessThan(4);
       }
-      const final = emitted.at(-1) as AnyWebhookEvent;
-      expect(final.generation.id).toBe(job.id);
-      if (last === "completed") expect(final.generation.images).toHaveLength(4);
-      else expect(final.generation.images.length).toBeLessThan(4);
-    }
-  });
+    },
+  );
 
   test("all-images reports one print.progress per image, each with the images so far at absolute URLs", () => {
-    const job = simulateJob("all-images", { seed: 3, outcome: "completed", retry: false, images: 3, imageBaseUrl: "http://demo.test/storage/" });
-    expect(job.deliveries.map((d) => d.event)).toEqual(["print.created", "print.active", "print.progress", "print.progress", "print.progress", "print.completed"]);
+    const job = simulateJob("all-images", {
+      seed: 3,
+      outcome: "completed",
+      retry: false,
+      images: 3,
+      imageBaseUrl: "http://demo.test/storage/",
+    });
+    expect(job.deliveries.map((d) => d.event)).toEqual([
+      "print.created",
+      "print.active",
+      "print.progress",
+      "print.progress",
+      "print.progress",
+      "print.completed",
+    ]);
     const counts = job.deliveries.map((d) => (d.body as { data: { images: unknown[] } }).data.images.length);
     expect(counts).toEqual([0, 0, 1, 2, 3, 3]);
     expect(job.images.map((image) => image.path)).toEqual([1, 2, 3].map((n) => `${job.id}/img_${n}.png`));
@@ -136,14 +152,24 @@ describe("simulateJob, the job simulator the CLI and the demo share", () => {
   });
 
   test("Replicate sends its prediction with the output so far at absolute URLs, each delivery under a webhook-id of its own; a failed one has no output", () => {
-    const job = simulateJob("replicate", { seed: 4, outcome: "completed", retry: false, images: 2, imageBaseUrl: "http://demo.test/storage/" });
+    const job = simulateJob("replicate", {
+      seed: 4,
+      outcome: "completed",
+      retry: false,
+      images: 2,
+      imageBaseUrl: "http://demo.test/storage/",
+    });
     expect(job.deliveries.map((d) => d.event)).toEqual(["starting", "processing", "processing", "processing", "succeeded"]);
     const outputs = job.deliveries.map((d) => (d.body as { output: string[] | null }).output);
     expect(outputs.map((output) => output?.length ?? 0)).toEqual([0, 0, 1, 2, 2]);
     expect(outputs.at(-1)).toEqual(job.images.map((image) => `http://demo.test/storage/${image.path}`));
     expect(job.deliveries.every((d) => (d.body as { id: string }).id === job.id)).toBe(true);
     expect(new Set(job.deliveries.map((d) => d.webhookId)).size).toBe(job.deliveries.length);
-    const failed = simulateJob("replicate", { seed: 4, outcome: "failed" }).deliveries.at(-1)?.body as { status: string; output: unknown; error: unknown };
+    const failed = simulateJob("replicate", { seed: 4, outcome: "failed" }).deliveries.at(-1)?.body as {
+      status: string;
+      output: unknown;
+      error: unknown;
+    };
     expect(failed).toMatchObject({ status: "failed", output: null, error: expect.any(String) });
     // A retry is the same message again: the same bytes under the same webhook-id.
     const retried = simulateJob("replicate", { seed: 4, retry: true });
@@ -223,7 +249,19 @@ describe("the imagegen-webhooks CLI", () => {
   });
 
   test("send posts one valid delivery with the token, and --set changes a field", async () => {
-    const run = await cli(["send", "crazyhorse", "DONE", "--url", `${server.url}crazyhorse`, "--secret", "ch", "--set", "params.hair=blue", "--set", "params.number=2"]);
+    const run = await cli([
+      "send",
+      "crazyhorse",
+      "DONE",
+      "--url",
+      `${server.url}crazyhorse`,
+      "--secret",
+      "ch",
+      "--set",
+      "params.hair=blue",
+      "--set",
+      "params.number=2",
+    ]);
     expect(run).toMatchObject({ code: 0, stderr: "" });
     expect(run.stdout).toContain("200 success");
     expect(server.events).toHaveLength(1);
@@ -233,7 +271,19 @@ describe("the imagegen-webhooks CLI", () => {
   });
 
   test("send all-images with the token in the query", async () => {
-    const run = await cli(["send", "all-images", "print.progress", "--url", `${server.url}all-images`, "--secret", "ai", "--token-in", "query", "--set", "data.prompt=a fox"]);
+    const run = await cli([
+      "send",
+      "all-images",
+      "print.progress",
+      "--url",
+      `${server.url}all-images`,
+      "--secret",
+      "ai",
+      "--token-in",
+      "query",
+      "--set",
+      "data.prompt=a fox",
+    ]);
     expect(run.code).toBe(0);
     expect(server.events.map((e) => [e.name, e.generation.prompt])).toEqual([["all-images.print.progress", "a fox"]]);
   });
@@ -277,8 +327,19 @@ describe("the imagegen-webhooks CLI", () => {
 
   test("simulate plays a whole job, and the receiver dedupes its retry", async () => {
     const run = await cli([
-      "simulate", "all-images", "--url", `${server.url}all-images`, "--secret", "ai",
-      "--retry", "--speed", "0", "--seed", "7", "--image-base-url", "http://demo.test/storage/",
+      "simulate",
+      "all-images",
+      "--url",
+      `${server.url}all-images`,
+      "--secret",
+      "ai",
+      "--retry",
+      "--speed",
+      "0",
+      "--seed",
+      "7",
+      "--image-base-url",
+      "http://demo.test/storage/",
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("(retry): 200");
@@ -295,8 +356,17 @@ describe("the imagegen-webhooks CLI", () => {
   test("simulate replicate signs every delivery, and the receiver checks each signature and dedupes the retry by its webhook-id", async () => {
     const before = server.events.length;
     const run = await cli([
-      "simulate", "replicate", "--url", `${server.url}replicate`, "--signing-secret", SIGNING_SECRET,
-      "--retry", "--speed", "0", "--seed", "3",
+      "simulate",
+      "replicate",
+      "--url",
+      `${server.url}replicate`,
+      "--signing-secret",
+      SIGNING_SECRET,
+      "--retry",
+      "--speed",
+      "0",
+      "--seed",
+      "3",
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("(retry): 200");
@@ -305,7 +375,16 @@ describe("the imagegen-webhooks CLI", () => {
     expect(names.at(-1)).toMatch(/^replicate\.(succeeded|failed)$/);
     expect(server.duplicates.some((e) => e.provider === "replicate")).toBe(true);
     // Unsigned, or signed with another secret, the receiver refuses the first delivery.
-    const forged = await cli(["simulate", "replicate", "--url", `${server.url}replicate`, "--signing-secret", `whsec_${Buffer.from("another key, not the receiver's").toString("base64")}`, "--speed", "0"]);
+    const forged = await cli([
+      "simulate",
+      "replicate",
+      "--url",
+      `${server.url}replicate`,
+      "--signing-secret",
+      `whsec_${Buffer.from("another key, not the receiver's").toString("base64")}`,
+      "--speed",
+      "0",
+    ]);
     expect(forged.code).toBe(1);
     expect(forged.stdout).toContain("stopped: the receiver refused starting with 401");
   });
@@ -323,7 +402,10 @@ describe("the imagegen-webhooks CLI", () => {
   });
 
   test("schema prints each provider's JSON Schema", async () => {
-    for (const [provider, schema] of [["crazyhorse", crazyhorseSchema], ["all-images", allImagesSchema]] as const) {
+    for (const [provider, schema] of [
+      ["crazyhorse", crazyhorseSchema],
+      ["all-images", allImagesSchema],
+    ] as const) {
       const run = await cli(["schema", provider]);
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout)).toEqual(schema);
@@ -331,12 +413,38 @@ describe("the imagegen-webhooks CLI", () => {
   });
 
   test("send and simulate a provider of the user's own, loaded with --custom-providers, through its testing hooks", async () => {
-    const sent = await cli(["send", "pixelforge", "running", ...CUSTOM, "--url", `${server.url}pixelforge`, "--secret", "pf", "--set", "prompt=a castle"]);
+    const sent = await cli([
+      "send",
+      "pixelforge",
+      "running",
+      ...CUSTOM,
+      "--url",
+      `${server.url}pixelforge`,
+      "--secret",
+      "pf",
+      "--set",
+      "prompt=a castle",
+    ]);
     expect(sent).toMatchObject({ code: 0, stderr: "" });
     expect(sent.stdout).toContain("pixelforge running: 200");
-    expect(server.events.map((e) => [e.name, e.generation.status, e.generation.prompt])).toEqual([["pixelforge.running", "processing", "a castle"]]);
+    expect(server.events.map((e) => [e.name, e.generation.status, e.generation.prompt])).toEqual([
+      ["pixelforge.running", "processing", "a castle"],
+    ]);
 
-    const simulated = await cli(["simulate", "pixelforge", ...CUSTOM, "--url", `${server.url}pixelforge`, "--secret", "pf", "--retry", "--speed", "0", "--seed", "4"]);
+    const simulated = await cli([
+      "simulate",
+      "pixelforge",
+      ...CUSTOM,
+      "--url",
+      `${server.url}pixelforge`,
+      "--secret",
+      "pf",
+      "--retry",
+      "--speed",
+      "0",
+      "--seed",
+      "4",
+    ]);
     expect(simulated).toMatchObject({ code: 0, stderr: "" });
     expect(simulated.stdout).toContain("(retry): 200");
     const job = server.events.slice(1);
@@ -351,10 +459,19 @@ describe("the imagegen-webhooks CLI", () => {
 
   test("a provider of the user's own without the hooks a command needs: exit 2, naming what to add", async () => {
     const cases: [string[], string][] = [
-      [["send", "bareforge", "ready", "--dry-run"], 'send: provider "bareforge" has no testing hooks: add `testing: { eventField, example }`'],
-      [["simulate", "bareforge", "--dry-run"], 'simulate: provider "bareforge" has no testing hooks: add `testing: { eventField, example, simulate }`'],
+      [
+        ["send", "bareforge", "ready", "--dry-run"],
+        'send: provider "bareforge" has no testing hooks: add `testing: { eventField, example }`',
+      ],
+      [
+        ["simulate", "bareforge", "--dry-run"],
+        'simulate: provider "bareforge" has no testing hooks: add `testing: { eventField, example, simulate }`',
+      ],
       [["simulate", "sketchpad", "--dry-run"], 'simulate: provider "sketchpad" has no simulation: add `testing.simulate`'],
-      [["send", "pixelforge", "ready", "--dry-run"], 'unknown provider "pixelforge": the providers are crazyhorse, all-images, replicate (for one of your own, --custom-providers'],
+      [
+        ["send", "pixelforge", "ready", "--dry-run"],
+        'unknown provider "pixelforge": the providers are crazyhorse, all-images, replicate (for one of your own, --custom-providers',
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args[1] === "pixelforge" ? args : [...args, ...CUSTOM])));
     cases.forEach(([args, message], i) => {
@@ -383,7 +500,9 @@ describe("the imagegen-webhooks CLI", () => {
     expect(JSON.parse(chunks.join(""))).toMatchObject({ state: "broken", job: expect.stringMatching(/^job_/) });
     await expect(main(["send", "pixelforge", "broken", "--dry-run"], out)).rejects.toThrow('unknown provider "pixelforge"');
     const twin = { ...pixelforge, name: "crazyhorse" };
-    await expect(main(["schema", "crazyhorse"], out, { customProviders: [twin] })).rejects.toThrow('a provider named "crazyhorse" is built in');
+    await expect(main(["schema", "crazyhorse"], out, { customProviders: [twin] })).rejects.toThrow(
+      'a provider named "crazyhorse" is built in',
+    );
   });
 
   test("the built bin (dist/cli/index.js, which npm test builds) runs", async () => {

@@ -13,7 +13,10 @@ const typedoc = ts.parseConfigFileTextToJson("typedoc.json", readFileSync(join(r
   entryPoints: string[];
   out: string;
 };
-const pkg = require("../package.json") as { exports: Record<string, string | { require?: { default?: string } }>; scripts: Record<string, string> };
+const pkg = require("../package.json") as {
+  exports: Record<string, string | { require?: { default?: string } }>;
+  scripts: Record<string, string>;
+};
 
 test("documents every code entry point of package.json's exports", () => {
   const exported = Object.values(pkg.exports)
@@ -33,7 +36,14 @@ test("`npm run docs` writes the reference to docs/api/, which git ignores", () =
 test("every public export has a doc comment, and every type it refers to is exported (typedoc's validation)", () => {
   const run = spawnSync(
     process.execPath,
-    [join(root, "node_modules", "typedoc", "bin", "typedoc"), "--validation.notDocumented", "--validation.notExported", "--treatWarningsAsErrors", "--emit", "none"],
+    [
+      join(root, "node_modules", "typedoc", "bin", "typedoc"),
+      "--validation.notDocumented",
+      "--validation.notExported",
+      "--treatWarningsAsErrors",
+      "--emit",
+      "none",
+    ],
     { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } },
   );
   const output = `${run.stdout}${run.stderr}`;

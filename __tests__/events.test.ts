@@ -171,13 +171,19 @@ describe("async listeners", () => {
 
 describe("a failing listener", () => {
   test.each([
-    ["throws", () => {
-      throw new Error("database down");
-    }],
-    ["rejects", async () => {
-      await Promise.resolve();
-      throw new Error("database down");
-    }],
+    [
+      "throws",
+      () => {
+        throw new Error("database down");
+      },
+    ],
+    [
+      "rejects",
+      async () => {
+        await Promise.resolve();
+        throw new Error("database down");
+      },
+    ],
   ])("that %s: 500, error emitted with the event, later listeners skipped, and the retry is handled", async (_how, failing) => {
     const webhooks = receiver();
     const errors: WebhookHandlerError[] = [];
@@ -415,7 +421,10 @@ describe("invalid deliveries", () => {
 
   test.each(cases)("%s: refused, only invalid is emitted, with no secret and no body", async (_name, send, status, reason) => {
     const webhooks = receiver();
-    const seen = record(webhooks, ALL_NAMES.filter((name) => name !== "invalid"));
+    const seen = record(
+      webhooks,
+      ALL_NAMES.filter((name) => name !== "invalid"),
+    );
     const invalid: InvalidDelivery[] = [];
     webhooks.on("invalid", (delivery) => void invalid.push(delivery));
     const answer = await send(webhooks);
@@ -426,7 +435,9 @@ describe("invalid deliveries", () => {
     expect(answer.body).not.toContain(SECRET);
     expect(answer.body).not.toContain("DONE");
     expect(seen).toEqual([]);
-    expect(invalid).toEqual([{ provider: "crazyhorse", status, reason, ...(reason === "schema.invalid" && { errors: expect.any(Array) }) }]);
+    expect(invalid).toEqual([
+      { provider: "crazyhorse", status, reason, ...(reason === "schema.invalid" && { errors: expect.any(Array) }) },
+    ]);
     expect(JSON.stringify(invalid)).not.toContain(SECRET);
   });
 

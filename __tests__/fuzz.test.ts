@@ -64,11 +64,24 @@ interface Answer {
 function send(provider: Provider, body: Buffer, headers: Record<string, string>, query = ""): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: "127.0.0.1", port, agent, method: "POST", path: `/webhooks/${provider}${query}`, headers: { ...headers, "content-length": body.byteLength } },
+      {
+        host: "127.0.0.1",
+        port,
+        agent,
+        method: "POST",
+        path: `/webhooks/${provider}${query}`,
+        headers: { ...headers, "content-length": body.byteLength },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString() }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers["content-type"] ?? ""),
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
       },
     );
     req.on("error", reject);
@@ -85,7 +98,10 @@ function expectSound(answer: Answer, before: typeof seen): void {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   if (answer.status >= 400) {
     expect(answer.contentType).toBe("application/problem+json");
-    expect(JSON.parse(answer.body)).toMatchObject({ status: answer.status, type: expect.stringMatching(/^urn:imagegen-webhooks:problem:/) });
+    expect(JSON.parse(answer.body)).toMatchObject({
+      status: answer.status,
+      type: expect.stringMatching(/^urn:imagegen-webhooks:problem:/),
+    });
     expect(answer.body).not.toContain(TOKEN);
     expect(seen.emitted).toBe(before.emitted);
     expect(seen.invalid).toBe(before.invalid + 1);
@@ -212,7 +228,11 @@ function mutate(delivery: Json, m: Mutation): string {
   return JSON.stringify(delivery);
 }
 
-const delivery = fc.tuple(provider, fc.constantFrom("DONE", "WAITING", "FAILED", "something-new"), fc.constantFrom("print.created", "print.progress", "print.completed", "print.who-knows"));
+const delivery = fc.tuple(
+  provider,
+  fc.constantFrom("DONE", "WAITING", "FAILED", "something-new"),
+  fc.constantFrom("print.created", "print.progress", "print.completed", "print.who-knows"),
+);
 
 test("mutations of valid deliveries: dropped fields, wrong types, huge strings, deep nesting, __proto__, odd Unicode, numbers as strings", async () => {
   await fc.assert(
@@ -246,7 +266,15 @@ test("missing or garbled headers: 401 or 415, never an event, never a 5xx", asyn
     fc.constant({ headers: { "x-webhook-token": "" }, query: "?token=&token=" }),
   );
   const contentType = fc.oneof(
-    fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain", "application/jsonx", "multipart/form-data; boundary=x", ""),
+    fc.constantFrom(
+      "application/json",
+      "application/json; charset=utf-8",
+      "APPLICATION/JSON",
+      "text/plain",
+      "application/jsonx",
+      "multipart/form-data; boundary=x",
+      "",
+    ),
     printable,
   );
   await fc.assert(

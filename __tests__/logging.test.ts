@@ -7,7 +7,8 @@ const TOKEN = "logging-token";
 
 function capture() {
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? "" });
+  const at = (level: string) => (obj: object, msg?: string) =>
+    void lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? "" });
   const logger: Logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
   const deliveryLines = () => lines.filter((line) => "outcome" in line.obj);
   return { logger, lines, deliveryLines };
@@ -22,7 +23,8 @@ test("each delivery is logged once, with its id, provider, event, outcome, statu
   webhooks.on("crazyhorse.running", () => new Promise((resolve) => setTimeout(resolve, 60)));
   const app = express();
   app.use("/webhooks", webhooks.middleware());
-  const post = (body: object, token = TOKEN) => request(app).post(`/webhooks/crazyhorse?token=${token}`).type("json").send(JSON.stringify(body));
+  const post = (body: object, token = TOKEN) =>
+    request(app).post(`/webhooks/crazyhorse?token=${token}`).type("json").send(JSON.stringify(body));
 
   const done = crazyhorseDelivery();
   await post(done);

@@ -100,7 +100,10 @@ test("every webhook names the provider's authentication methods, in its order: a
     bearer: { type: "http", scheme: "bearer" },
     standardWebhooks: { type: "apiKey", in: "header", name: "webhook-signature" },
   });
-  const schemes: Record<string, Record<string, string[]>[]> = { token: [{ tokenQuery: [] }, { tokenHeader: [] }, { bearer: [] }], signature: [{ standardWebhooks: [] }] };
+  const schemes: Record<string, Record<string, string[]>[]> = {
+    token: [{ tokenQuery: [] }, { tokenHeader: [] }, { bearer: [] }],
+    signature: [{ standardWebhooks: [] }],
+  };
   for (const [name, provider] of Object.entries(providers)) {
     expect(provider.authentication.length).toBeGreaterThan(0);
     expect(doc.webhooks[name]!.post.security).toEqual(provider.authentication.flatMap((method) => schemes[method]!));
@@ -137,17 +140,33 @@ test("names every refusal reason of lib/errors.ts under its status, with an exam
 test("the documented answers are the receiver's: a wrong token, a schema failure, and a handled delivery", async () => {
   const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "openapi-secret" } } });
   const headers = { "content-type": "application/json" };
-  const examples = (status: number) => resolve<ProblemResponse>(`#/components/responses/Problem${status}`).content["application/problem+json"].examples;
+  const examples = (status: number) =>
+    resolve<ProblemResponse>(`#/components/responses/Problem${status}`).content["application/problem+json"].examples;
 
-  const unauthorized = await webhooks.receive({ provider: "crazyhorse", headers, rawBody: JSON.stringify(crazyhorseDelivery({})), query: "token=wrong" });
+  const unauthorized = await webhooks.receive({
+    provider: "crazyhorse",
+    headers,
+    rawBody: JSON.stringify(crazyhorseDelivery({})),
+    query: "token=wrong",
+  });
   expect(unauthorized.headers["content-type"]).toBe("application/problem+json");
   expect(JSON.parse(unauthorized.body)).toEqual(examples(401)["auth.failed"]!.value);
 
-  const invalid = await webhooks.receive({ provider: "crazyhorse", headers, rawBody: JSON.stringify({ state: "DONE", code: 7 }), query: "token=openapi-secret" });
+  const invalid = await webhooks.receive({
+    provider: "crazyhorse",
+    headers,
+    rawBody: JSON.stringify({ state: "DONE", code: 7 }),
+    query: "token=openapi-secret",
+  });
   expect(invalid.status).toBe(400);
   expect(JSON.parse(invalid.body)).toMatchObject({ type: "urn:imagegen-webhooks:problem:schema.invalid", errors: expect.any(Array) });
 
-  const handled = await webhooks.receive({ provider: "crazyhorse", headers, rawBody: JSON.stringify(crazyhorseDelivery({ state: "DONE" })), query: "token=openapi-secret" });
+  const handled = await webhooks.receive({
+    provider: "crazyhorse",
+    headers,
+    rawBody: JSON.stringify(crazyhorseDelivery({ state: "DONE" })),
+    query: "token=openapi-secret",
+  });
   const documented = doc.webhooks.crazyhorse!.post.responses[String(handled.status)]!.content!;
   expect(handled.headers["content-type"]).toMatch(/^text\/plain/);
   expect(documented["text/plain"]!.example).toBe(handled.body);
@@ -157,11 +176,21 @@ test("the documented answers are the receiver's: a wrong token, a schema failure
 describe("openapiDocument(): the document with your own providers", () => {
   const pixelforge = defineProvider({
     name: "pixelforge",
-    schema: { type: "object", required: ["event_id", "state"], properties: { event_id: { type: "string" }, state: { type: "string" } } } as const,
+    schema: {
+      type: "object",
+      required: ["event_id", "state"],
+      properties: { event_id: { type: "string" }, state: { type: "string" } },
+    } as const,
     knownEvents: ["ready"],
     eventName: (payload) => payload.state,
     idempotencyKey: (payload) => payload.event_id,
-    normalize: (payload, { receivedAt }) => ({ id: payload.event_id, status: "completed", images: [], params: {}, createdAt: receivedAt.toISOString() }),
+    normalize: (payload, { receivedAt }) => ({
+      id: payload.event_id,
+      status: "completed",
+      images: [],
+      params: {},
+      createdAt: receivedAt.toISOString(),
+    }),
     answer: { status: 200, headers: { "content-type": "application/json" }, body: '{"received":true}' },
     authentication: ["signature", "token"],
   });
@@ -177,7 +206,9 @@ describe("openapiDocument(): the document with your own providers", () => {
     expect(operation.operationId).toBe("receive-pixelforge");
     expect(custom.components.schemas.pixelforgeDelivery).toEqual(pixelforge.schema);
     expect(operation.security).toEqual([{ standardWebhooks: [] }, { tokenQuery: [] }, { tokenHeader: [] }, { bearer: [] }]);
-    expect(operation.responses["200"]!.content).toEqual({ "application/json": { schema: { const: { received: true } }, example: { received: true } } });
+    expect(operation.responses["200"]!.content).toEqual({
+      "application/json": { schema: { const: { received: true } }, example: { received: true } },
+    });
     // The built-in providers' entries are unchanged by it.
     for (const name of Object.keys(providers)) expect(custom.webhooks[name]).toEqual(doc.webhooks[name]);
 

@@ -184,9 +184,12 @@ describe("createWebhooks: imageBaseUrl", () => {
     );
   });
 
-  test.each(["https://storage.example.com/", "https://storage.example.com", "http://localhost:9000/bucket"])("%s is fine", (imageBaseUrl) => {
-    expect(() => createWebhooks({ providers: { crazyhorse: { secret: "s", imageBaseUrl } } })).not.toThrow();
-  });
+  test.each(["https://storage.example.com/", "https://storage.example.com", "http://localhost:9000/bucket"])(
+    "%s is fine",
+    (imageBaseUrl) => {
+      expect(() => createWebhooks({ providers: { crazyhorse: { secret: "s", imageBaseUrl } } })).not.toThrow();
+    },
+  );
 });
 
 describe("createWebhooks: limit", () => {
@@ -201,7 +204,10 @@ describe("createWebhooks: limit", () => {
     ["negative kilobytes", "-1kb"],
     ["an object", { max: 100 }],
   ])("%s: says to give a positive number of bytes or a size", (_label, limit) => {
-    expectConfigError({ providers: { crazyhorse: { secret: "s" } }, limit }, /limit must be a positive number of bytes or a size such as "100kb"/);
+    expectConfigError(
+      { providers: { crazyhorse: { secret: "s" } }, limit },
+      /limit must be a positive number of bytes or a size such as "100kb"/,
+    );
   });
 
   // bytes.parse() reads the leading digits of what it does not understand: "2MiB" would be a 2-byte limit,

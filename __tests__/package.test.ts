@@ -121,7 +121,9 @@ test("import loads the package and its subpaths from the installed tarball, as t
     console.log(import.meta.resolve("imagegen-webhooks") === ${JSON.stringify(`file://${join(installed, "dist", "index.mjs")}`)});
     console.log(typeof redisStore, schema.required.join(), openapi.openapi);
     ${delivery}`;
-  expect(run(process.execPath, ["--input-type=module", "-e", script])).toBe("true\nfunction state,code 3.1.0\nevent completed\nanswer 200 success\n");
+  expect(run(process.execPath, ["--input-type=module", "-e", script])).toBe(
+    "true\nfunction state,code 3.1.0\nevent completed\nanswer 200 success\n",
+  );
 });
 
 // The same user code, once as CommonJS (.cts: `require` conditions) and once as ESM (.mts:
@@ -155,49 +157,61 @@ test.each([
   ["node16", { module: "node16", moduleResolution: "node16" }],
   ["nodenext", { module: "nodenext", moduleResolution: "nodenext" }],
   ["bundler", { module: "esnext", moduleResolution: "bundler" }],
-])("its types resolve and type-check with module resolution %s, from CommonJS and from ESM", (name, options) => {
-  const dir = join(project, `types-${name}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "consumer.cts"), consumer);
-  writeFileSync(join(dir, "consumer.mts"), consumer + ESM_ONLY);
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        ...options,
-        target: "ES2022",
-        lib: ["ES2022"],
-        types: ["node"],
-        strict: true,
-        noEmit: true,
-        // The package's own .d.ts files are checked too, as a strict user's build would.
-        skipLibCheck: false,
-      },
-      files: ["consumer.cts", "consumer.mts"],
-    }),
-  );
-  const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir, "--traceResolution"], {
-    cwd: dir,
-    encoding: "utf8",
-  });
-  const errors = tsc.stdout.split("\n").filter((line) => /error TS\d+/.test(line));
-  expect(errors).toEqual([]);
-  expect(tsc.status).toBe(0);
-  // Resolved from the installed tarball, through `require` for the .cts and `import` for the .mts.
-  const resolved = (from: string) =>
-    new RegExp(`Resolving module 'imagegen-webhooks' from '[^']*${from}'[\\s\\S]*?successfully resolved to '([^']+)'`).exec(tsc.stdout)?.[1];
-  expect(resolved("consumer.cts")).toBe(join(installed, "dist", "index.d.ts"));
-  expect(resolved("consumer.mts")).toBe(join(installed, "dist", "index.d.mts"));
-}, 60_000);
+])(
+  "its types resolve and type-check with module resolution %s, from CommonJS and from ESM",
+  (name, options) => {
+    const dir = join(project, `types-${name}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "consumer.cts"), consumer);
+    writeFileSync(join(dir, "consumer.mts"), consumer + ESM_ONLY);
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          ...options,
+          target: "ES2022",
+          lib: ["ES2022"],
+          types: ["node"],
+          strict: true,
+          noEmit: true,
+          // The package's own .d.ts files are checked too, as a strict user's build would.
+          skipLibCheck: false,
+        },
+        files: ["consumer.cts", "consumer.mts"],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir, "--traceResolution"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    const errors = tsc.stdout.split("\n").filter((line) => /error TS\d+/.test(line));
+    expect(errors).toEqual([]);
+    expect(tsc.status).toBe(0);
+    // Resolved from the installed tarball, through `require` for the .cts and `import` for the .mts.
+    const resolved = (from: string) =>
+      new RegExp(`Resolving module 'imagegen-webhooks' from '[^']*${from}'[\\s\\S]*?successfully resolved to '([^']+)'`).exec(
+        tsc.stdout,
+      )?.[1];
+    expect(resolved("consumer.cts")).toBe(join(installed, "dist", "index.d.ts"));
+    expect(resolved("consumer.mts")).toBe(join(installed, "dist", "index.d.mts"));
+  },
+  60_000,
+);
 
 test("@arethetypeswrong/cli finds no problem in any entry point, under every resolution it knows (node10 included)", () => {
-  const attw = spawnSync(process.execPath, [join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js"), tarball, "--format", "json"], {
-    cwd: work,
-    encoding: "utf8",
-  });
+  const attw = spawnSync(
+    process.execPath,
+    [join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js"), tarball, "--format", "json"],
+    {
+      cwd: work,
+      encoding: "utf8",
+    },
+  );
   const report = JSON.parse(attw.stdout) as {
     problems?: Record<string, unknown[]>;
-    analysis: { entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string; isTypeScript: boolean } }> }> };
+    analysis: {
+      entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string; isTypeScript: boolean } }> }>;
+    };
   };
   expect(report.problems ?? {}).toEqual({});
   expect(attw.status).toBe(0);
@@ -210,5 +224,7 @@ test("@arethetypeswrong/cli finds no problem in any entry point, under every res
   }
   // Every subpath export is one that attw checked: a new entry point cannot slip past it.
   expect(Object.keys(pkg.exports).filter((subpath) => !(subpath in entrypoints))).toEqual([]);
-  expect(entrypoints["./openapi.json"]!.resolutions.node10!.resolution).toMatchObject({ fileName: expect.stringMatching(/\/dist\/openapi\.json$/) });
+  expect(entrypoints["./openapi.json"]!.resolutions.node10!.resolution).toMatchObject({
+    fileName: expect.stringMatching(/\/dist\/openapi\.json$/),
+  });
 }, 60_000);

@@ -24,7 +24,12 @@ function handledBy(instance: ServerProcess): Promise<string[]> {
 }
 
 function sendToAll(bodies: string[], onDelivered?: (count: number) => void): Promise<Tally> {
-  return send(instances.map((instance) => instance.port), PATH, bodies, onDelivered);
+  return send(
+    instances.map((instance) => instance.port),
+    PATH,
+    bodies,
+    onDelivered,
+  );
 }
 
 /** How many times each id was handled, over every instance. */

@@ -47,12 +47,22 @@ test("no secret appears in logs, answers or `invalid` events, across every kind 
   const answers = await Promise.all([
     request(app).post("/webhooks/crazyhorse").type("json").send(ch()),
     request(app).post(`/webhooks/crazyhorse?token=${TOKEN}x`).type("json").send(ch()),
-    request(app).post("/webhooks/crazyhorse").set("authorization", `Bearer ${OLD_TOKEN.slice(0, -1)}`).type("json").send(ch()),
+    request(app)
+      .post("/webhooks/crazyhorse")
+      .set("authorization", `Bearer ${OLD_TOKEN.slice(0, -1)}`)
+      .type("json")
+      .send(ch()),
     request(app).post(`/webhooks/crazyhorse?token=${TOKEN}`).type("json").send("{not json"),
     request(app).post(`/webhooks/crazyhorse?token=${TOKEN}`).type("json").send('{"state":1}'),
     request(app).post(`/webhooks/crazyhorse?token=${TOKEN}`).type("text").send(ch()),
-    request(app).post(`/webhooks/crazyhorse?token=${TOKEN}`).type("json").send(JSON.stringify(crazyhorseDelivery({ state: "FAILED" }))),
-    request(app).post(`/webhooks/crazyhorse?token=${OLD_TOKEN}`).type("json").send(JSON.stringify(crazyhorseDelivery({ state: "ERROR" }))),
+    request(app)
+      .post(`/webhooks/crazyhorse?token=${TOKEN}`)
+      .type("json")
+      .send(JSON.stringify(crazyhorseDelivery({ state: "FAILED" }))),
+    request(app)
+      .post(`/webhooks/crazyhorse?token=${OLD_TOKEN}`)
+      .type("json")
+      .send(JSON.stringify(crazyhorseDelivery({ state: "ERROR" }))),
     request(app).post("/webhooks/all-images").set("x-webhook-token", TOKEN).type("json").send(JSON.stringify(allImagesDelivery())),
     (() => {
       const body = JSON.stringify(allImagesDelivery());
@@ -61,18 +71,19 @@ test("no secret appears in logs, answers or `invalid` events, across every kind 
     })(),
     (() => {
       const body = JSON.stringify(allImagesDelivery());
-      return request(app).post("/webhooks/all-images").set("x-webhook-token", TOKEN).set(signDelivery(body, { secret: SIGNING_SECRET })).type("json").send(body);
+      return request(app)
+        .post("/webhooks/all-images")
+        .set("x-webhook-token", TOKEN)
+        .set(signDelivery(body, { secret: SIGNING_SECRET }))
+        .type("json")
+        .send(body);
     })(),
     request(app).get(`/webhooks/crazyhorse?token=${TOKEN}`),
   ]);
   await webhooks.close(); // the late failure has been logged by now
 
   expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 400, 400, 415, 500, 202, 401, 401, 200, 405]);
-  const everything = [
-    text(),
-    JSON.stringify(invalid),
-    ...answers.map((a) => `${JSON.stringify(a.headers)}\n${a.text}`),
-  ].join("\n");
+  const everything = [text(), JSON.stringify(invalid), ...answers.map((a) => `${JSON.stringify(a.headers)}\n${a.text}`)].join("\n");
   expect(text()).toMatch(/late failure/); // the logger did see the failures
   for (const secret of SECRETS) expect(everything).not.toContain(secret);
 });

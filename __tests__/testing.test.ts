@@ -125,20 +125,23 @@ describe("allImagesDelivery(type)", () => {
     ["print.failed", "failed", 4, 0],
   ];
 
-  test.each(TYPES)("%s: accepted and emitted as all-images.<type>, normalized to %s (data.status %i, %i images)", async (type, status, dataStatus, images) => {
-    const h = host();
-    const delivery = allImagesDelivery(type);
-    expect(delivery.type).toBe(type);
-    expect(delivery.data.status).toBe(dataStatus);
-    expect(delivery.data.images).toHaveLength(images);
+  test.each(TYPES)(
+    "%s: accepted and emitted as all-images.<type>, normalized to %s (data.status %i, %i images)",
+    async (type, status, dataStatus, images) => {
+      const h = host();
+      const delivery = allImagesDelivery(type);
+      expect(delivery.type).toBe(type);
+      expect(delivery.data.status).toBe(dataStatus);
+      expect(delivery.data.images).toHaveLength(images);
 
-    const res = await postAllImages(h.app, delivery);
-    expect(res.status).toBe(200);
-    expect(h.events.map((e) => [e.name, e.generation.status])).toEqual([[`all-images.${type}`, status]]);
-    expect(h.events[0]?.payload).toEqual(delivery);
-    expect(h.events[0]?.generation.images).toHaveLength(images);
-    expect(h.invalid).toEqual([]);
-  });
+      const res = await postAllImages(h.app, delivery);
+      expect(res.status).toBe(200);
+      expect(h.events.map((e) => [e.name, e.generation.status])).toEqual([[`all-images.${type}`, status]]);
+      expect(h.events[0]?.payload).toEqual(delivery);
+      expect(h.events[0]?.generation.images).toHaveLength(images);
+      expect(h.invalid).toEqual([]);
+    },
+  );
 
   test("defaults to print.completed", async () => {
     const h = host();
@@ -272,7 +275,11 @@ describe("sendDelivery(app, options)", () => {
     receivers.push(webhooks);
     const seen: string[] = [];
     webhooks.on("*", (event) => void seen.push(event.name));
-    const res = await sendDelivery(webhooks.middleware(), { path: "/crazyhorse", body: crazyhorseDelivery({ state: "PROCESSING" }), secret: SECRET });
+    const res = await sendDelivery(webhooks.middleware(), {
+      path: "/crazyhorse",
+      body: crazyhorseDelivery({ state: "PROCESSING" }),
+      secret: SECRET,
+    });
     expect(res.status).toBe(200);
     expect(seen).toEqual(["crazyhorse.processing"]);
   });
@@ -312,7 +319,9 @@ describe("sendDelivery(url, options) against a listening server", () => {
     const delivery = allImagesDelivery("print.active");
     const res = await sendDelivery(`${base}/webhooks/all-images?source=test`, { body: delivery, secret: AI_SECRET, tokenIn: "query" });
     expect(res.status).toBe(200);
-    expect(h.requests).toEqual([{ url: `/webhooks/all-images?source=test&token=${AI_SECRET}`, token: undefined, contentType: "application/json" }]);
+    expect(h.requests).toEqual([
+      { url: `/webhooks/all-images?source=test&token=${AI_SECRET}`, token: undefined, contentType: "application/json" },
+    ]);
     expect(h.events.map((e) => e.name)).toEqual(["all-images.print.active"]);
   });
 
@@ -379,7 +388,10 @@ describe("a provider of the user's own, defined with its testing hooks", () => {
       const played = await playJob(job, { url: `http://127.0.0.1:${port}/pixelforge`, secret: PF_SECRET, timeScale: 0 });
       expect(played.map((p) => p.response.status)).toEqual(job.deliveries.map(() => 200));
       expect(h.events.map((e) => e.generation.status)).toEqual(["queued", "processing", "processing", "processing", "completed"]);
-      expect(h.events.at(-1)?.generation).toMatchObject({ id: job.id, images: job.images.map((image) => ({ url: `https://cdn.pixelforge.example/${image.path}` })) });
+      expect(h.events.at(-1)?.generation).toMatchObject({
+        id: job.id,
+        images: job.images.map((image) => ({ url: `https://cdn.pixelforge.example/${image.path}` })),
+      });
       expect(h.duplicates).toHaveLength(1);
     } finally {
       server.closeAllConnections();
@@ -389,9 +401,13 @@ describe("a provider of the user's own, defined with its testing hooks", () => {
 
   test("without the hooks, a clear error that names what to add, never another provider's body", () => {
     expect(() => buildDelivery(bareforge)).toThrow(
-      new TypeError('buildDelivery: provider "bareforge" has no testing hooks: add `testing: { eventField, example }` to its defineProvider() definition'),
+      new TypeError(
+        'buildDelivery: provider "bareforge" has no testing hooks: add `testing: { eventField, example }` to its defineProvider() definition',
+      ),
     );
-    expect(() => simulateJob(bareforge)).toThrow(/^simulateJob: provider "bareforge" has no testing hooks: add `testing: \{ eventField, example, simulate \}`/);
+    expect(() => simulateJob(bareforge)).toThrow(
+      /^simulateJob: provider "bareforge" has no testing hooks: add `testing: \{ eventField, example, simulate \}`/,
+    );
     // Hooks to build, none to simulate: it builds, and simulating it says what is missing.
     expect(buildDelivery(sketchpad, { state: "broken" })).toMatchObject({ state: "broken" });
     expect(() => simulateJob(sketchpad)).toThrow(/^simulateJob: provider "sketchpad" has no simulation: add `testing.simulate`/);
@@ -399,7 +415,9 @@ describe("a provider of the user's own, defined with its testing hooks", () => {
 
   test("a name that is not built in is refused: it used to get an all-images body", () => {
     expect(() => buildDelivery("pixelforge" as never)).toThrow(RangeError);
-    expect(() => buildDelivery("pixelforge" as never)).toThrow(/"pixelforge" is not a built-in provider \(crazyhorse, all-images, replicate\); for one of your own, pass the provider/);
+    expect(() => buildDelivery("pixelforge" as never)).toThrow(
+      /"pixelforge" is not a built-in provider \(crazyhorse, all-images, replicate\); for one of your own, pass the provider/,
+    );
     expect(() => simulateJob("midjourney" as never)).toThrow(/^simulateJob: "midjourney" is not a built-in provider/);
   });
 

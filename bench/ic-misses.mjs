@@ -22,7 +22,8 @@ const { values: flags } = parseArgs({
     top: { type: "string", default: "40" },
   },
 });
-if (flags.server.startsWith("octokit")) throw new Error("ic-misses.mjs sends this package's deliveries: count ours-*, node-json, express-json or express-lean");
+if (flags.server.startsWith("octokit"))
+  throw new Error("ic-misses.mjs sends this package's deliveries: count ours-*, node-json, express-json or express-lean");
 
 const dist = buildScratch(flags.dist);
 const dir = mkdtempSync(join(root, "node_modules", ".cache", "bench-ic-"));
@@ -84,11 +85,18 @@ const measured = Math.round((requests * 2) / 3);
 const sites = new Map();
 for (const m of counted) {
   // The code object's name ends with its script and position; the miss's own line and column follow.
-  const script = codeAt(m.pc).split(" ").at(-1).replace(/:\d+:\d+$/, "").replace(`${dist}/`, "lib/").replace(/^.*node_modules\//, "");
+  const script = codeAt(m.pc)
+    .split(" ")
+    .at(-1)
+    .replace(/:\d+:\d+$/, "")
+    .replace(`${dist}/`, "lib/")
+    .replace(/^.*node_modules\//, "");
   const key = `${script}:${m.line}:${m.column} .${m.key}`;
   sites.set(key, (sites.get(key) ?? 0) + 1);
 }
 const everyRequest = [...sites].filter(([, n]) => n >= measured * 0.5).sort((a, b) => b[1] - a[1]);
-console.log(`${flags.server}: ${(counted.length / measured).toFixed(0)} inline-cache misses per request (the last two thirds of ${requests} requests)`);
+console.log(
+  `${flags.server}: ${(counted.length / measured).toFixed(0)} inline-cache misses per request (the last two thirds of ${requests} requests)`,
+);
 console.log(`${everyRequest.length} sites miss on at least every other request:`);
 for (const [site, n] of everyRequest.slice(0, Number(flags.top))) console.log(`${(n / measured).toFixed(2).padStart(6)}  ${site}`);

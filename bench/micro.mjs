@@ -95,7 +95,9 @@ for (const size of [10_000, 100_000]) {
     insert(size * 2);
     row.push(nsPerCall(insert, Store === MemoryStore ? 1_000_000 : 20_000, 5));
   }
-  console.log(`  ${String(size).padStart(7)} entries: memory store ${row[0].toFixed(0)} ns; Map keys().next() eviction ${row[1].toFixed(0)} ns`);
+  console.log(
+    `  ${String(size).padStart(7)} entries: memory store ${row[0].toFixed(0)} ns; Map keys().next() eviction ${row[1].toFixed(0)} ns`,
+  );
 }
 
 // 3. RSS across many deliveries
@@ -121,7 +123,9 @@ for (let i = 1; i <= deliveries; i++) {
 }
 const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
 const mb = (b) => (b / 2 ** 20).toFixed(1);
-console.log(`\nRSS after GC across ${deliveries} deliveries through receive() (dedupe on, default store of 50,000 keys; ${(elapsed * 1e6 / deliveries).toFixed(1)} µs per delivery):`);
+console.log(
+  `\nRSS after GC across ${deliveries} deliveries through receive() (dedupe on, default store of 50,000 keys; ${((elapsed * 1e6) / deliveries).toFixed(1)} µs per delivery):`,
+);
 console.log(`  ${checkpoints.map((c) => `${c.deliveries / 1000}k ${mb(c.rss)} MB`).join(", ")}`);
 // Once the store is full (50,000 keys) the memory in use should stay put: compare every later
 // checkpoint with the first one past twice that.
@@ -129,6 +133,8 @@ const full = checkpoints.findIndex((c) => c.deliveries >= 100_000);
 if (full !== -1) {
   const base = checkpoints[full].rss;
   const growth = (Math.max(...checkpoints.slice(full).map((c) => c.rss)) - base) / base;
-  console.log(`  largest RSS from ${checkpoints[full].deliveries / 1000}k deliveries on: ${(growth * 100).toFixed(1)}% over it (target: within 10%); ${handled} handled`);
+  console.log(
+    `  largest RSS from ${checkpoints[full].deliveries / 1000}k deliveries on: ${(growth * 100).toFixed(1)}% over it (target: within 10%); ${handled} handled`,
+  );
 }
 if (sink < 0) console.log(sink);

@@ -20,7 +20,8 @@ const { values: flags } = parseArgs({
     keep: { type: "string" },
   },
 });
-if (flags.server.startsWith("octokit")) throw new Error("profile.mjs sends this package's deliveries: profile ours-*, node-json, express-json or express-lean");
+if (flags.server.startsWith("octokit"))
+  throw new Error("profile.mjs sends this package's deliveries: profile ours-*, node-json, express-json or express-lean");
 
 const dist = buildScratch(flags.dist);
 const dir = flags.keep ?? mkdtempSync(join(root, "node_modules", ".cache", "bench-profile-"));

@@ -109,7 +109,9 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? own!.url;
   const servers = { memory: await startServer("memory", redisUrl), redis: await startServer("redis", redisUrl) };
   try {
-    console.log(`Node ${process.version}, Redis at ${redisUrl}, ${connections} connections, ${rounds} rounds of ${seconds} s per store and scenario\n`);
+    console.log(
+      `Node ${process.version}, Redis at ${redisUrl}, ${connections} connections, ${rounds} rounds of ${seconds} s per store and scenario\n`,
+    );
     const rows: string[] = [];
     for (const scenario of ["new", "repeat"] as const) {
       for (const store of ["memory", "redis"] as const) await load(servers[store].port, scenario, Number(flags.warmup), connections);
@@ -130,7 +132,9 @@ async function main(): Promise<void> {
           measured[store] = rps;
         }
         ratios.push(measured.redis! / measured.memory!);
-        console.log(`${scenario} round ${round + 1}: memory ${measured.memory!.toFixed(0)} req/s, redis ${measured.redis!.toFixed(0)} req/s`);
+        console.log(
+          `${scenario} round ${round + 1}: memory ${measured.memory!.toFixed(0)} req/s, redis ${measured.redis!.toFixed(0)} req/s`,
+        );
       }
       const label = scenario === "new" ? "a new delivery each request" : "the same delivery again (duplicate)";
       rows.push(
@@ -138,7 +142,9 @@ async function main(): Promise<void> {
           `${median(ratios).toFixed(2)} | ${median(figures.memory.p50)} / ${median(figures.memory.p99)} | ${median(figures.redis.p50)} / ${median(figures.redis.p99)} |`,
       );
     }
-    console.log("\n| scenario | memory req/s | redis req/s | redis / memory (median of rounds) | memory p50 / p99 ms | redis p50 / p99 ms |");
+    console.log(
+      "\n| scenario | memory req/s | redis req/s | redis / memory (median of rounds) | memory p50 / p99 ms | redis p50 / p99 ms |",
+    );
     console.log("| --- | --- | --- | --- | --- | --- |");
     for (const row of rows) console.log(row);
   } finally {

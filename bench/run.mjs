@@ -42,7 +42,9 @@ const WITH_LISTENERS = new Set(["ours-express", "ours-node", "octokit-express", 
 /** Groups run one after the other; within a group the servers' rounds interleave. */
 const groups = [];
 const withBefore = (group) =>
-  flags.before ? group.flatMap((c) => (c.kind.startsWith("ours-") ? [c, { ...c, label: `${c.kind}@before`, dist: resolve(flags.before) }] : [c])) : group;
+  flags.before
+    ? group.flatMap((c) => (c.kind.startsWith("ours-") ? [c, { ...c, label: `${c.kind}@before`, dist: resolve(flags.before) }] : [c]))
+    : group;
 for (const size of sizes) groups.push(withBefore(kinds.map((kind) => ({ kind, size, listeners: listenerCounts[0] }))));
 for (const listeners of listenerCounts.slice(1)) {
   const group = kinds.filter((kind) => WITH_LISTENERS.has(kind)).map((kind) => ({ kind, size: sizes[0], listeners }));
@@ -135,7 +137,9 @@ const machine = {
   cores: cpus().length,
   memoryGB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
-  loadavg: loadavg().map((x) => x.toFixed(2)).join(" "),
+  loadavg: loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" "),
 };
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, Node ${machine.node}, load ${machine.loadavg}`);
 console.log(`rounds ${rounds} × ${duration}s (warm-up ${warmup}s), ${connections} connections, code under test: ${dist}\n`);
@@ -232,7 +236,11 @@ for (const r of results) {
 // How each server scales: its own throughput against its own 1 KB, 1 listener figure.
 const scalingColumns = sizes.length - 1 + listenerCounts.length - 1;
 const scaling = [
-  `| server | ${sizes.slice(1).map((s) => `${kb(s)} / ${kb(sizes[0])}`).concat(listenerCounts.slice(1).map((n) => `${n} / ${listenerCounts[0]} listeners`)).join(" | ")} |`,
+  `| server | ${sizes
+    .slice(1)
+    .map((s) => `${kb(s)} / ${kb(sizes[0])}`)
+    .concat(listenerCounts.slice(1).map((n) => `${n} / ${listenerCounts[0]} listeners`))
+    .join(" | ")} |`,
   `| --- |${" ---: |".repeat(sizes.length - 1 + listenerCounts.length - 1)}`,
 ];
 for (const kind of kinds) {
@@ -246,6 +254,10 @@ for (const kind of kinds) {
   scaling.push(`| ${kind} | ${cells.join(" | ")} |`);
 }
 
-console.log(`\n${lines.join("\n")}\n${scalingColumns > 0 ? `\nthroughput against the same server's ${kb(sizes[0])}, ${listenerCounts[0]} listener figure:\n${scaling.join("\n")}\n` : ""}`);
-console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s; ratios are medians of per-round ratios, each pair measured back to back: throughput, and in brackets server CPU per request, both above 1 when the row's server is ahead)`);
+console.log(
+  `\n${lines.join("\n")}\n${scalingColumns > 0 ? `\nthroughput against the same server's ${kb(sizes[0])}, ${listenerCounts[0]} listener figure:\n${scaling.join("\n")}\n` : ""}`,
+);
+console.log(
+  `(${((Date.now() - started) / 1000).toFixed(0)} s; ratios are medians of per-round ratios, each pair measured back to back: throughput, and in brackets server CPU per request, both above 1 when the row's server is ahead)`,
+);
 if (flags.json) writeFileSync(flags.json, JSON.stringify({ machine, flags, results }, null, 2));

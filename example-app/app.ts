@@ -74,7 +74,13 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   });
   webhooks.on("duplicate", (event) => {
     logger.info({ event: event.name, delivery: event.id }, `duplicate of ${event.name} (${event.id}): not emitted again`);
-    feed.publish("duplicate", { name: event.name, deliveryId: event.id, provider: event.provider, generationId: event.generation.id, at: new Date() });
+    feed.publish("duplicate", {
+      name: event.name,
+      deliveryId: event.id,
+      provider: event.provider,
+      generationId: event.generation.id,
+      at: new Date(),
+    });
   });
   webhooks.on("invalid", ({ provider, status, reason }) => {
     logger.warn({ provider, status, reason }, `refused a delivery to ${provider}: ${status} ${reason}`);
@@ -122,7 +128,8 @@ function expectedImages(event: AnyWebhookEvent): number | undefined {
   let count: number | undefined;
   if (event.provider === "crazyhorse") count = event.payload.params?.number;
   else if (event.provider === "all-images") count = event.payload.data.nbImages;
-  else if (event.provider === "replicate") count = (event.payload.input as { num_outputs?: unknown } | undefined)?.num_outputs as number | undefined;
+  else if (event.provider === "replicate")
+    count = (event.payload.input as { num_outputs?: unknown } | undefined)?.num_outputs as number | undefined;
   return typeof count === "number" && Number.isInteger(count) && count > 0 && count <= 16 ? count : undefined;
 }
 

@@ -1,11 +1,5 @@
 import { Router, type Request } from "express";
-import {
-  crazyhorseDelivery,
-  playJob,
-  sendDelivery,
-  simulateJob,
-  type SimulateJobOptions,
-} from "imagegen-webhooks/testing";
+import { crazyhorseDelivery, playJob, sendDelivery, simulateJob, type SimulateJobOptions } from "imagegen-webhooks/testing";
 import type { Logger } from "pino";
 
 /** What the page's outcome menu offers; `random` leaves it to the simulator. */

@@ -89,17 +89,15 @@ export function renderImage(path: string, caption?: string): string {
   const sunY = 110 + ((h >>> 11) % 90);
   const name = path.split("/").pop() ?? path;
   const lines = wrap(caption ?? name.replace(/\.\w+$/, "").replace(/[-_]/g, " "));
-  const text = lines
-    .map((line, i) => `<text x="28" y="${512 - 28 - (lines.length - 1 - i) * 30}">${escapeXml(line)}</text>`)
-    .join("");
+  const text = lines.map((line, i) => `<text x="28" y="${512 - 28 - (lines.length - 1 - i) * 30}">${escapeXml(line)}</text>`).join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" viewBox="0 0 512 512">
 <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="hsl(${hue} 70% 78%)"/><stop offset="1" stop-color="hsl(${hue2} 60% 45%)"/></linearGradient>
 <linearGradient id="shade" x1="0" y1="0" x2="0" y2="1"><stop offset="0.55" stop-color="#000" stop-opacity="0"/><stop offset="1" stop-color="#000" stop-opacity="0.6"/></linearGradient></defs>
 <rect width="512" height="512" fill="url(#sky)"/>
 <circle cx="${sunX}" cy="${sunY}" r="${38 + ((h >>> 17) % 30)}" fill="hsl(${(hue + 180) % 360} 90% 88%)" opacity="0.9"/>
 <path d="${hill(h, 330, 90)}" fill="hsl(${hue2} 45% 40%)" opacity="0.75"/>
-<path d="${hill(h >>> 7 ^ h, 380, 70)}" fill="hsl(${hue2} 50% 30%)" opacity="0.85"/>
-<path d="${hill(h >>> 13 ^ (h << 3), 430, 50)}" fill="hsl(${hue2} 55% 20%)"/>
+<path d="${hill((h >>> 7) ^ h, 380, 70)}" fill="hsl(${hue2} 50% 30%)" opacity="0.85"/>
+<path d="${hill((h >>> 13) ^ (h << 3), 430, 50)}" fill="hsl(${hue2} 55% 20%)"/>
 <rect width="512" height="512" fill="url(#shade)"/>
 <g font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="24" font-weight="600" fill="#fff">${text}</g>
 <text x="484" y="44" text-anchor="end" font-family="ui-monospace, monospace" font-size="18" fill="#fff" opacity="0.85">${escapeXml(name)}</text>

@@ -5,14 +5,7 @@ import type { AnyProvider } from "./providers/provider";
 /** The normalized status of a generation, the same for every provider. */
 export type GenerationStatus = "queued" | "processing" | "progress" | "completed" | "failed" | "unknown";
 
-export const GENERATION_STATUSES: readonly GenerationStatus[] = [
-  "queued",
-  "processing",
-  "progress",
-  "completed",
-  "failed",
-  "unknown",
-];
+export const GENERATION_STATUSES: readonly GenerationStatus[] = ["queued", "processing", "progress", "completed", "failed", "unknown"];
 
 /** One image of a `Generation`. */
 export interface GeneratedImage {
@@ -88,9 +81,7 @@ export interface SchemaError {
   message: string;
 }
 
-type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) extends (arg: infer I) => void
-  ? I
-  : never;
+type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) extends (arg: infer I) => void ? I : never;
 
 /** `crazyhorse.done`, `all-images.print.completed`, …: each known event with its own payload type. */
 type ProviderSpecificEvents<Ps extends ProviderSet> = UnionToIntersection<

@@ -37,13 +37,7 @@ export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memo
 export type { ClaimResult, DedupeStore } from "./stores/store";
 export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
 export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
-export type {
-  AnyProvider,
-  AuthenticationMethod,
-  DeliveryContext,
-  NormalizeContext,
-  Provider,
-} from "./providers/provider";
+export type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./providers/provider";
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";
 export { replicateSchema, type ReplicatePayload } from "./providers/replicate";

@@ -26,7 +26,6 @@ const PROBLEM_HEADERS: Record<number, Json> = {
   503: { "Retry-After": { description: "Seconds to wait before sending the delivery again.", schema: { type: "integer", minimum: 0 } } },
 };
 
-
 // A provider's `authentication` (lib/providers/provider.ts), in its order, as security schemes.
 const SECURITY: Record<AuthenticationMethod, Record<string, string[]>[]> = {
   token: [{ tokenQuery: [] }, { tokenHeader: [] }, { bearer: [] }],
@@ -105,7 +104,9 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
         summary: `A ${provider.name} delivery`,
         description:
           `Served at \`/${provider.name}\` below the middleware's mount point (the provider's \`path\` option changes it), ` +
-          "for example `POST /webhooks/" + provider.name + "`. Every answer other than the provider's own is RFC 9457 `application/problem+json`, " +
+          "for example `POST /webhooks/" +
+          provider.name +
+          "`. Every answer other than the provider's own is RFC 9457 `application/problem+json`, " +
           "and none echoes a secret or the body.",
         tags: [provider.name],
         security: provider.authentication.flatMap((method) => {
@@ -118,7 +119,8 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
         }),
         requestBody: {
           required: true,
-          description: "The provider's JSON body (any charset parameter is accepted), checked against its JSON Schema; unknown fields are accepted.",
+          description:
+            "The provider's JSON body (any charset parameter is accepted), checked against its JSON Schema; unknown fields are accepted.",
           content: { "application/json": { schema: { $ref: `#/components/schemas/${schemaName}` } } },
         },
         responses,
@@ -145,7 +147,10 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
           description: "An RFC 9457 problem document.",
           required: ["type", "title", "status"],
           properties: {
-            type: { type: "string", description: `\`${PROBLEM_TYPE_PREFIX}<reason>\`, the reason being the \`invalid\` event's and \`WebhookError.code\`'s word.` },
+            type: {
+              type: "string",
+              description: `\`${PROBLEM_TYPE_PREFIX}<reason>\`, the reason being the \`invalid\` event's and \`WebhookError.code\`'s word.`,
+            },
             title: { type: "string" },
             status: { type: "integer", minimum: 400, maximum: 599 },
             errors: {
@@ -173,7 +178,8 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
           name: "webhook-timestamp",
           in: "header",
           required: false,
-          description: "Standard Webhooks: Unix seconds, signed, within the tolerance. Required where the provider's `signature` option is set.",
+          description:
+            "Standard Webhooks: Unix seconds, signed, within the tolerance. Required where the provider's `signature` option is set.",
           schema: { type: "string", pattern: "^[0-9]+$" },
         },
       },
@@ -182,7 +188,8 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
           type: "apiKey",
           in: "query",
           name: "token",
-          description: "The provider's `secret`, compared in constant time. Prefer a header where the provider lets you set one: URLs end up in access logs.",
+          description:
+            "The provider's `secret`, compared in constant time. Prefer a header where the provider lets you set one: URLs end up in access logs.",
         },
         tokenHeader: { type: "apiKey", in: "header", name: "X-Webhook-Token", description: "The provider's `secret`." },
         bearer: { type: "http", scheme: "bearer", description: "`Authorization: Bearer <secret>`, the provider's `secret`." },

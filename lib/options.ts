@@ -68,7 +68,17 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
   inbox?: Inbox;
 }
 
-const GLOBAL_KEYS = ["providers", "customProviders", "limit", "dedupe", "dedupeFailOpen", "handlerTimeoutMs", "logger", "allowUnauthenticated", "inbox"];
+const GLOBAL_KEYS = [
+  "providers",
+  "customProviders",
+  "limit",
+  "dedupe",
+  "dedupeFailOpen",
+  "handlerTimeoutMs",
+  "logger",
+  "allowUnauthenticated",
+  "inbox",
+];
 const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
 const DEFAULT_LIMIT = "100kb";
 const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
@@ -102,7 +112,9 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>)
   const names = [...known.keys()].join(", ");
   const configured = options.providers;
   if (!isObject(configured) || Object.keys(configured).length === 0) {
-    throw new ConfigError(`name at least one provider in "providers", e.g. { providers: { crazyhorse: { secret: "…" } } }; the providers are ${names}`);
+    throw new ConfigError(
+      `name at least one provider in "providers", e.g. { providers: { crazyhorse: { secret: "…" } } }; the providers are ${names}`,
+    );
   }
 
   const resolved = new Map<string, ResolvedProvider>();
@@ -151,7 +163,9 @@ function knownProviders(custom: unknown): Map<string, AnyProvider> {
       throw new ConfigError("customProviders must hold providers made with defineProvider()");
     }
     if (known.has(name)) {
-      throw new ConfigError(`customProviders: a provider named "${name}" is ${name in builtInProviders ? "built in" : "given twice"}: give yours another name`);
+      throw new ConfigError(
+        `customProviders: a provider named "${name}" is ${name in builtInProviders ? "built in" : "given twice"}: give yours another name`,
+      );
     }
     known.set(name, provider as AnyProvider);
   }
@@ -191,9 +205,14 @@ function resolveProvider(provider: AnyProvider, options: unknown, allowUnauthent
         (secret === undefined && signature === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
   }
-  for (const [method, given] of [["token", secrets.length > 0], ["signature", signature !== undefined]] as const) {
+  for (const [method, given] of [
+    ["token", secrets.length > 0],
+    ["signature", signature !== undefined],
+  ] as const) {
     if (given && !provider.authentication.includes(method)) {
-      throw new ConfigError(`provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name)} instead`);
+      throw new ConfigError(
+        `provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name)} instead`,
+      );
     }
   }
   if (typeof path !== "string" || !path.startsWith("/") || path.includes("?")) {
@@ -219,8 +238,10 @@ function resolveSignature(name: string, signature: unknown): SignatureVerifier {
   const { secret, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = signature as Partial<SignatureOptions>;
   const secrets = typeof secret === "string" ? [secret] : secret;
   if (!Array.isArray(secrets) || secrets.length === 0) {
-    throw new ConfigError(`${where}.secret must be the provider's "whsec_…" signing secret, or an array of them while you rotate` +
-      (secret === undefined ? " (is the environment variable you read it from set?)" : ""));
+    throw new ConfigError(
+      `${where}.secret must be the provider's "whsec_…" signing secret, or an array of them while you rotate` +
+        (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
+    );
   }
   const keys = secrets.map((s: unknown, i: number) => {
     try {
@@ -289,8 +310,15 @@ function resolveStore(dedupe: WebhooksOptions["dedupe"]): DedupeStore | undefine
   if (dedupe === false) return undefined;
   if (dedupe === undefined) return new MemoryStore();
   const store = dedupe as unknown as Record<string, unknown>;
-  if (!isObject(store) || typeof store.claim !== "function" || typeof store.complete !== "function" || typeof store.release !== "function") {
-    throw new ConfigError("dedupe must be a store with claim(), complete() and release() (see memoryStore()), or false to turn deduplication off");
+  if (
+    !isObject(store) ||
+    typeof store.claim !== "function" ||
+    typeof store.complete !== "function" ||
+    typeof store.release !== "function"
+  ) {
+    throw new ConfigError(
+      "dedupe must be a store with claim(), complete() and release() (see memoryStore()), or false to turn deduplication off",
+    );
   }
   return dedupe;
 }

@@ -8,7 +8,6 @@ import { resolveOptions, type WebhooksOptions } from "./options";
 import { emitAside, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
 import type { WebhookResponse } from "./response";
 
-
 /** The history of an inbox's deliveries: `webhooks.deliveries`. */
 export interface Deliveries {
   /** Newest first; `status` one of `queued`, `active`, `retrying`, `completed`, `dead`. */

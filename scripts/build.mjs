@@ -22,7 +22,9 @@ execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", joi
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const entries = Object.values(pkg.exports).flatMap((target) => {
   const file = target?.require?.default;
-  return typeof file === "string" && file.startsWith("./dist/") && file.endsWith(".js") ? [file.slice("./dist/".length, -".js".length)] : [];
+  return typeof file === "string" && file.startsWith("./dist/") && file.endsWith(".js")
+    ? [file.slice("./dist/".length, -".js".length)]
+    : [];
 });
 for (const entry of entries) {
   const cjs = require(join(dist, `${entry}.js`));

@@ -77,7 +77,11 @@ function openFeed(url: string, lastEventId?: string) {
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const field = (name: string) => block.split("\n").find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+        const field = (name: string) =>
+          block
+            .split("\n")
+            .find((line) => line.startsWith(`${name}: `))
+            ?.slice(name.length + 2);
         const data = field("data");
         if (data !== undefined) events.push({ id: field("id") ?? "", type: field("event") ?? "message", data: JSON.parse(data) });
         for (const wake of waiters) wake();
@@ -143,7 +147,10 @@ describe("the example app's webhook routes", () => {
     const { logger, messages } = capturingLogger();
     const { app } = createDemoApp({ ...options, logger });
     const send = (token: string) =>
-      request(app).post(`/webhooks/all-images?token=${token}`).set("content-type", "application/json").send(JSON.stringify(allImagesExample));
+      request(app)
+        .post(`/webhooks/all-images?token=${token}`)
+        .set("content-type", "application/json")
+        .send(JSON.stringify(allImagesExample));
     expect((await send("ai-secret")).status).toBe(200);
     expect((await send("ai-secret")).status).toBe(200);
     expect((await send("forged")).status).toBe(401);
@@ -185,7 +192,10 @@ describe("the storage route", () => {
     expect((await storageImage(app, "/storage/u1/job1/generate-2.png")).svg).not.toBe(before.svg);
 
     const delivery = crazyhorseDelivery({ state: "DONE", generateImageUrls: [path], params: { hair: "green", clothes: "kimono" } });
-    const answer = await request(app).post("/webhooks/crazyhorse?token=ch-secret").set("content-type", "application/json").send(JSON.stringify(delivery));
+    const answer = await request(app)
+      .post("/webhooks/crazyhorse?token=ch-secret")
+      .set("content-type", "application/json")
+      .send(JSON.stringify(delivery));
     expect(answer.status).toBe(200);
     expect(shownText((await storageImage(app, `/storage/${path}`)).svg)).toContain("green hair, kimono");
   });
@@ -218,7 +228,12 @@ describe("the live feed (Server-Sent Events fed by the emitter)", () => {
         name: "crazyhorse.done",
         deliveryId: `${delivery.code}:done`,
         expectedImages: 1,
-        generation: { provider: "crazyhorse", id: delivery.code, status: "completed", images: [{ url: `${served.url}/storage/${delivery.generateImageUrls?.[0]}` }] },
+        generation: {
+          provider: "crazyhorse",
+          id: delivery.code,
+          status: "completed",
+          images: [{ url: `${served.url}/storage/${delivery.generateImageUrls?.[0]}` }],
+        },
       });
       expect(duplicate.data).toMatchObject({ name: "crazyhorse.done", provider: "crazyhorse", generationId: delivery.code });
       expect(invalid.data).toMatchObject({ provider: "crazyhorse", status: 401, reason: "auth.failed" });
@@ -247,7 +262,12 @@ describe("the simulator", () => {
     {
       provider: "all-images",
       how: "created, active, a progress per image, completed",
-      steps: ["all-images.print.created", "all-images.print.active", ...Array(4).fill("all-images.print.progress"), "all-images.print.completed"],
+      steps: [
+        "all-images.print.created",
+        "all-images.print.active",
+        ...Array(4).fill("all-images.print.progress"),
+        "all-images.print.completed",
+      ],
     },
     {
       provider: "replicate",
@@ -286,7 +306,10 @@ describe("the simulator", () => {
 
   test("a Replicate delivery that is not signed with the example app's secret is refused", async () => {
     const { app } = createDemoApp(options);
-    const unsigned = await request(app).post("/webhooks/replicate").set("content-type", "application/json").send(JSON.stringify(replicateDelivery()));
+    const unsigned = await request(app)
+      .post("/webhooks/replicate")
+      .set("content-type", "application/json")
+      .send(JSON.stringify(replicateDelivery()));
     expect(unsigned.status).toBe(401);
   });
 
@@ -402,7 +425,9 @@ describe("npm start", () => {
       expect(response.status).toBe(200);
       expect(await response.text()).toBe("success");
       await settle();
-      expect(demo.output()).toContain(`crazyhorse.done: generation ${crazyhorseExample.code} is completed (http://localhost:${demo.port}/storage/`);
+      expect(demo.output()).toContain(
+        `crazyhorse.done: generation ${crazyhorseExample.code} is completed (http://localhost:${demo.port}/storage/`,
+      );
       expect(await (await fetch(`http://localhost:${demo.port}/`)).text()).toContain("Simulate a crazyhorse job");
     } finally {
       await demo.stop();

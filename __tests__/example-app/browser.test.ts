@@ -7,7 +7,15 @@ import { createDemoApp, type DemoApp } from "../../example-app/app";
 
 // Debian's chromium, driven by playwright-core: never a browser download.
 const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const ARTIFACTS = join(__dirname, "..", "..", "artifacts");
 
 jest.setTimeout(90_000);
@@ -20,7 +28,9 @@ let url: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`the example app's browser test needs Debian's chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+    throw new Error(
+      `the example app's browser test needs Debian's chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`,
+    );
   }
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

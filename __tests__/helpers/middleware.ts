@@ -4,7 +4,14 @@
  * answers"), over real HTTP: in an Express app (`app.use("/webhooks", webhooks.middleware())`) and
  * on a bare `http.createServer(webhooks.middleware())`. Each test file runs `afterEach(closeAll)`.
  */
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import request from "supertest";

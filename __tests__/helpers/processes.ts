@@ -97,7 +97,12 @@ export interface Tally {
  * gets a 2xx would (503, 409, 500 and refused connections are retried); `onDelivered` sees the
  * running count.
  */
-export async function sendToAll(ports: number[], path: string, bodies: string[], onDelivered: (count: number) => void = () => {}): Promise<Tally> {
+export async function sendToAll(
+  ports: number[],
+  path: string,
+  bodies: string[],
+  onDelivered: (count: number) => void = () => {},
+): Promise<Tally> {
   const tally: Tally = { statuses: new Map(), delivered: 0 };
   const sendCopy = async (port: number, body: string): Promise<void> => {
     // Bounded: 300 tries 20 to 50 ms apart is well past the outages these tests make.

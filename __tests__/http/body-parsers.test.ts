@@ -40,17 +40,26 @@ async function deliver(server: express.Express, to: "token" | "signed") {
   if (to === "token") return req.set("x-webhook-token", TOKEN).send(body);
   // all-images' schema would refuse a crazyhorse body: use a real all-images one for the signed route.
   const signed = JSON.stringify({ id: `evt_${randomBytes(4).toString("hex")}`, type: "print.created", data: { id: "gen_1" } }, null, 1);
-  return request(server).post(`/webhooks/${to}`).set("content-type", "application/json").set(signDelivery(signed, { secret: SIGNING_SECRET })).send(signed);
+  return request(server)
+    .post(`/webhooks/${to}`)
+    .set("content-type", "application/json")
+    .set(signDelivery(signed, { secret: SIGNING_SECRET }))
+    .send(signed);
 }
 
-const keepRawBody = (req: IncomingMessage, _res: unknown, buf: Buffer) => void ((req as IncomingMessage & { rawBody?: Buffer }).rawBody = buf);
+const keepRawBody = (req: IncomingMessage, _res: unknown, buf: Buffer) =>
+  void ((req as IncomingMessage & { rawBody?: Buffer }).rawBody = buf);
 
 describe.each([
   ["nothing", [] as RequestHandler[], { token: 200, signed: 200 }],
   ["express.json() with a verify that keeps req.rawBody", [express.json({ verify: keepRawBody })], { token: 200, signed: 200 }],
   ["express.raw({ type: '*/*' })", [express.raw({ type: "*/*" })], { token: 200, signed: 200 }],
   ["express.text() (text/plain only: a JSON delivery is left alone)", [express.text()], { token: 200, signed: 200 }],
-  ["express.urlencoded() (forms only: a JSON delivery is left alone)", [express.urlencoded({ extended: false })], { token: 200, signed: 200 }],
+  [
+    "express.urlencoded() (forms only: a JSON delivery is left alone)",
+    [express.urlencoded({ extended: false })],
+    { token: 200, signed: 200 },
+  ],
   ["express.json() without verify", [express.json()], { token: 200, signed: 500 }],
   ["express.text({ type: '*/*' })", [express.text({ type: "*/*" })], { token: 200, signed: 500 }],
 ])("mounted after %s", (_, before, expected) => {

@@ -59,7 +59,9 @@ describe.each(["express", "node:http"] as const)("mounted in %s", (mount) => {
         const refusal = await r.refused;
         expect(refusal).toMatchObject({ provider: "crazyhorse", reason: "request.aborted", status: 400 });
         expect(r.emitted).toEqual([]);
-        expect(r.lines).toContainEqual(expect.objectContaining({ fields: expect.objectContaining({ outcome: "refused", reason: "request.aborted" }) }));
+        expect(r.lines).toContainEqual(
+          expect.objectContaining({ fields: expect.objectContaining({ outcome: "refused", reason: "request.aborted" }) }),
+        );
 
         // Nothing was claimed: the provider's retry of the same delivery is handled, once.
         const retry = await fetch(`http://127.0.0.1:${port}${r.path}`, {

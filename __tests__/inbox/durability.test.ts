@@ -67,7 +67,8 @@ async function waitUntilDone(queue: string, ids: Iterable<string>, timeoutMs = 6
     const done = await runs(queue, "done");
     const missing = [...wanted].filter((id) => !done.some((run) => run.id === id));
     if (missing.length === 0) return done;
-    if (Date.now() > deadline) throw new Error(`${missing.length} acknowledged deliveries never reached their listener, e.g. ${missing.slice(0, 3).join(", ")}`);
+    if (Date.now() > deadline)
+      throw new Error(`${missing.length} acknowledged deliveries never reached their listener, e.g. ${missing.slice(0, 3).join(", ")}`);
     await sleep(200);
   }
 }
@@ -133,10 +134,17 @@ test("SIGKILL mid-run: every delivery answered 2xx reaches its listener in a fre
 test("two edges and two workers, 2,000 deliveries each sent to both edges at once: each delivery's listeners complete exactly once", async () => {
   const queue = `pair-${randomUUID().slice(0, 8)}`;
   const edges = await Promise.all([start(queue, { ROLE: "edge" }), start(queue, { ROLE: "edge" })]);
-  const workers = await Promise.all([start(queue, { ROLE: "worker", CONCURRENCY: "20" }), start(queue, { ROLE: "worker", CONCURRENCY: "20" })]);
+  const workers = await Promise.all([
+    start(queue, { ROLE: "worker", CONCURRENCY: "20" }),
+    start(queue, { ROLE: "worker", CONCURRENCY: "20" }),
+  ]);
   const { bodies: all, ids } = bodies(2000);
 
-  const tally = await sendToAll(edges.map((edge) => edge.port), PATH, all);
+  const tally = await sendToAll(
+    edges.map((edge) => edge.port),
+    PATH,
+    all,
+  );
   expect(tally.delivered).toBe(2000);
 
   const done = await waitUntilDone(queue, ids);

@@ -66,9 +66,15 @@ test("the edge answers as soon as the delivery is stored, without running a list
   const code = randomUUID().replace(/-/g, "");
 
   const first = await send(webhooks, { code });
-  expect(first).toEqual({ status: 200, headers: expect.objectContaining({ "content-type": "text/plain; charset=utf-8" }), body: "success" });
+  expect(first).toEqual({
+    status: 200,
+    headers: expect.objectContaining({ "content-type": "text/plain; charset=utf-8" }),
+    body: "success",
+  });
   expect(emitted).toEqual([]); // no worker: nothing ran, the answer did not wait on listeners
-  expect(await webhooks.deliveries.list()).toEqual([expect.objectContaining({ key: `crazyhorse:${code}:done`, status: "queued", attempts: 0 })]);
+  expect(await webhooks.deliveries.list()).toEqual([
+    expect.objectContaining({ key: `crazyhorse:${code}:done`, status: "queued", attempts: 0 }),
+  ]);
 
   expect((await send(webhooks, { code })).status).toBe(200);
   expect(duplicates).toEqual([`${code}:done`]);
@@ -146,7 +152,11 @@ test("a listener that always fails: dead after its attempts, a dead event, liste
     [2, false],
     [3, false],
   ]);
-  expect(dead[0]).toEqual({ event: expect.objectContaining({ id: `${code}:done`, attempt: 3 }), error: expect.objectContaining({ message: "the bug" }), attempts: 3 });
+  expect(dead[0]).toEqual({
+    event: expect.objectContaining({ id: `${code}:done`, attempt: 3 }),
+    error: expect.objectContaining({ message: "the bug" }),
+    attempts: 3,
+  });
   const listed = await webhooks.deliveries.list({ status: "dead" });
   expect(listed.map((d) => d.key)).toEqual([key]);
   expect(listed[0]).toEqual(expect.objectContaining({ status: "dead", attempts: 3, error: "the bug" }));
@@ -200,8 +210,12 @@ test("the inbox unreachable: 503 with Retry-After, never a 2xx, nothing emitted"
   unreachable.on("*", (event) => void emitted.push(event.id));
   const answer = await send(unreachable);
   expect(answer.status).toBe(503);
-  expect(answer.headers).toEqual(expect.objectContaining({ "content-type": "application/problem+json", "retry-after": expect.any(String) }));
-  expect(JSON.parse(answer.body)).toEqual(expect.objectContaining({ type: "urn:imagegen-webhooks:problem:inbox.unavailable", status: 503 }));
+  expect(answer.headers).toEqual(
+    expect.objectContaining({ "content-type": "application/problem+json", "retry-after": expect.any(String) }),
+  );
+  expect(JSON.parse(answer.body)).toEqual(
+    expect.objectContaining({ type: "urn:imagegen-webhooks:problem:inbox.unavailable", status: 503 }),
+  );
   expect(emitted).toEqual([]);
   expect((await send(webhooks)).status).toBe(200);
 });

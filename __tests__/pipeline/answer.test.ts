@@ -1,14 +1,5 @@
 // Stage 9, the answer: crazyhorse 200 `success`, all-images 200, after the listeners, in order.
-import {
-  aiDelivery,
-  chDelivery,
-  closeAll,
-  expectCrazyhorseOk,
-  HOSTS,
-  postAllImages,
-  postCrazyhorse,
-  setup,
-} from "../helpers/middleware";
+import { aiDelivery, chDelivery, closeAll, expectCrazyhorseOk, HOSTS, postAllImages, postCrazyhorse, setup } from "../helpers/middleware";
 
 afterEach(closeAll);
 

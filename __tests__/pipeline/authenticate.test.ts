@@ -45,16 +45,19 @@ describe.each(HOSTS)("%s", (_label, kind) => {
       expect(s.rec.invalid).toEqual([]);
     });
 
-    test.each(PLACES)("a wrong token in %s is refused with 401, says nothing of why, and emits only `invalid`", async (_place, setToken, url) => {
-      const s = await setup(kind);
-      const wrong = `${SECRET}-wrong`;
-      const res = await setToken(s.http.post(url(`${s.prefix}/crazyhorse`, wrong)), wrong)
-        .set("content-type", "application/json")
-        .send(JSON.stringify(chDelivery()));
-      expectProblem(res, 401, "auth.failed");
-      expect(res.text).not.toContain(wrong);
-      expectOnlyInvalid(s.rec, { provider: "crazyhorse", status: 401, reason: "auth.failed" });
-    });
+    test.each(PLACES)(
+      "a wrong token in %s is refused with 401, says nothing of why, and emits only `invalid`",
+      async (_place, setToken, url) => {
+        const s = await setup(kind);
+        const wrong = `${SECRET}-wrong`;
+        const res = await setToken(s.http.post(url(`${s.prefix}/crazyhorse`, wrong)), wrong)
+          .set("content-type", "application/json")
+          .send(JSON.stringify(chDelivery()));
+        expectProblem(res, 401, "auth.failed");
+        expect(res.text).not.toContain(wrong);
+        expectOnlyInvalid(s.rec, { provider: "crazyhorse", status: 401, reason: "auth.failed" });
+      },
+    );
 
     test("the other provider's secret is not accepted", async () => {
       const s = await setup(kind);

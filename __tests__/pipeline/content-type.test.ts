@@ -19,7 +19,12 @@ describe.each(HOSTS)("%s", (_label, kind) => {
   describe("content type", () => {
     test("a missing Content-Type is refused with 415, only `invalid` emitted", async () => {
       const s = await setup(kind);
-      const res = await rawRequest(s.server, `${s.prefix}/crazyhorse`, { "x-webhook-token": SECRET }, Buffer.from(JSON.stringify(chDelivery())));
+      const res = await rawRequest(
+        s.server,
+        `${s.prefix}/crazyhorse`,
+        { "x-webhook-token": SECRET },
+        Buffer.from(JSON.stringify(chDelivery())),
+      );
       expectProblem(res, 415, "content-type.unsupported");
       expectOnlyInvalid(s.rec, { provider: "crazyhorse", status: 415, reason: "content-type.unsupported" });
     });

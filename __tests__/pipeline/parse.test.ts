@@ -1,14 +1,5 @@
 // Stage 5, parse: a body that is not JSON is 400.
-import {
-  closeAll,
-  expectOnlyInvalid,
-  expectProblem,
-  HOSTS,
-  MARKER,
-  postAllImages,
-  postCrazyhorse,
-  setup,
-} from "../helpers/middleware";
+import { closeAll, expectOnlyInvalid, expectProblem, HOSTS, MARKER, postAllImages, postCrazyhorse, setup } from "../helpers/middleware";
 
 afterEach(closeAll);
 

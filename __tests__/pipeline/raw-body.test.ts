@@ -208,7 +208,10 @@ describe("Express: body parsers mounted before the middleware", () => {
   test("express.json() without verify: checks still apply (401 wrong token, 400 schema)", async () => {
     const { rec, http } = await hostWith([express.json()]);
     expectProblem(await http.post("/webhooks/crazyhorse").set("x-webhook-token", "wrong").send(chDelivery()), 401, "auth.failed");
-    const schema = await http.post("/webhooks/all-images").set("x-webhook-token", AI_SECRET).send({ id: "evt_1", type: "print.created", data: {}, note: MARKER });
+    const schema = await http
+      .post("/webhooks/all-images")
+      .set("x-webhook-token", AI_SECRET)
+      .send({ id: "evt_1", type: "print.created", data: {}, note: MARKER });
     expectProblem(schema, 400, "schema.invalid", [{ instancePath: "/data", message: "must have required property 'id'" }]);
     expect(rec.events).toEqual([]);
     expect(rec.invalid.map((i) => i.reason)).toEqual(["auth.failed", "schema.invalid"]);
@@ -247,7 +250,11 @@ describe("Express: body parsers mounted before the middleware", () => {
     const { rec, http } = await hostWith([express.json(), express.urlencoded({ extended: false })]);
     const delivery = aiDelivery();
     expect((await http.post("/webhooks/all-images").set("x-webhook-token", AI_SECRET).send(delivery)).status).toBe(200);
-    const form = await http.post("/webhooks/all-images").set("x-webhook-token", AI_SECRET).type("form").send({ id: "evt_form", type: "print.created" });
+    const form = await http
+      .post("/webhooks/all-images")
+      .set("x-webhook-token", AI_SECRET)
+      .type("form")
+      .send({ id: "evt_form", type: "print.created" });
     expectProblem(form, 415, "content-type.unsupported");
     expect(rec.events.map((e) => e.payload)).toEqual([delivery]);
   });

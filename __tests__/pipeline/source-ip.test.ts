@@ -58,7 +58,13 @@ describe("allowedIps through receive()", () => {
   test("the 403 comes before authentication: a wrong token from outside is 403, from inside 401", async () => {
     const { webhooks } = receiver(ranges);
     const send = (ip: string) =>
-      webhooks.receive({ provider: "crazyhorse", headers: { "content-type": "application/json" }, rawBody: "{}", query: "token=wrong", ip });
+      webhooks.receive({
+        provider: "crazyhorse",
+        headers: { "content-type": "application/json" },
+        rawBody: "{}",
+        query: "token=wrong",
+        ip,
+      });
     expect((await send("192.0.2.1")).status).toBe(403);
     expect((await send("203.0.113.1")).status).toBe(401);
   });

@@ -121,7 +121,12 @@ describe("its testing hooks, for imagegen-webhooks/testing and the CLI", () => {
 });
 
 describe("mistakes are caught at start-up with a message that says what to change", () => {
-  const base = { schema: { type: "object" } as const, eventName: () => "e", idempotencyKey: () => "k", normalize: () => ({ id: "1", status: "queued" as const, images: [], params: {}, createdAt: "" }) };
+  const base = {
+    schema: { type: "object" } as const,
+    eventName: () => "e",
+    idempotencyKey: () => "k",
+    normalize: () => ({ id: "1", status: "queued" as const, images: [], params: {}, createdAt: "" }),
+  };
 
   test.each([
     [{ ...base, name: "Bad Name" }, /name must be lower case/],
@@ -131,7 +136,10 @@ describe("mistakes are caught at start-up with a message that says what to chang
     [{ ...base, name: "x", authentication: ["password" as "token"] }, /authentication must list/],
     [{ ...base, name: "x", answer: { status: 500 } }, /answer.status must be a 2xx/],
     [{ ...base, name: "x", testing: "hooks" }, /testing must be an object/],
-    [{ ...base, name: "x", testing: { eventField: "", example: () => ({}) } }, /testing.eventField must name the payload field that selects the event/],
+    [
+      { ...base, name: "x", testing: { eventField: "", example: () => ({}) } },
+      /testing.eventField must name the payload field that selects the event/,
+    ],
     [{ ...base, name: "x", testing: { eventField: "state" } }, /testing.example must be a function/],
     [{ ...base, name: "x", testing: { eventField: "state", example: () => ({}), simulate: {} } }, /testing.simulate must be a function/],
   ])("defineProvider(%#)", (definition, message) => {
@@ -140,8 +148,12 @@ describe("mistakes are caught at start-up with a message that says what to chang
 
   test("a custom provider that is not configured-able, named like a built-in, or given twice", () => {
     const twin = defineProvider({ ...base, name: "crazyhorse" });
-    expect(() => createWebhooks({ customProviders: [twin], providers: { crazyhorse: { secret: "s" } } })).toThrow(/"crazyhorse" is built in/);
-    expect(() => createWebhooks({ customProviders: [pixelforge, pixelforge], providers: { pixelforge: { secret: "s" } } })).toThrow(/given twice/);
+    expect(() => createWebhooks({ customProviders: [twin], providers: { crazyhorse: { secret: "s" } } })).toThrow(
+      /"crazyhorse" is built in/,
+    );
+    expect(() => createWebhooks({ customProviders: [pixelforge, pixelforge], providers: { pixelforge: { secret: "s" } } })).toThrow(
+      /given twice/,
+    );
     expect(() => createWebhooks({ customProviders: [{ name: "fake" }] as never, providers: { crazyhorse: { secret: "s" } } })).toThrow(
       /made with defineProvider/,
     );

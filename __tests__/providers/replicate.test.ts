@@ -10,7 +10,14 @@ function receiver() {
   const events: AnyWebhookEvent[] = [];
   const names: string[] = [];
   webhooks.on("*", (event) => void events.push(event));
-  for (const name of ["replicate.starting", "replicate.succeeded", "replicate", "generation.queued", "generation.completed", "generation.failed"] as const) {
+  for (const name of [
+    "replicate.starting",
+    "replicate.succeeded",
+    "replicate",
+    "generation.queued",
+    "generation.completed",
+    "generation.failed",
+  ] as const) {
     webhooks.on(name, () => void names.push(name));
   }
   const send = (body: unknown, id?: string) => {
@@ -42,7 +49,10 @@ test("the documented prediction is accepted, signed, and emitted as replicate.st
 
 test("a succeeded prediction normalizes its output URLs, prompt and input", async () => {
   const { events, send } = receiver();
-  const body = replicateDelivery("succeeded", { input: { prompt: "a fox", num_outputs: 2, image: "https://example.com/in.png" }, output: ["https://r.example/1.webp", "https://r.example/2.webp"] });
+  const body = replicateDelivery("succeeded", {
+    input: { prompt: "a fox", num_outputs: 2, image: "https://example.com/in.png" },
+    output: ["https://r.example/1.webp", "https://r.example/2.webp"],
+  });
   await send(body);
   expect(events[0]?.generation).toMatchObject({
     status: "completed",
@@ -84,7 +94,12 @@ test("unsigned (token only), a resent body is a duplicate and a changed one is n
   const ids: string[] = [];
   webhooks.on("replicate", (event) => void ids.push(event.id));
   const send = (body: unknown) =>
-    webhooks.receive({ provider: "replicate", headers: { "content-type": "application/json" }, rawBody: JSON.stringify(body), query: "token=tok" });
+    webhooks.receive({
+      provider: "replicate",
+      headers: { "content-type": "application/json" },
+      rawBody: JSON.stringify(body),
+      query: "token=tok",
+    });
   const update = replicateDelivery("processing");
   await send(update);
   await send(update);
@@ -96,7 +111,12 @@ test("unsigned (token only), a resent body is a duplicate and a changed one is n
 test.each([
   ["no id", { status: "starting" }, "", "must have required property 'id'"],
   ["a status that is not a string", { id: "p", status: 3 }, "/status", "must be string"],
-  ["a created_at that is not a date-time", { id: "p", status: "starting", created_at: "yesterday" }, "/created_at", 'must match format "date-time"'],
+  [
+    "a created_at that is not a date-time",
+    { id: "p", status: "starting", created_at: "yesterday" },
+    "/created_at",
+    'must match format "date-time"',
+  ],
   ["logs of the wrong type", { id: "p", status: "starting", logs: 5 }, "/logs", "must be string"],
 ])("the schema refuses %s", async (_, body, instancePath, message) => {
   const { events, send } = receiver();
@@ -108,7 +128,11 @@ test.each([
 
 test("an unsigned delivery to a signing configuration is 401", async () => {
   const { webhooks, events } = receiver();
-  const answer = await webhooks.receive({ provider: "replicate", headers: { "content-type": "application/json" }, rawBody: JSON.stringify(replicateDelivery()) });
+  const answer = await webhooks.receive({
+    provider: "replicate",
+    headers: { "content-type": "application/json" },
+    rawBody: JSON.stringify(replicateDelivery()),
+  });
   expect(answer.status).toBe(401);
   expect(events).toEqual([]);
 });

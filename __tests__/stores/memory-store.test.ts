@@ -222,7 +222,10 @@ describe("MemoryStore against a model of what it promises", () => {
   // or its time to live has passed, whichever comes first; released, it is forgotten at once.
   type Op = { kind: "claim" | "complete" | "release"; key: string } | { kind: "wait"; ms: number };
   const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({ kind: fc.constantFrom("claim" as const, "complete" as const, "release" as const), key: fc.constantFrom("a", "b", "c", "d", "e", "f") }),
+    fc.record({
+      kind: fc.constantFrom("claim" as const, "complete" as const, "release" as const),
+      key: fc.constantFrom("a", "b", "c", "d", "e", "f"),
+    }),
     fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 60 }) }),
   );
 

@@ -92,7 +92,10 @@ const pixelforge = defineProvider({
   normalize: (payload) => ({ id: payload.job, status: "completed", images: [], params: {}, createdAt: "" }),
 });
 
-const withCustom = createWebhooks({ customProviders: [pixelforge], providers: { pixelforge: { secret: "s" }, crazyhorse: { secret: "t" } } });
+const withCustom = createWebhooks({
+  customProviders: [pixelforge],
+  providers: { pixelforge: { secret: "s" }, crazyhorse: { secret: "t" } },
+});
 withCustom.on("pixelforge.ready", (event) => {
   assertType<Equal<typeof event.provider, "pixelforge">>();
   assertType<Equal<typeof event.payload.urls, string[] | undefined>>();

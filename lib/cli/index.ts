@@ -158,15 +158,23 @@ async function knownProviders(values: Values, given: readonly AnyProvider[]): Pr
 }
 
 function target(values: Values): { url: string; secret?: string; tokenIn?: "header" | "query"; signingSecret?: string } {
-  if (values.url === undefined) throw new UsageError("--url is required: the receiver's URL, e.g. http://localhost:3000/webhooks/crazyhorse");
+  if (values.url === undefined)
+    throw new UsageError("--url is required: the receiver's URL, e.g. http://localhost:3000/webhooks/crazyhorse");
   const url = absoluteUrl(values.url, "--url");
   const tokenIn = values["token-in"];
   if (tokenIn !== undefined && tokenIn !== "header" && tokenIn !== "query") throw new UsageError("--token-in is header or query");
   const signingSecret = values["signing-secret"];
   if (values.secret === undefined && signingSecret === undefined) {
-    throw new UsageError("--secret is required: the token the receiver expects (its provider secret); or --signing-secret for a signed provider");
+    throw new UsageError(
+      "--secret is required: the token the receiver expects (its provider secret); or --signing-secret for a signed provider",
+    );
   }
-  return { url, ...(values.secret !== undefined && { secret: values.secret }), ...(tokenIn && { tokenIn }), ...(signingSecret !== undefined && { signingSecret }) };
+  return {
+    url,
+    ...(values.secret !== undefined && { secret: values.secret }),
+    ...(tokenIn && { tokenIn }),
+    ...(signingSecret !== undefined && { signingSecret }),
+  };
 }
 
 function absoluteUrl(value: string, option: string): string {
@@ -238,7 +246,8 @@ function number(values: Values, option: "seed" | "speed"): number | undefined {
   const raw = values[option];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || value < 0) throw new UsageError(`--${option} takes a number of 0 or more, not "${raw}"`);
+  if (raw.trim() === "" || !Number.isFinite(value) || value < 0)
+    throw new UsageError(`--${option} takes a number of 0 or more, not "${raw}"`);
   return value;
 }
 

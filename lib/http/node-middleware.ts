@@ -74,7 +74,13 @@ function plainLength(req: IncomingMessage, limit: number): number | undefined {
 
 type ReadFailure = { type?: string; status?: number };
 
-function readPlain(req: IncomingMessage, length: number, limit: number, onBody: (body: Buffer) => void, onFail: (err: ReadFailure) => void): void {
+function readPlain(
+  req: IncomingMessage,
+  length: number,
+  limit: number,
+  onBody: (body: Buffer) => void,
+  onFail: (err: ReadFailure) => void,
+): void {
   const chunks: Buffer[] = [];
   let received = 0;
   let done = false;

@@ -10,7 +10,9 @@ import { reportError } from "./report";
 export function storedEvent(receiver: Receiver, stored: StoredDelivery, run: Pick<DeliveryRun, "attempt" | "replayed">): AnyWebhookEvent {
   const provider = receiver.options.providers.get(stored.provider);
   if (!provider) {
-    throw new Error(`imagegen-webhooks: a stored delivery of provider "${stored.provider}", which this receiver does not configure: configure it in the worker's createWebhooks() too`);
+    throw new Error(
+      `imagegen-webhooks: a stored delivery of provider "${stored.provider}", which this receiver does not configure: configure it in the worker's createWebhooks() too`,
+    );
   }
   return buildEvent(provider, stored, stored.payload, new Date(stored.receivedAt), run);
 }
@@ -28,7 +30,10 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
     await emitEvent(emitter, event);
   } catch (failure) {
     reportError(emitter, options.logger, toHandlerError(failure, event));
-    options.logger.warn({ ...line, outcome: "failed", durationMs: elapsedMs(startedAt) }, `imagegen-webhooks: ${event.name} failed on attempt ${run.attempt}`);
+    options.logger.warn(
+      { ...line, outcome: "failed", durationMs: elapsedMs(startedAt) },
+      `imagegen-webhooks: ${event.name} failed on attempt ${run.attempt}`,
+    );
     const cause = failure instanceof ListenerFailure ? failure.cause : failure;
     throw cause instanceof Error ? cause : new Error(String(cause));
   }

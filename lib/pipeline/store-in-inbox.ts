@@ -10,7 +10,14 @@ const INBOX_RETRY_AFTER_SECONDS = "10";
 /** What the inbox keeps of a delivery: enough for a worker to rebuild its event, nothing secret. */
 export function toStoredDelivery(delivery: Delivery): StoredDelivery {
   const { event, key } = delivery;
-  return { key, provider: event.provider, id: event.id, name: event.name, payload: event.payload, receivedAt: event.receivedAt.toISOString() };
+  return {
+    key,
+    provider: event.provider,
+    id: event.id,
+    name: event.name,
+    payload: event.payload,
+    receivedAt: event.receivedAt.toISOString(),
+  };
 }
 
 /**
@@ -25,7 +32,10 @@ export function storeInInbox(delivery: Delivery, inbox: Inbox): Promise<Verdict>
       return { answer: providerAnswer(delivery.provider.provider.answer), outcome: result === "duplicate" ? "duplicate" : "stored" };
     },
     (err: unknown): Verdict => {
-      options.logger.error({ err, key: delivery.key }, "imagegen-webhooks: the inbox could not store a delivery; answering 503 so that the provider retries");
+      options.logger.error(
+        { err, key: delivery.key },
+        "imagegen-webhooks: the inbox could not store a delivery; answering 503 so that the provider retries",
+      );
       const error = new WebhookError("inbox.unavailable", { headers: { "retry-after": INBOX_RETRY_AFTER_SECONDS } });
       return { answer: problemAnswer(error), outcome: "store-unavailable" };
     },

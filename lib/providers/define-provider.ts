@@ -50,7 +50,17 @@ export function defineProvider<
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function defineProvider(definition: ProviderDefinition<string, JSONSchema, string, any>): AnyProvider {
   type Payload = unknown;
-  const { name, schema, knownEvents = [], eventName, idempotencyKey, normalize, answer = {}, authentication = METHODS, testing } = definition;
+  const {
+    name,
+    schema,
+    knownEvents = [],
+    eventName,
+    idempotencyKey,
+    normalize,
+    answer = {},
+    authentication = METHODS,
+    testing,
+  } = definition;
   const fail = (message: string): never => {
     throw new TypeError(`defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""}): ${message}`);
   };
@@ -90,11 +100,16 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
 
 /** The testing hooks are checked here too: a mistake there would otherwise surface only in a test run. */
 function checkTesting(testing: unknown, fail: (message: string) => never): ProviderTesting<unknown> {
-  const { eventField, example, simulate } = (typeof testing === "object" && testing !== null ? testing : fail("testing must be an object")) as Partial<
-    ProviderTesting<unknown>
-  >;
-  if (typeof eventField !== "string" || eventField.length === 0) fail('testing.eventField must name the payload field that selects the event, e.g. "type"');
+  const { eventField, example, simulate } = (
+    typeof testing === "object" && testing !== null ? testing : fail("testing must be an object")
+  ) as Partial<ProviderTesting<unknown>>;
+  if (typeof eventField !== "string" || eventField.length === 0)
+    fail('testing.eventField must name the payload field that selects the event, e.g. "type"');
   if (typeof example !== "function") fail("testing.example must be a function that returns a valid delivery");
   if (simulate !== undefined && typeof simulate !== "function") fail("testing.simulate must be a function, or left out");
-  return Object.freeze({ eventField: eventField as string, example: example as ProviderTesting<unknown>["example"], ...(simulate && { simulate }) });
+  return Object.freeze({
+    eventField: eventField as string,
+    example: example as ProviderTesting<unknown>["example"],
+    ...(simulate && { simulate }),
+  });
 }

@@ -56,10 +56,7 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
 export type AnyProvider = Provider<string, any, any>;
 
 /** Builds a status lookup that maps anything unlisted to `unknown`. */
-export function statusMap(
-  table: Record<Exclude<GenerationStatus, "unknown">, readonly string[]>,
-  { ignoreCase }: { ignoreCase: boolean },
-) {
+export function statusMap(table: Record<Exclude<GenerationStatus, "unknown">, readonly string[]>, { ignoreCase }: { ignoreCase: boolean }) {
   const fold = ignoreCase ? (value: string) => value.toLowerCase() : (value: string) => value;
   const byValue = new Map<string, GenerationStatus>();
   for (const [status, values] of Object.entries(table) as [GenerationStatus, readonly string[]][]) {

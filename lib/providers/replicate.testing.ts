@@ -78,7 +78,13 @@ function simulate(job: SimulationContext): SimulationScript<ReplicatePayload> {
       input: { prompt, num_outputs: imageCount, output_format: extension },
       output: delivered > 0 ? images.slice(0, delivered).map((image) => new URL(image.path, base).href) : null,
       error: done && outcome === "failed" ? "the model ran out of GPU memory" : null,
-      logs: event === "starting" ? null : `Using seed: ${seed}\n${images.slice(0, delivered).map((_, i) => `image ${i + 1} done\n`).join("")}`,
+      logs:
+        event === "starting"
+          ? null
+          : `Using seed: ${seed}\n${images
+              .slice(0, delivered)
+              .map((_, i) => `image ${i + 1} done\n`)
+              .join("")}`,
       created_at: createdAt,
       started_at: event === "starting" ? null : new Date(startAt + steps[1]!.delayMs).toISOString(),
       completed_at: done ? new Date(at).toISOString() : null,

@@ -55,6 +55,10 @@ export function progressSteps(
   ];
   for (let i = 1; i <= made; i++) steps.push({ delayMs: random.int(600, 1300), event: events.progress, delivered: i });
   const failed = outcome === "failed";
-  steps.push({ delayMs: random.int(300, 700), event: failed ? events.failed : events.completed, delivered: failed && !failedKeepsImages ? 0 : made });
+  steps.push({
+    delayMs: random.int(300, 700),
+    event: failed ? events.failed : events.completed,
+    delivered: failed && !failedKeepsImages ? 0 : made,
+  });
   return steps;
 }

@@ -38,7 +38,9 @@ export function providerTesting(
   if (typeof name !== "string") throw new TypeError(`${caller}: give a provider's name or the provider defineProvider() returned`);
   if (typeof provider === "string" && !isProviderName(name)) {
     const builtIn = Object.keys(builtInTesting).join(", ");
-    throw new RangeError(`${caller}: "${name}" is not a built-in provider (${builtIn}); for one of your own, pass the provider that defineProvider() returned`);
+    throw new RangeError(
+      `${caller}: "${name}" is not a built-in provider (${builtIn}); for one of your own, pass the provider that defineProvider() returned`,
+    );
   }
   const testing = hooksOf(provider);
   const add = (what: string) => `add \`${what}\` to its defineProvider() definition`;

@@ -103,16 +103,21 @@ export function simulateJob(provider: TestedProvider, options: SimulateJobOption
     ...(options.imageBaseUrl !== undefined && { imageBaseUrl: options.imageBaseUrl }),
     startAt: options.startAt ?? new Date(),
   });
-  const deliveries = script.deliveries.map(
-    ({ delayMs, event, body, webhookId }): SimulatedDelivery<string, unknown> => ({
-      delayMs,
-      event,
-      body,
-      retry: false,
-      ...(webhookId !== undefined && { webhookId }),
-    }),
-  );
-  const job: SimulatedJob<string, unknown> = { provider: name, id: script.id, caption: script.caption, outcome, images: script.images, deliveries };
+  const deliveries = script.deliveries.map(({ delayMs, event, body, webhookId }): SimulatedDelivery<string, unknown> => ({
+    delayMs,
+    event,
+    body,
+    retry: false,
+    ...(webhookId !== undefined && { webhookId }),
+  }));
+  const job: SimulatedJob<string, unknown> = {
+    provider: name,
+    id: script.id,
+    caption: script.caption,
+    outcome,
+    images: script.images,
+    deliveries,
+  };
 
   if (retry) {
     // The provider missed an answer (a timeout, a dropped connection) and sends the same bytes again.
@@ -166,7 +171,8 @@ export async function playJob<P extends string, Payload>(
       body: delivery.body,
       ...(secret !== undefined && { secret }),
       ...(tokenIn && { tokenIn }),
-      ...(signingSecret !== undefined && delivery.webhookId !== undefined && { signature: { secret: signingSecret, id: delivery.webhookId } }),
+      ...(signingSecret !== undefined &&
+        delivery.webhookId !== undefined && { signature: { secret: signingSecret, id: delivery.webhookId } }),
     });
     played.push({ delivery, response });
     onDelivery?.(delivery, response);
