@@ -46,7 +46,8 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
       res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse, all-images or replicate` });
       return;
     }
-    const choice = CHOICES[String(req.query.outcome ?? "random")];
+    const { outcome = "random" } = req.query;
+    const choice = typeof outcome === "string" ? CHOICES[outcome] : undefined;
     if (!choice) {
       res.status(400).json({ error: `outcome must be one of ${Object.keys(CHOICES).join(", ")}` });
       return;

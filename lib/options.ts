@@ -1,5 +1,5 @@
 import bytes from "bytes";
-import { providers as builtInProviders, type BuiltInProviders, type ProviderName } from "./providers/index";
+import { providers as builtInProviders, type ProviderName } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
 import { silentLogger, type Logger } from "./logger";
 import { MemoryStore } from "./stores/memory-store";
@@ -154,7 +154,7 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>)
 
 /** The built-in providers and the user's own, by name. */
 function knownProviders(custom: unknown): Map<string, AnyProvider> {
-  const known = new Map<string, AnyProvider>(Object.entries(builtInProviders as BuiltInProviders));
+  const known = new Map<string, AnyProvider>(Object.entries(builtInProviders));
   if (custom === undefined) return known;
   if (!Array.isArray(custom)) throw new ConfigError("customProviders must be an array of providers made with defineProvider()");
   for (const provider of custom as unknown[]) {
@@ -274,7 +274,7 @@ function imageUrlResolver(name: string, imageBaseUrl: unknown): (path: string) =
   if (imageBaseUrl === undefined) return (path) => path;
   let base: URL;
   try {
-    base = new URL(String(imageBaseUrl));
+    base = new URL(typeof imageBaseUrl === "string" ? imageBaseUrl : "invalid:");
   } catch {
     base = new URL("invalid:");
   }

@@ -82,12 +82,8 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   }
 
   /** The whole pipeline without HTTP, for other frameworks, queue workers and tests. */
-  receive(input: ReceiveInput): Promise<WebhookResponse> {
-    try {
-      return Promise.resolve(receive(this.#receiver, input));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async receive(input: ReceiveInput): Promise<WebhookResponse> {
+    return receive(this.#receiver, input);
   }
 
   /**

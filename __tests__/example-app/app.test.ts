@@ -55,6 +55,7 @@ interface FeedEvent {
   id: string;
   type: string;
   // What the example app put in it: read as the page reads it.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page reads it untyped too
   data: any;
 }
 

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       queueName,
       attempts: 5,
       backoff: { type: "fixed", delay: 100 },
-      lockDurationMs: Number(process.env.LOCK_MS ?? 2000),
+      lockDurationMs: Number(process.env.LOCK_MS ?? 30_000),
       enqueueTimeoutMs: 1000,
     }),
   });

@@ -5,7 +5,7 @@ import { MISSING_REDIS_ENV, startRedisServer, type RedisServer } from "./redis-s
 
 declare global {
   // The handle, for the globalTeardown (same process).
-  // eslint-disable-next-line no-var
+
   var __imagegenWebhooksRedis: RedisServer | undefined;
 }
 

@@ -334,11 +334,11 @@ describe("crazyhorse: the status mapping of DESIGN.md, case-insensitive", () => 
     ["CANCELED", "unknown"],
     ["TIMEOUT", "unknown"],
   ];
-  const rows = TABLE.flatMap(([state, status]) => [
+  const rows = TABLE.flatMap(([state, status]): [string, string][] => [
     [state, status],
     [state.toLowerCase(), status],
     [state[0] + state.slice(1).toLowerCase(), status],
-  ]) as [string, string][];
+  ]);
 
   test.each(rows)("%s emits generation.%s", async (state, status) => {
     const lower = state.toLowerCase();

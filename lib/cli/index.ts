@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isProviderName, providers } from "../providers/index";
-import type { AnyProvider } from "../providers/provider";
+import type { AnyProvider, Provider } from "../providers/provider";
 import type { ProviderTesting } from "../providers/provider-testing";
 import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
 import { playJob, sendDelivery, simulatedProviders, simulateJob, type SentResponse, type SimulateJobOptions } from "../testing/index";
@@ -131,12 +131,14 @@ async function loadProviders(specifier: string): Promise<AnyProvider[]> {
     throw new UsageError(`--custom-providers ${specifier}: cannot load it: ${(err as Error).message}`);
   }
   const { default: defaultExport, ...named } = module;
-  const candidates = [...Object.values(named), defaultExport];
+  const candidates: unknown[] = [...Object.values(named), defaultExport];
   // A CommonJS module's exports come as its default export too.
   if (typeof defaultExport === "object" && defaultExport !== null && !isProvider(defaultExport)) {
-    candidates.push(...Object.values(defaultExport));
+    candidates.push(...(Object.values(defaultExport) as unknown[]));
   }
-  const found = new Set(candidates.flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isProvider));
+  const found = new Set(
+    candidates.flatMap((value): unknown[] => (Array.isArray(value) ? (value as unknown[]) : [value])).filter(isProvider),
+  );
   if (found.size === 0) {
     throw new UsageError(`--custom-providers ${specifier}: it exports no provider: export what defineProvider() returns`);
   }
@@ -224,7 +226,9 @@ const accepted = (response: SentResponse) => response.status >= 200 && response.
 async function send(positionals: string[], values: Values, known: Known, out: NodeJS.WritableStream): Promise<number> {
   const chosen = provider(positionals[0], known);
   const { name } = chosen;
-  const { eventField, example } = hooks(chosen, "send", "example");
+  const testing = hooks(chosen, "send", "example");
+  const { eventField } = testing;
+  const example = (overrides: Record<string, unknown>) => testing.example(overrides);
   const event = positionals[1];
   if (event === undefined || event === "") {
     const sample = (example({}) as Record<string, unknown>)[eventField];
@@ -265,7 +269,7 @@ async function simulate(positionals: string[], values: Values, known: Known, out
     ...(seed !== undefined && { seed }),
     ...(values["image-base-url"] !== undefined && { imageBaseUrl: absoluteUrl(values["image-base-url"], "--image-base-url") }),
   };
-  const job = simulateJob(chosen, options);
+  const job = simulateJob(chosen as Provider<string, unknown, Record<string, unknown>>, options);
   if (values["dry-run"]) {
     out.write(`${JSON.stringify(job, null, 2)}\n`);
     return 0;

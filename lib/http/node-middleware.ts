@@ -145,7 +145,7 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
     const length = plainLength(req, limit);
     if (length !== undefined) return readPlain(req, length, limit, onBody, onFail);
     readRaw(req, res, (err?: unknown) => {
-      if (err) return onFail(err as ReadFailure);
+      if (err) return onFail(err);
       const body = (req as IncomingMessage & { body?: unknown }).body;
       onBody(Buffer.isBuffer(body) ? body : Buffer.alloc(0));
     });

@@ -91,7 +91,7 @@ async function awaitListeners(
   const outcome = await settleWithin(running, delivery.receiver.options.handlerTimeoutMs);
   if (outcome === TIMED_OUT) {
     // The provider gets its answer now; the listeners go on, and a late failure still releases the key.
-    track(
+    void track(
       delivery.receiver,
       running.then(
         () => conclude(undefined),

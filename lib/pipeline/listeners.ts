@@ -4,11 +4,14 @@ import type { AnyWebhookEvent, GenerationStatus } from "../events";
 import { isThenable } from "../thenable";
 
 /** A listener threw or rejected; the listeners after it were not called. */
-export class ListenerFailure {
+export class ListenerFailure extends Error {
   constructor(
-    readonly cause: unknown,
+    override readonly cause: unknown,
     readonly eventName: string,
-  ) {}
+  ) {
+    super(`a listener of "${eventName}" failed`);
+    this.name = "ListenerFailure";
+  }
 }
 
 type Listener = (this: EventEmitter, arg: unknown) => unknown;

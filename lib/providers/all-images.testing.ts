@@ -85,9 +85,9 @@ function simulate(job: SimulationContext): SimulationScript<AllImagesPayload> {
       type: event,
       data: {
         id,
-        name: prompt.split(",")[0] as string,
+        name: prompt.split(",")[0],
         prompt,
-        status: ALL_IMAGES_STATUS[event] as number,
+        status: ALL_IMAGES_STATUS[event],
         params: [{ name: "sujetMode", value: random.pick(["landscape", "portrait", "square"]) }],
         images: images.slice(0, delivered).map((image, i) => ({
           id: `img_${i + 1}`,

@@ -27,7 +27,7 @@ export function crazyhorseDelivery(overrides: Partial<CrazyhorsePayload> = {}): 
     code,
     image: `${userHash}/${code}.png`,
     ...(completed && { generateImageUrls: [`${userHash}/${code}/generate-1.png`] }),
-    params: structuredClone(crazyhorseExample.params) as CrazyhorsePayload["params"],
+    params: structuredClone(crazyhorseExample.params),
     createdAt: new Date().toISOString(),
   };
   return { ...base, ...overrides };

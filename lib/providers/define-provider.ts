@@ -13,11 +13,11 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   /** The event names (after `<name>.`) that the typed `on()` should know; deliveries may carry others. */
   knownEvents?: readonly Known[];
   /** The event name after `<name>.`, e.g. `succeeded` for `replicate.succeeded`. */
-  eventName(payload: Payload): string;
+  eventName: (payload: Payload) => string;
   /** The key that is the same each time the same delivery is sent again, e.g. an event id or `webhook-id`. */
-  idempotencyKey(payload: Payload, context: DeliveryContext): string;
+  idempotencyKey: (payload: Payload, context: DeliveryContext) => string;
   /** The delivery as a `Generation`, the one shape every provider shares (`provider` is filled in). */
-  normalize(payload: Payload, context: NormalizeContext): Omit<Generation<Name>, "provider">;
+  normalize: (payload: Payload, context: NormalizeContext) => Omit<Generation<Name>, "provider">;
   /** The answer to a handled delivery. Default `200` with an empty body. */
   answer?: Partial<WebhookResponse>;
   /** The ways deliveries can be authenticated, the one the provider documents first. Default both: `["token", "signature"]`. */
@@ -73,7 +73,11 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   if (!Array.isArray(knownEvents) || knownEvents.some((event) => typeof event !== "string" || event.length === 0)) {
     fail("knownEvents must be an array of event names");
   }
-  if (!Array.isArray(authentication) || authentication.length === 0 || authentication.some((m) => !METHODS.includes(m))) {
+  if (
+    !Array.isArray(authentication) ||
+    authentication.length === 0 ||
+    (authentication as unknown[]).some((m) => !METHODS.includes(m as AuthenticationMethod))
+  ) {
     fail(`authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}`);
   }
   const { status = 200, headers = {}, body = "" } = answer;
@@ -108,8 +112,8 @@ function checkTesting(testing: unknown, fail: (message: string) => never): Provi
   if (typeof example !== "function") fail("testing.example must be a function that returns a valid delivery");
   if (simulate !== undefined && typeof simulate !== "function") fail("testing.simulate must be a function, or left out");
   return Object.freeze({
-    eventField: eventField as string,
-    example: example as ProviderTesting<unknown>["example"],
+    eventField: eventField,
+    example: example,
     ...(simulate && { simulate }),
   });
 }

@@ -6,7 +6,7 @@ import type { ProviderTesting } from "./provider-testing";
 /** What `Provider.normalize` gets beside the payload. */
 export interface NormalizeContext {
   /** Resolves the provider's relative image paths; undefined leaves them as sent. */
-  resolveImageUrl(path: string): string;
+  resolveImageUrl: (path: string) => string;
   receivedAt: Date;
 }
 

@@ -51,13 +51,13 @@ export function providerTesting(
   if (need === "simulate" && testing.simulate === undefined) {
     throw new TypeError(`${caller}: provider "${name}" has no simulation: ${add("testing.simulate")}`);
   }
-  return { name, testing: testing as ProviderTesting<unknown> };
+  return { name, testing: testing };
 }
 
 function hooksOf(provider: TestedProvider): ProviderTesting<unknown> | undefined {
-  if (typeof provider === "string") return builtInTesting[provider as ProviderName] as ProviderTesting<unknown>;
+  if (typeof provider === "string") return builtInTesting[provider];
   if (provider.testing !== undefined) return provider.testing as ProviderTesting<unknown>;
   // The built-in provider objects carry no hooks (they stay out of the main entry): find theirs.
   const { name } = provider;
-  return isProviderName(name) && providers[name] === provider ? (builtInTesting[name] as ProviderTesting<unknown>) : undefined;
+  return isProviderName(name) && providers[name] === provider ? builtInTesting[name] : undefined;
 }

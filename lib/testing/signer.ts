@@ -34,5 +34,5 @@ export function signDelivery(body: string | Uint8Array | object, options: SignOp
     [ID_HEADER]: id,
     [TIMESTAMP_HEADER]: String(seconds),
     [SIGNATURE_HEADER]: signStandardWebhook(options.secret, id, seconds, bytes),
-  } as StandardWebhookHeaders;
+  };
 }

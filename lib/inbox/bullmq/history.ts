@@ -1,4 +1,3 @@
-import type { JobState } from "bullmq";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary } from "../inbox";
 import { attemptErrorsOf, jobIdOf, lastChangeOf, statesOf, statusOf, summaryOf, type DeliveryJob } from "./jobs";
 import type { BullmqInboxState } from "./state";
@@ -41,10 +40,10 @@ export async function list(state: BullmqInboxState, filter: DeliveryFilter = {})
 
 export async function get(state: BullmqInboxState, key: string): Promise<DeliveryDetail | undefined> {
   const jobId = jobIdOf(key);
-  const job = (await state.queue.getJob(jobId)) as DeliveryJob | undefined;
+  const job = await state.queue.getJob(jobId);
   if (!job) return undefined;
   const [jobState, { logs }] = await Promise.all([job.getState(), state.queue.getJobLogs(jobId)]);
-  const status = statusOf(jobState as JobState | "unknown", job);
+  const status = statusOf(jobState, job);
   // Removed between the two reads (its retention ran out): as if it had gone a moment earlier.
   if (status === undefined) return undefined;
   return { ...summaryOf(job, status), payload: job.data.payload, errors: attemptErrorsOf(logs) };
@@ -56,11 +55,11 @@ export async function get(state: BullmqInboxState, key: string): Promise<Deliver
  * and a second `replay()` runs it.
  */
 export async function replay(state: BullmqInboxState, key: string): Promise<boolean> {
-  const job = (await state.queue.getJob(jobIdOf(key))) as DeliveryJob | undefined;
+  const job = await state.queue.getJob(jobIdOf(key));
   if (!job) return false;
   const jobState = await job.getState();
   if (jobState !== "completed" && jobState !== "failed") {
-    const status = statusOf(jobState as JobState | "unknown", job);
+    const status = statusOf(jobState, job);
     if (status === undefined) return false;
     throw new Error(`imagegen-webhooks: delivery ${key} is ${status}; only a completed or dead delivery can be replayed`);
   }
