@@ -7,13 +7,13 @@
 //                      [--json FILE] (every sample, for later comparison)
 //                      [--before DIR]  (adds this package built from another tree, e.g. before a change,
 //                                       as "ours-express@before" and "ours-node@before", interleaved too)
-import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { buildScratch, root } from "./build.mjs";
+import { buildScratch } from "./build.mjs";
+import { ask, median, shuffled, start } from "./harness.mjs";
 import { crazyhorseTemplate, signGithub, TOKEN, uniqueCode } from "./payloads.mjs";
 
 const { values: flags } = parseArgs({
@@ -81,29 +81,6 @@ function requestFor({ kind, size }) {
   };
 }
 
-function start(config, dist) {
-  const child = fork(join(root, "bench/server.mjs"), [config.kind, String(config.listeners), config.dist ?? dist], {
-    execArgv: ["--expose-gc"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`${config.kind} exited with ${code} before listening`)));
-    child.once("message", ({ port }) => {
-      child.removeAllListeners("exit");
-      resolve({ ...config, child, url: `http://127.0.0.1:${port}` });
-    });
-  });
-}
-
-function ask(child, what = "stats") {
-  return new Promise((resolve) => {
-    child.once("message", resolve);
-    child.send(what);
-  });
-}
-
-/** One request by hand, so that a wrong setup fails loudly rather than measuring 4xx answers. */
 async function check(server) {
   const { path, body, headers, setupRequest } = requestFor(server);
   const req = setupRequest({ headers, body });
@@ -124,12 +101,6 @@ function load(server, seconds) {
   });
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 const started = Date.now();
 const dist = buildScratch(flags.dist);
 const machine = {
@@ -143,23 +114,6 @@ const machine = {
 };
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, Node ${machine.node}, load ${machine.loadavg}`);
 console.log(`rounds ${rounds} × ${duration}s (warm-up ${warmup}s), ${connections} connections, code under test: ${dist}\n`);
-
-/** A fixed-seed shuffle (mulberry32), so that a run's orders can be repeated. */
-let seed = 0x5eed;
-function random() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-}
-function shuffled(items) {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 // Each round starts every server afresh: two processes running the same code were measured up to
 // 10% apart for as long as they lived (where V8 and the allocator happened to put things), which

@@ -26,6 +26,17 @@ function ours() {
   return webhooks.middleware();
 }
 
+/** The edge of the durable inbox: each delivery stored in BullMQ (REDIS_URL, QUEUE) before the answer. */
+function oursInbox() {
+  const require = createRequire(import.meta.url);
+  const { createWebhooks } = require(join(dist, "index.js"));
+  const { bullmqInbox } = require(join(dist, "bullmq", "index.js"));
+  const { Redis } = require("ioredis");
+  const connection = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
+  const inbox = bullmqInbox({ connection, queueName: process.env.QUEUE });
+  return createWebhooks({ providers: { crazyhorse: { secret: TOKEN } }, inbox }).middleware();
+}
+
 function octokit() {
   const webhooks = new Webhooks({ secret: OCTOKIT_SECRET });
   for (let i = 0; i < listeners; i++) webhooks.on("push", count);
@@ -67,6 +78,7 @@ const servers = {
   "express-lean": () => createServer(expressApp((app) => app.use("/webhooks/crazyhorse", bareJson))),
   "ours-express": () => createServer(expressApp((app) => app.use("/webhooks", ours()))),
   "ours-node": () => createServer(ours()),
+  "ours-inbox-express": () => createServer(expressApp((app) => app.use("/webhooks", oursInbox()))),
   "octokit-express": () => createServer(expressApp((app) => app.use(octokit()))),
   "octokit-node": () => createServer(octokit()),
 };

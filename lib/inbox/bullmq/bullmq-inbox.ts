@@ -20,7 +20,7 @@ export function bullmqInbox(options: BullmqInboxOptions): Inbox {
   producer.on("error", () => {});
   const queue = new Queue<JobData, void, string>(resolved.queueName, { connection: producer });
   queue.on("error", () => {});
-  const state: BullmqInboxState = { options: resolved, queue, producer, workers: new Set() };
+  const state: BullmqInboxState = { options: resolved, queue, producer, workers: new Set(), batch: [] };
 
   let closing: Promise<void> | undefined;
   return {

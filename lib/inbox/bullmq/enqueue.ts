@@ -40,44 +40,72 @@ export async function enqueue(state: BullmqInboxState, delivery: StoredDelivery)
   }
 }
 
-async function add(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
+/** A delivery waiting for the next MULTI, with the settlement of its `enqueue()`. */
+export interface PendingAdd {
+  delivery: StoredDelivery;
+  resolve(result: "stored" | "duplicate"): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Deliveries whose bodies ended in the same turn of the event loop go to Redis in one MULTI: one
+ * write and one transaction for all of them instead of one each (an ioredis MULTI is costly to
+ * build, and Redis reads them all at once). The wait is the rest of the current turn.
+ */
+function add(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
+  return new Promise((resolve, reject) => {
+    if (state.batch.length === 0) setImmediate(() => void flush(state));
+    state.batch.push({ delivery, resolve, reject });
+  });
+}
+
+async function flush(state: BullmqInboxState): Promise<void> {
+  const batch = state.batch.splice(0);
   const { queue, options } = state;
-  const jobId = jobIdOf(delivery.key);
-  const job = new Job<JobData, void, string>(
-    queue,
-    delivery.name,
-    delivery,
-    {
-      jobId,
-      attempts: options.attempts,
-      backoff: options.backoff,
-      removeOnComplete: options.removeOnComplete,
-      removeOnFail: options.removeOnFail,
-      // The log holds each failed attempt's error: a delivery replayed again and again keeps its latest.
-      keepLogs: MAX_ATTEMPT_ERRORS,
-    },
-    jobId,
-  );
-  const client = await queue.client;
-  // The connection is ioredis (the option's type), so the transaction is an ioredis MULTI: it has
-  // every command, though BullMQ's interface names only the ones BullMQ uses.
-  const multi = client.multi() as IRedisTransaction & { exists(key: string): unknown };
-  multi.exists(queue.toKey(jobId));
-  // Queues the add script on the MULTI synchronously; its promise holds nothing (the answer is exec's).
-  void job.addJob(multi);
   let results: [Error | null, unknown][] | null;
   try {
+    const client = await queue.client;
+    // The connection is ioredis (the option's type), so the transaction is an ioredis MULTI: it has
+    // every command, though BullMQ's interface names only the ones BullMQ uses.
+    const multi = client.multi() as IRedisTransaction & { exists(key: string): unknown };
+    for (const { delivery } of batch) {
+      const jobId = jobIdOf(delivery.key);
+      const job = new Job<JobData, void, string>(
+        queue,
+        delivery.name,
+        delivery,
+        {
+          jobId,
+          attempts: options.attempts,
+          backoff: options.backoff,
+          removeOnComplete: options.removeOnComplete,
+          removeOnFail: options.removeOnFail,
+          // The log holds each failed attempt's error: a delivery replayed again and again keeps its latest.
+          keepLogs: MAX_ATTEMPT_ERRORS,
+        },
+        jobId,
+      );
+      multi.exists(queue.toKey(jobId));
+      // Queues the add script on the MULTI synchronously; its promise holds nothing (the answer is exec's).
+      void job.addJob(multi);
+    }
     results = await multi.exec();
   } catch (err) {
-    throw new InboxUnavailableError(`imagegen-webhooks: the inbox could not store the delivery: ${messageOf(err)}`, { cause: err });
+    const error = new InboxUnavailableError(`imagegen-webhooks: the inbox could not store the delivery: ${messageOf(err)}`, { cause: err });
+    for (const pending of batch) pending.reject(error);
+    return;
   }
-  const [existed, added] = results ?? [];
-  if (!existed || !added) throw new Error("imagegen-webhooks: the inbox's MULTI returned no answer for the add");
-  if (existed[0]) throw existed[0];
-  if (added[0]) throw added[0];
+  batch.forEach((pending, i) => settle(pending, results?.[2 * i], results?.[2 * i + 1]));
+}
+
+function settle(pending: PendingAdd, existed: [Error | null, unknown] | undefined, added: [Error | null, unknown] | undefined): void {
+  if (!existed || !added) return pending.reject(new Error("imagegen-webhooks: the inbox's MULTI returned no answer for the add"));
+  if (existed[0]) return pending.reject(existed[0]);
+  if (added[0]) return pending.reject(added[0]);
   // BullMQ's scripts answer a negative code for an error (a missing parent, which we never set).
-  if (typeof added[1] === "number" && added[1] < 0) throw new Error(`imagegen-webhooks: BullMQ refused the job (code ${added[1]})`);
-  return existed[1] === 0 ? "stored" : "duplicate";
+  if (typeof added[1] === "number" && added[1] < 0)
+    return pending.reject(new Error(`imagegen-webhooks: BullMQ refused the job (code ${added[1]})`));
+  pending.resolve(existed[1] === 0 ? "stored" : "duplicate");
 }
 
 export function messageOf(err: unknown): string {

@@ -1,5 +1,6 @@
 import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import type { PendingAdd } from "./enqueue";
 import type { JobData } from "./jobs";
 import type { ResolvedBullmqInboxOptions } from "./options";
 
@@ -12,4 +13,6 @@ export interface BullmqInboxState {
   readonly producer: Redis;
   /** The workers started and not yet closed, for `close()`. */
   readonly workers: Set<Worker<JobData, void, string>>;
+  /** Deliveries to add in the next MULTI (`enqueue.ts`). */
+  readonly batch: PendingAdd[];
 }
