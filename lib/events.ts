@@ -28,6 +28,11 @@ export interface Generation<P extends string = ProviderName> {
   params: Record<string, unknown>;
   /** ISO 8601; the time of receipt where the provider sent none. */
   createdAt: string;
+  /**
+   * Where the generation was before this delivery: absent on the first one heard of. On
+   * `generation.stale`, the status it stays at (this delivery did not move it forward).
+   */
+  previousStatus?: Exclude<GenerationStatus, "unknown">;
 }
 
 /** What every listener of a delivery receives. `P` is the provider's name; the payload is typed from its schema. */
@@ -94,7 +99,7 @@ type ProviderSpecificEvents<Ps extends ProviderSet> = UnionToIntersection<
 
 type ProviderWideEvents<Ps extends ProviderSet> = { [P in Names<Ps>]: WebhookEvent<P, TypesOf<Ps[P]>["payload"]> };
 
-type GenerationEvents<Ps extends ProviderSet> = { [S in GenerationStatus as `generation.${S}`]: AnyWebhookEvent<Ps> };
+type GenerationEvents<Ps extends ProviderSet> = { [S in GenerationStatus | "stale" as `generation.${S}`]: AnyWebhookEvent<Ps> };
 
 /** Every event a `Webhooks` emitter emits, with the argument its listeners receive. */
 export type WebhookEventMap<Ps extends ProviderSet = BuiltInProviders> = ProviderSpecificEvents<Ps> &

@@ -3,7 +3,8 @@ import { providers as builtInProviders, type ProviderName } from "./providers/in
 import type { AnyProvider } from "./providers/provider";
 import { silentLogger, type Logger } from "./logger";
 import { MemoryStore } from "./stores/memory-store";
-import type { DedupeStore } from "./stores/store";
+import type { DedupeStore, GenerationStore } from "./stores/store";
+import { MemoryGenerations } from "./stores/memory-generations";
 import { compileValidator, type Validator } from "./pipeline/validate";
 import { hashSecret } from "./pipeline/authenticate";
 import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./pipeline/signature";
@@ -51,7 +52,8 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
   dedupe?: DedupeStore | false;
   /**
    * When the store cannot be reached: `false` (default) answers `503` so the provider retries and
-   * nothing is lost; `true` emits the delivery without deduplication, so a retry may be handled twice.
+   * nothing is lost; `true` emits the delivery without deduplication, so a retry may be handled twice
+   * (and, when the generation store fails too, without ordering).
    */
   dedupeFailOpen?: boolean;
   /** Past this, the provider is answered `202` while listeners go on. Default 9000, under the 10 s most senders wait. */
@@ -66,6 +68,13 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
    * Without one, listeners run while the provider waits, and an answered delivery lives only in memory.
    */
   inbox?: Inbox;
+  /**
+   * Where each generation's furthest status is remembered, so that `generation.*` events only move
+   * forward (a late delivery fires `generation.stale`). Default: the inbox's Redis with an inbox,
+   * the dedupe store when it keeps generations too (`redisStore()`), else this process's memory.
+   * `false` fires every delivery's generation events as they come.
+   */
+  generations?: GenerationStore | false;
 }
 
 const GLOBAL_KEYS = [
@@ -78,6 +87,7 @@ const GLOBAL_KEYS = [
   "logger",
   "allowUnauthenticated",
   "inbox",
+  "generations",
 ];
 const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
 const DEFAULT_LIMIT = "100kb";
@@ -140,15 +150,18 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>)
     );
   }
 
+  const inbox = resolveInbox(options.inbox);
+  const store = resolveStore(options.dedupe);
   return {
     providers: resolved,
     routes,
     limit: resolveLimit(options.limit ?? DEFAULT_LIMIT),
-    store: resolveStore(options.dedupe),
+    store,
     dedupeFailOpen: options.dedupeFailOpen === true,
     handlerTimeoutMs: resolveTimeout(options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS),
     logger: resolveLogger(options.logger ?? silentLogger),
-    inbox: resolveInbox(options.inbox),
+    inbox,
+    generations: resolveGenerations(options.generations, inbox, store),
   };
 }
 
@@ -347,4 +360,22 @@ function resolveInbox(inbox: unknown): Inbox | undefined {
     throw new ConfigError('inbox must be an inbox such as bullmqInbox({ connection }) from "imagegen-webhooks/bullmq"');
   }
   return inbox as unknown as Inbox;
+}
+
+function resolveGenerations(generations: unknown, inbox: Inbox | undefined, store: DedupeStore | undefined): GenerationStore | undefined {
+  if (generations === false) return undefined;
+  if (generations !== undefined) {
+    if (!isGenerationStore(generations)) {
+      throw new ConfigError(
+        "generations must be a store with advance() (see redisStore()), or false to fire every delivery's generation events",
+      );
+    }
+    return generations;
+  }
+  if (inbox?.generations) return inbox.generations;
+  return isGenerationStore(store) ? store : new MemoryGenerations();
+}
+
+function isGenerationStore(value: unknown): value is GenerationStore {
+  return isObject(value) && typeof value.advance === "function";
 }

@@ -225,3 +225,20 @@ test("without an inbox, startWorker and the history say what to configure", asyn
   await expect(webhooks.startWorker()).rejects.toThrow(/needs an inbox: createWebhooks\(\{ inbox: bullmqInbox/);
   await expect(webhooks.deliveries.list()).rejects.toThrow(/deliveries.list\(\) needs an inbox/);
 });
+
+test("the worker keeps generations in order, in the inbox's Redis: a processing stored after completed fires generation.stale", async () => {
+  const webhooks = receiver();
+  const fired: [string, string | undefined][] = [];
+  webhooks.on("generation.completed", (event) => void fired.push(["generation.completed", event.generation.previousStatus]));
+  webhooks.on("generation.processing", (event) => void fired.push(["generation.processing", event.generation.previousStatus]));
+  webhooks.on("generation.stale", (event) => void fired.push(["generation.stale", event.generation.previousStatus]));
+  const code = randomUUID().replace(/-/g, "");
+  await send(webhooks, { code, state: "DONE" });
+  await send(webhooks, { code, state: "PROCESSING" });
+  await webhooks.startWorker({ concurrency: 1 });
+  await until(() => fired.length === 2);
+  expect(fired).toEqual([
+    ["generation.completed", undefined],
+    ["generation.stale", "completed"],
+  ]);
+});

@@ -6,6 +6,7 @@
  *
  * May import nothing but types.
  */
+import type { GenerationStore } from "../stores/store";
 
 /** A delivery as the inbox keeps it: what a worker needs to rebuild its event, and nothing secret. */
 export interface StoredDelivery {
@@ -119,6 +120,8 @@ export interface Inbox {
    * from 1); false if there is no such delivery. Rejects if it is still queued, active or retrying.
    */
   replay(key: string): Promise<boolean>;
+  /** Where the workers keep each generation's furthest status, shared by every worker of the inbox. */
+  readonly generations?: GenerationStore;
   /** Closes the inbox's own connections and workers (never the connection the user passed). */
   close(): Promise<void>;
 }

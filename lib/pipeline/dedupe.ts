@@ -4,7 +4,7 @@ import type { ClaimResult, DedupeStore } from "../stores/store";
 import { isThenable } from "../thenable";
 
 /** The provider retries a store outage: ask it to wait a little. */
-const STORE_RETRY_AFTER_SECONDS = "10";
+export const STORE_RETRY_AFTER_SECONDS = "10";
 
 /** What a claim gave: the store's answer, or `unavailable` when the user chose to go on without it. */
 export type ClaimOutcome = ClaimResult | "unavailable";

@@ -1,13 +1,14 @@
 import { WebhookError } from "../errors";
-import type { DedupeStore } from "../stores/store";
+import type { Advance, DedupeStore } from "../stores/store";
 import { isThenable } from "../thenable";
 import { problemAnswer, providerAnswer } from "./answer";
 import { settleWithin, TIMED_OUT } from "./deadline";
-import { claimDelivery, settleDelivery, type ClaimOutcome } from "./dedupe";
+import { claimDelivery, settleDelivery, STORE_RETRY_AFTER_SECONDS, type ClaimOutcome } from "./dedupe";
 import type { Delivery, Verdict } from "./delivery";
 import { emitEvent, toHandlerError } from "./listeners";
 import { track } from "./receiver";
 import { reportDuplicate, reportError, type DeliveryOutcome } from "./report";
+import { trackGeneration } from "./track";
 
 /** After the listeners: completes (`true`) or releases (`false`) the delivery's key in the store that holds its claim. */
 type SettleClaim = (handled: boolean) => void | Promise<void>;
@@ -63,7 +64,39 @@ function afterClaim(delivery: Delivery, store: DedupeStore, claim: ClaimOutcome)
   return emitAndAnswer(delivery, (handled) => settleDelivery(store, delivery.key, handled, options.logger));
 }
 
+/** The generation's order first (`generation.stale` or a move forward), then the listeners. */
 function emitAndAnswer(delivery: Delivery, settleClaim: SettleClaim): Verdict | Promise<Verdict> {
+  let tracked: Advance | Promise<Advance>;
+  try {
+    tracked = trackGeneration(delivery.receiver.options.generations, delivery.event, delivery.key);
+  } catch (err) {
+    return trackingFailed(delivery, settleClaim, err);
+  }
+  if (isThenable(tracked)) {
+    return tracked.then(
+      (advance) => emitTracked(delivery, settleClaim, advance.moved),
+      (err: unknown) => trackingFailed(delivery, settleClaim, err),
+    );
+  }
+  return emitTracked(delivery, settleClaim, tracked.moved);
+}
+
+/**
+ * The generation store failed: nothing is emitted, the claim is released, the provider retries.
+ * Under `dedupeFailOpen` the delivery goes on unordered instead, as it goes on undeduplicated.
+ */
+function trackingFailed(delivery: Delivery, settleClaim: SettleClaim, err: unknown): Verdict | Promise<Verdict> {
+  const { logger, dedupeFailOpen } = delivery.receiver.options;
+  if (dedupeFailOpen) {
+    logger.warn({ err, key: delivery.key }, "imagegen-webhooks: the generation store failed; emitting without ordering (dedupeFailOpen)");
+    return emitTracked(delivery, settleClaim, true);
+  }
+  logger.error({ err, key: delivery.key }, "imagegen-webhooks: the generation store failed; answering 503 so that the provider retries");
+  const error = new WebhookError("store.unavailable", { headers: { "retry-after": STORE_RETRY_AFTER_SECONDS } });
+  return after(settleClaim(false), () => failure("store-unavailable", error));
+}
+
+function emitTracked(delivery: Delivery, settleClaim: SettleClaim, movedForward: boolean): Verdict | Promise<Verdict> {
   const { emitter, options } = delivery.receiver;
   /** Settles the claim, then reports a failure through `error`. */
   const conclude = (failed: unknown): void | Promise<void> => {
@@ -74,7 +107,7 @@ function emitAndAnswer(delivery: Delivery, settleClaim: SettleClaim): Verdict | 
 
   let running: Promise<void> | undefined;
   try {
-    running = emitEvent(emitter, delivery.event);
+    running = emitEvent(emitter, delivery.event, movedForward);
   } catch (failed) {
     return after(conclude(failed), () => failure("failed", new WebhookError("handler.failed")));
   }

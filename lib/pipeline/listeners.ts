@@ -82,11 +82,14 @@ const GENERATION_EVENTS: Record<GenerationStatus, string> = {
 
 /**
  * Step 8: the events of one delivery, in the README's order, each listener awaited where it
- * returns a promise. `undefined` when every listener returned synchronously; throws or rejects a
+ * returns a promise. A delivery that does not move its generation forward gets `generation.stale`
+ * instead of `generation.<status>` and `generation`. `undefined` when every listener returned synchronously; throws or rejects a
  * `ListenerFailure`.
  */
-export function emitEvent(emitter: EventEmitter, event: AnyWebhookEvent): Promise<void> | undefined {
-  const names = [event.name, event.provider, GENERATION_EVENTS[event.generation.status], "generation", "*"];
+export function emitEvent(emitter: EventEmitter, event: AnyWebhookEvent, movedForward: boolean): Promise<void> | undefined {
+  const names = movedForward
+    ? [event.name, event.provider, GENERATION_EVENTS[event.generation.status], "generation", "*"]
+    : [event.name, event.provider, "generation.stale", "*"];
   return callListeners(emitter, names, event);
 }
 

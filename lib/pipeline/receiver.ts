@@ -3,7 +3,7 @@ import type { BlockList } from "node:net";
 import type { Inbox } from "../inbox/inbox";
 import type { Logger } from "../logger";
 import type { AnyProvider } from "../providers/provider";
-import type { DedupeStore } from "../stores/store";
+import type { DedupeStore, GenerationStore } from "../stores/store";
 import type { SignatureVerifier } from "./signature";
 import type { Validator } from "./validate";
 
@@ -31,6 +31,8 @@ export interface ResolvedOptions {
   logger: Logger;
   /** Where checked deliveries are stored for a worker; absent: they are handled in the request. */
   inbox: Inbox | undefined;
+  /** Where each generation's furthest status is kept; absent: every delivery's generation events fire. */
+  generations: GenerationStore | undefined;
 }
 
 /** Everything one receiver shares between its deliveries. */

@@ -5,6 +5,7 @@ import { buildEvent } from "./event";
 import { emitEvent, ListenerFailure, toHandlerError } from "./listeners";
 import type { Receiver } from "./receiver";
 import { reportError } from "./report";
+import { trackGeneration } from "./track";
 
 /** The event of a stored delivery, as its listeners receive it on this run. */
 export function storedEvent(receiver: Receiver, stored: StoredDelivery, run: Pick<DeliveryRun, "attempt" | "replayed">): AnyWebhookEvent {
@@ -26,8 +27,16 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
   const startedAt = performance.now();
   const event = storedEvent(receiver, stored, run);
   const line = { provider: event.provider, deliveryId: event.id, event: event.name, attempt: run.attempt, replayed: run.replayed };
+  let moved: boolean;
   try {
-    await emitEvent(emitter, event);
+    ({ moved } = await trackGeneration(options.generations, event, stored.key));
+  } catch (err) {
+    // Not the listeners' fault: no `error` event; the attempt fails and the inbox retries it.
+    options.logger.warn({ ...line, err }, `imagegen-webhooks: the generation store failed for ${event.name}; the delivery will be retried`);
+    throw err;
+  }
+  try {
+    await emitEvent(emitter, event, moved);
   } catch (failure) {
     reportError(emitter, options.logger, toHandlerError(failure, event));
     options.logger.warn(

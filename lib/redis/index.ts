@@ -10,4 +10,4 @@ export {
   type RedisScriptClient,
   type RedisStoreOptions,
 } from "../stores/redis-store";
-export type { ClaimResult, DedupeStore } from "../stores/store";
+export type { Advance, ClaimResult, DedupeStore, GenerationStore, TrackedStatus } from "../stores/store";

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { ClaimResult, DedupeStore } from "./store";
+import { STATUS_CODES, STATUS_OF_CODE } from "./generation-order";
+import type { Advance, ClaimResult, DedupeStore, GenerationStore, TrackedStatus } from "./store";
 
 /**
  * The calls the store makes, typed by shape rather than imported from ioredis, so that the built
@@ -65,13 +66,34 @@ return 0`;
 // it over another instance's later claim can only prevent a second handling, never cause one.
 const COMPLETE = `return redis.call('SET', KEYS[1], '${DONE}', 'PX', ARGV[1])`;
 
+// One generation's furthest status, atomically: of two instances that get `completed` and
+// `processing` of one generation at once, the generation ends at `completed` whichever runs first.
+// The same delivery again (a retry, a replay) moves it again. Codes and ranks: generation-order.ts.
+const ADVANCE = `
+local code = tonumber(ARGV[1])
+local images = tonumber(ARGV[2])
+local known = redis.call('HMGET', KEYS[1], 'code', 'images', 'by', 'prev')
+local function rank(c) if c == ${STATUS_CODES.failed} then return ${STATUS_CODES.completed} end return c end
+if not known[1] then
+  redis.call('HSET', KEYS[1], 'code', code, 'images', images, 'by', ARGV[3], 'prev', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return {1, 0}
+end
+local knownCode = tonumber(known[1])
+if known[3] == ARGV[3] then return {1, tonumber(known[4])} end
+local r, kr = rank(code), rank(knownCode)
+if not (r > kr or (r == kr and r < ${STATUS_CODES.completed} and images > tonumber(known[2]))) then return {0, knownCode} end
+redis.call('HSET', KEYS[1], 'code', code, 'images', images, 'by', ARGV[3], 'prev', knownCode)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {1, knownCode}`;
+
 interface Script {
   source: string;
   sha1: string;
 }
 
 const script = (source: string): Script => ({ source, sha1: createHash("sha1").update(source).digest("hex") });
-const SCRIPTS = { claim: script(CLAIM), release: script(RELEASE), complete: script(COMPLETE) };
+const SCRIPTS = { claim: script(CLAIM), release: script(RELEASE), complete: script(COMPLETE), advance: script(ADVANCE) };
 
 /** Backoff of the background retries of a settle that failed; capped, and bounded by `inFlightTtlMs`. */
 const FIRST_RETRY_MS = 100;
@@ -95,7 +117,7 @@ class RedisTimeoutError extends Error {
  * background for up to `inFlightTtlMs`: the key is still in flight meanwhile, so a retry of
  * the delivery waits (`409`) instead of being handled a second time once Redis is back.
  */
-export class RedisStore implements DedupeStore {
+export class RedisStore implements DedupeStore, GenerationStore {
   readonly keyPrefix: string;
   readonly ttlMs: number;
   readonly inFlightTtlMs: number;
@@ -152,6 +174,20 @@ export class RedisStore implements DedupeStore {
   async complete(key: string): Promise<void> {
     this.tokens.delete(key);
     await this.settle(SCRIPTS.complete, key, [this.ttlMs], "complete");
+  }
+
+  /** Moves a generation's status forward, atomically across every instance (`GenerationStore`). */
+  async advance(key: string, status: TrackedStatus, images: number, delivery: string): Promise<Advance> {
+    const answer = await this.run(
+      SCRIPTS.advance,
+      `${this.keyPrefix}generation:${key}`,
+      STATUS_CODES[status],
+      images,
+      delivery,
+      this.ttlMs,
+    );
+    const [moved, previous] = answer as [number, number];
+    return { moved: moved === 1, previous: STATUS_OF_CODE[previous] };
   }
 
   /** Frees the key, if this process's claim still holds it. */

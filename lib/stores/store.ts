@@ -23,3 +23,27 @@ export interface DedupeStore {
 
 /** What `DedupeStore.claim` found: the key was free and is now taken, is being handled, or was handled. */
 export type ClaimResult = "claimed" | "in-flight" | "done";
+
+/** The statuses a generation moves through, in order; `completed` and `failed` both end it. */
+export type TrackedStatus = "queued" | "processing" | "progress" | "completed" | "failed";
+
+/** What `GenerationStore.advance` found. */
+export interface Advance {
+  /** The delivery moved the generation forward (or is a retry or replay of the delivery that did). */
+  moved: boolean;
+  /** The generation's status before the move; when it did not move, the status it stays at. Undefined: first heard of. */
+  previous: TrackedStatus | undefined;
+}
+
+/**
+ * Where each generation's furthest status is remembered, so that its `generation.*` events only
+ * move forward. The memory store's kind keeps it in memory, the Redis store's in Redis.
+ */
+export interface GenerationStore {
+  /**
+   * Atomically: moves the generation `key` to `status` if that is ahead of what is known (or the
+   * same non-final status with more images), recording `delivery` as the one that moved it. The
+   * same `delivery` again (a retry after a listener failed, a replay) counts as moving it again.
+   */
+  advance(key: string, status: TrackedStatus, images: number, delivery: string): Advance | PromiseLike<Advance>;
+}

@@ -6,6 +6,7 @@ import type { JobData } from "./jobs";
 import { resolveBullmqInboxOptions, type BullmqInboxOptions } from "./options";
 import type { BullmqInboxState } from "./state";
 import { startWorker } from "./worker";
+import { RedisStore } from "../../stores/redis-store";
 
 /**
  * The durable inbox over BullMQ: `createWebhooks({ inbox: bullmqInbox({ connection }) })`. Each
@@ -22,8 +23,11 @@ export function bullmqInbox(options: BullmqInboxOptions): Inbox {
   queue.on("error", () => {});
   const state: BullmqInboxState = { options: resolved, queue, producer, workers: new Set(), batch: [] };
 
+  // The workers order generations in the inbox's own Redis, so that every worker shares one order.
+  const generations = new RedisStore(producer, { keyPrefix: `imagegen-webhooks:${resolved.queueName}:` });
   let closing: Promise<void> | undefined;
   return {
+    generations,
     enqueue: (delivery) => enqueue(state, delivery),
     startWorker: (run, workerOptions) => {
       if (closing) return Promise.reject(new Error("imagegen-webhooks: the inbox is closed"));
