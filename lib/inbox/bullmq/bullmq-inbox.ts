@@ -21,7 +21,11 @@ export function bullmqInbox(options: BullmqInboxOptions): Inbox {
   producer.on("error", () => {});
   const queue = new Queue<JobData, void, string>(resolved.queueName, { connection: producer });
   queue.on("error", () => {});
-  const state: BullmqInboxState = { options: resolved, queue, producer, workers: new Set(), batch: [] };
+  const state: BullmqInboxState = { options: resolved, queue, producer, workers: new Set(), batch: [], started: false };
+  queue.waitUntilReady().then(
+    () => (state.started = true),
+    () => {},
+  );
 
   // The workers order generations in the inbox's own Redis, so that every worker shares one order.
   const generations = new RedisStore(producer, { keyPrefix: `imagegen-webhooks:${resolved.queueName}:` });
@@ -44,7 +48,10 @@ async function close(state: BullmqInboxState): Promise<void> {
   // Workers first: their active runs finish (and are recorded) before the queue goes.
   await Promise.all([...state.workers].map((worker) => worker.close()));
   state.workers.clear();
-  await state.queue.close();
+  // A queue whose connection never reached Redis is not closed, only its connection: closing it
+  // would leave its pending start-up to end in an error that nothing listens for any more (BullMQ
+  // emits it on a connection object it has stripped of listeners: an uncaught error in the host app).
+  if (state.started) await state.queue.close();
   // BullMQ leaves a connection it was given open; this one is the inbox's own.
   state.producer.disconnect();
 }

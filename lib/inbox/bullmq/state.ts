@@ -15,4 +15,6 @@ export interface BullmqInboxState {
   readonly workers: Set<Worker<JobData, void, string>>;
   /** Deliveries to add in the next MULTI (`enqueue.ts`). */
   readonly batch: PendingAdd[];
+  /** The queue's connection reached Redis once (its start-up is over). */
+  started: boolean;
 }
