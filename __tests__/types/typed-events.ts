@@ -74,6 +74,14 @@ webhooks.off("crazyhorse.dnoe", () => {});
 createWebhooks({ providers: { midjourney: { secret: "s" } } });
 // @ts-expect-error a secret is a string or an array of strings
 createWebhooks({ providers: { crazyhorse: { secret: 42 } } });
+// Both secrets take a setting that may be unset, as read under strict; createWebhooks checks it at run time.
+declare const fromEnvironment: string | undefined;
+createWebhooks({ providers: { replicate: { signature: { secret: fromEnvironment } }, crazyhorse: { secret: fromEnvironment } } });
+createWebhooks({ providers: { replicate: { signature: { secret: [fromEnvironment ?? "", "whsec_b2xk"] } } } });
+// @ts-expect-error a signing secret is a string or an array of strings
+createWebhooks({ providers: { replicate: { signature: { secret: 42 } } } });
+// @ts-expect-error a signature needs its secret named, even if unset
+createWebhooks({ providers: { replicate: { signature: {} } } });
 
 // A provider of the user's own: its payload is typed from its schema, its events join the catalog.
 const pixelforge = defineProvider({
