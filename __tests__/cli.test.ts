@@ -305,7 +305,15 @@ describe("the imagegen-webhooks CLI", () => {
       [["send", "crazyhorse", "DONE", "--url", server.url, "--secret", "s", "--set", "hair"], "--set takes field=value"],
       [["simulate", "crazyhorse", "--speed", "fast"], '--speed takes a number of 0 or more, not "fast"'],
       [["deploy"], 'unknown command "deploy"'],
-      [["send", "--urll", "x"], "Unknown option '--urll'"],
+      [["send", "--urll", "x"], "unknown option --urll: the options are --url, --secret, --token-in, --signing-secret, --set, --any-event"],
+      [
+        ["send", "all-images", "print.complete", "--url", server.url, "--secret", "ai"],
+        'unknown event "print.complete" for all-images: the events are print.created, print.active, print.progress, print.completed, print.failed',
+      ],
+      [
+        ["send", "replicate", "succeded", "--dry-run"],
+        'unknown event "succeded" for replicate: the events are starting, processing, succeeded',
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     cases.forEach(([args, message], i) => {
@@ -313,6 +321,50 @@ describe("the imagegen-webhooks CLI", () => {
       expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining(message) });
     });
     expect(server.events).toHaveLength(0);
+  });
+
+  test("--any-event sends an event the provider does not list; a known one in another case passes as the provider spells it", async () => {
+    const out = { write: () => true } as unknown as NodeJS.WritableStream;
+    expect(
+      await main(["send", "all-images", "print.refunded", "--any-event", "--url", `${server.url}all-images`, "--secret", "ai"], out),
+    ).toBe(0);
+    expect(await main(["send", "crazyhorse", "done", "--url", `${server.url}crazyhorse`, "--secret", "ch"], out)).toBe(0);
+    expect(server.events.map((e) => [e.name, e.generation.status])).toEqual([
+      ["all-images.print.refunded", "unknown"],
+      ["crazyhorse.done", "completed"],
+    ]);
+  });
+
+  test("a token sent to a signed provider's 401 hints at --signing-secret; with one, no hint", async () => {
+    const printed = (chunks: string[]) => ({ write: (chunk: string) => void chunks.push(chunk) }) as unknown as NodeJS.WritableStream;
+    const token: string[] = [];
+    expect(await main(["send", "replicate", "succeeded", "--url", `${server.url}replicate`, "--secret", "x"], printed(token))).toBe(1);
+    expect(token.join("")).toMatch(/: 401 [\s\S]*hint: replicate signs its deliveries[\s\S]*--signing-secret <whsec_\.\.\.>/);
+    const wrong: string[] = [];
+    const otherSecret = `whsec_${Buffer.from("another signing key, long enough").toString("base64")}`;
+    expect(
+      await main(["send", "replicate", "succeeded", "--url", `${server.url}replicate`, "--signing-secret", otherSecret], printed(wrong)),
+    ).toBe(1);
+    expect(wrong.join("")).toContain(": 401 ");
+    expect(wrong.join("")).not.toContain("hint:");
+  });
+
+  test("a non-JSON answer (an HTML error page) prints its status and one line, not the page", async () => {
+    const page = `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n<style>body { color: red }</style>\n</head>\n<body>\n<pre>Cannot POST /webhooks/crazyhors</pre>\n${"<p>padding</p>\n".repeat(200)}</body>\n</html>\n`;
+    const html = createServer((_req, res) => void res.writeHead(404, { "content-type": "text/html; charset=utf-8" }).end(page));
+    await new Promise<void>((resolve) => html.listen(0, "127.0.0.1", resolve));
+    try {
+      const chunks: string[] = [];
+      const out = { write: (chunk: string) => void chunks.push(chunk) } as unknown as NodeJS.WritableStream;
+      const url = `http://127.0.0.1:${(html.address() as AddressInfo).port}/webhooks/crazyhors`;
+      expect(await main(["send", "crazyhorse", "DONE", "--url", url, "--secret", "ch"], out)).toBe(1);
+      const printed = chunks.join("");
+      expect(printed.split("\n").filter(Boolean)).toHaveLength(1);
+      expect(printed).toMatch(/: 404 Cannot POST \/webhooks\/crazyhors padding padding .*…\n$/);
+      expect(printed).not.toMatch(/<|DOCTYPE|color: red/);
+    } finally {
+      html.close();
+    }
   });
 
   test("a receiver that cannot be reached exits 1 and says so", async () => {

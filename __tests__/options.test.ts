@@ -92,6 +92,17 @@ describe("createWebhooks: a provider must have a secret or the explicit opt-out"
     );
   });
 
+  test("signature.secret: undefined compiles (as the token's does) and is refused at start-up, saying to check the variable", () => {
+    const name = "IMAGEGEN_WEBHOOKS_OPTIONS_TEST_UNSET_SIGNING";
+    delete process.env[name];
+    expectConfigError(
+      { providers: { replicate: { signature: { secret: process.env[name] } } } },
+      /providers\.replicate\.signature\.secret/,
+      /whsec_/,
+      /environment variable/,
+    );
+  });
+
   test("allowUnauthenticated: false is not the opt-out", () => {
     expectConfigError({ providers: { crazyhorse: { allowUnauthenticated: false } } }, /has no secret/);
     expectConfigError({ allowUnauthenticated: false, providers: { crazyhorse: {} } }, /has no secret/);

@@ -1,12 +1,15 @@
 /**
- * The published package, as a user's project gets it: `npm pack`'s tarball (of dist/, which
- * `npm test` builds first; `npm run build` does it alone), unpacked into a scratch project in the
- * system's temporary directory, loaded with require() and import, and type-checked in every Node
- * module mode; and the tarball's shape checked by @arethetypeswrong/cli.
+ * The published package, as a user's project gets it: `npm pack`'s tarball of a fresh clone (no
+ * dist/ there: `prepack` must build it, or the package ships no code), unpacked into a scratch
+ * project in the system's temporary directory, loaded with require() and import, and type-checked
+ * in every Node module mode; and the tarball's shape checked by @arethetypeswrong/cli.
  *
- * The scratch project gets the package's dependencies as symlinks to this repository's
- * node_modules rather than from `npm install`: the tests stay offline, and Node and TypeScript
- * follow a symlink to its real path, so the dependencies' own dependencies resolve there too.
+ * The clone is of the tracked files as they are now (`git stash create`, HEAD when nothing is
+ * changed), so a change not yet committed is packed too; a file git does not track is not.
+ * The clone and the scratch project get their dependencies as symlinks to this repository's
+ * node_modules rather than from `npm ci`/`npm install`: the suite stays offline and fast, and Node
+ * and TypeScript follow a symlink to its real path, so the dependencies' own dependencies resolve
+ * there too.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -19,6 +22,7 @@ const pkg = require("../package.json") as {
   dependencies: Record<string, string>;
   bin: Record<string, string>;
   exports: Record<string, unknown>;
+  scripts: Record<string, string>;
 };
 
 let work: string;
@@ -32,12 +36,22 @@ function run(command: string, args: string[], cwd = project): string {
   return execFileSync(command, args, { cwd, encoding: "utf8" });
 }
 
+/** A fresh clone of the repository's tracked files, with no dist/ and no node_modules of its own. */
+function freshClone(): string {
+  const clone = join(work, "clone");
+  const commit = run("git", ["stash", "create"], root).trim() || run("git", ["rev-parse", "HEAD"], root).trim();
+  run("git", ["clone", "--quiet", "--shared", "--no-checkout", root, clone], work);
+  run("git", ["-c", "advice.detachedHead=false", "checkout", "--quiet", commit], clone);
+  if (existsSync(join(clone, "dist"))) throw new Error("the fresh clone holds a dist/: is it tracked?");
+  symlinkSync(join(root, "node_modules"), join(clone, "node_modules"), "dir");
+  return clone;
+}
+
 beforeAll(() => {
-  if (!existsSync(join(root, "dist", "index.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does it)");
   work = mkdtempSync(join(tmpdir(), "imagegen-webhooks-package-"));
-  const [pack] = JSON.parse(run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], root)) as [
-    { filename: string; files: { path: string }[] },
-  ];
+  // npm prints the lifecycle scripts' output (prepack's build) before its JSON.
+  const output = run("npm", ["pack", "--json", "--pack-destination", work], freshClone());
+  const [pack] = JSON.parse(output.slice(output.search(/^\[/m))) as [{ filename: string; files: { path: string }[] }];
   tarball = join(work, pack.filename);
   packedFiles = pack.files.map((file) => file.path);
 
@@ -50,13 +64,13 @@ beforeAll(() => {
     symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
   }
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true }));
-}, 60_000);
+}, 120_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test("the tarball ships dist with its type declarations for both module systems, the schemas, the OpenAPI document and the bin; no sources or tests", () => {
+test("a fresh clone's npm pack builds dist (prepack; prepare for a git install) and ships it with its type declarations for both module systems, the schemas, the OpenAPI document and the bin; no sources or tests", () => {
   for (const file of [
     "dist/index.js",
     "dist/index.mjs",
@@ -83,6 +97,9 @@ test("the tarball ships dist with its type declarations for both module systems,
     expect(packedFiles).toContain(file);
   }
   expect(packedFiles.filter((file) => /^(lib|__tests__|scripts|example-app|bench|docs)\//.test(file))).toEqual([]);
+  // A git dependency is built by `prepare` (npm runs it in the clone it installs from), which pack skips: prepack built.
+  expect(pkg.scripts.prepack).toBe("node scripts/build.mjs");
+  expect(pkg.scripts.prepare).toBe("node scripts/prepare.mjs");
 });
 
 const delivery = `

@@ -1,4 +1,6 @@
-import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import ts from "typescript";
 
 /** Type-checks a file with the project's compiler options; the diagnostics, formatted. */
@@ -17,4 +19,28 @@ function typeCheck(file: string): string[] {
 
 test("event names and listener arguments are typed: typed-events.ts compiles, and each @ts-expect-error is an error", () => {
   expect(typeCheck(join(__dirname, "types", "typed-events.ts"))).toEqual([]);
+}, 60_000);
+
+test("a misspelled event name's error names the valid events of the providers configured, in a few lines", () => {
+  const file = join(__dirname, "types", "typed-events.ts");
+  const source = ts.sys.readFile(file) ?? "";
+  // The same file, with the one directive on a misspelled name removed: its error is the message a user sees.
+  const probe = join(mkdtempSync(join(tmpdir(), "imagegen-webhooks-types-")), "misspelled-event.ts");
+  const marked = "// @ts-expect-error misspelled\n";
+  expect(source).toContain(marked);
+  ts.sys.writeFile(probe, source.replace(marked, ""));
+  let errors: string[];
+  try {
+    errors = typeCheck(probe);
+  } finally {
+    rmSync(dirname(probe), { recursive: true, force: true });
+  }
+  expect(errors).toHaveLength(1);
+  const [message = ""] = errors;
+  expect(message).toContain(`'"crazyhorse.dnoe"' is not assignable to parameter of type '`);
+  expect(message).toMatch(/"crazyhorse\.done"|"crazyhorse\.waiting"|"generation\.completed"/);
+  // Only crazyhorse is configured there: no other provider's events are offered.
+  expect(message).not.toMatch(/replicate|all-images/);
+  expect(message).not.toContain("Provider<");
+  expect(message.length).toBeLessThan(600);
 }, 60_000);

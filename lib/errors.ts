@@ -37,14 +37,17 @@ export class WebhookError extends Error {
   readonly status: number;
   readonly errors?: SchemaError[];
   readonly headers?: Record<string, string>;
+  /** RFC 9457 `detail`: what to change, for a sender or a setup mistake; never a secret or the body. */
+  readonly detail?: string;
 
-  constructor(code: WebhookErrorCode, options: { errors?: SchemaError[]; headers?: Record<string, string> } = {}) {
+  constructor(code: WebhookErrorCode, options: { errors?: SchemaError[]; headers?: Record<string, string>; detail?: string } = {}) {
     super(PROBLEMS[code].title);
     this.name = "WebhookError";
     this.code = code;
     this.status = PROBLEMS[code].status;
     if (options.errors) this.errors = options.errors;
     if (options.headers) this.headers = options.headers;
+    if (options.detail) this.detail = options.detail;
   }
 
   /** The RFC 9457 problem document for this refusal. */
@@ -53,6 +56,7 @@ export class WebhookError extends Error {
       type: PROBLEM_TYPE_PREFIX + this.code,
       title: PROBLEMS[this.code].title,
       status: this.status,
+      ...(this.detail && { detail: this.detail }),
       ...(this.errors && { errors: this.errors }),
     };
   }
@@ -63,6 +67,8 @@ export interface Problem {
   type: string;
   title: string;
   status: number;
+  /** What to change, where saying so reveals nothing secret: e.g. the content type received and the one expected. */
+  detail?: string;
   errors?: SchemaError[];
 }
 

@@ -26,6 +26,8 @@ export interface Generation<P extends string = ProviderName> {
   prompt?: string;
   /** The request's parameters; all-images' `[{ name, value }]` list becomes an object. */
   params: Record<string, unknown>;
+  /** Why it failed, where the provider said: Replicate's `error`; crazyhorse's `error`, all-images' `data.error` (undocumented, read if sent). */
+  error?: string;
   /** ISO 8601; the time of receipt where the provider sent none. */
   createdAt: string;
   /**

@@ -1,4 +1,4 @@
-export { createWebhooks, Webhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
+export { createWebhooks, Webhooks, type Deliveries, type WithCustomProviders, type ConfiguredProviders } from "./webhooks";
 export type {
   DeadHandler,
   DeliveryAttemptError,

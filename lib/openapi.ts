@@ -153,6 +153,7 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
             },
             title: { type: "string" },
             status: { type: "integer", minimum: 400, maximum: 599 },
+            detail: { type: "string", description: "What to change, where that reveals nothing secret." },
             errors: {
               type: "array",
               description: "For a schema failure: what did not match.",

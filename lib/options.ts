@@ -15,8 +15,12 @@ import type { BlockList } from "node:net";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {
-  /** The `whsec_…` signing secret the provider shows; several while you rotate. */
-  secret: string | readonly string[];
+  /**
+   * The `whsec_…` signing secret the provider shows; several while you rotate. `undefined` is
+   * accepted by the type, as for the token `secret`, so `process.env.X` compiles under `strict`;
+   * `createWebhooks` throws if it is unset.
+   */
+  secret: string | readonly string[] | undefined;
   /** How far `webhook-timestamp` may be from now, either way, against replays. Default 300. */
   toleranceSeconds?: number;
 }

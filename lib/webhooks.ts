@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
-import type { ProviderSet, WebhookEventMap, WebhookEventName, WebhookListener } from "./events";
+import type { ProviderSet, WebhookEventMap, WebhookListener } from "./events";
 import type { BuiltInProviders } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
 import { createNodeMiddleware, type NodeMiddleware } from "./http/node-middleware";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
-import { resolveOptions, type WebhooksOptions } from "./options";
+import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options";
 import { emitAside, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
 import type { WebhookResponse } from "./response";
 
@@ -22,6 +22,9 @@ export interface Deliveries {
  * The receiver: a typed EventEmitter with the HTTP middleware and the framework-free `receive()`.
  * A thin façade over the pipeline's functions, which share one state object.
  */
+// The methods' event names are spelled `keyof WebhookEventMap<Ps> & string`, not through the
+// WebhookEventName alias: the compiler then shows a wrong name's alternatives as the names
+// themselves, where the alias showed the providers' types expanded (kilobytes that name no event).
 export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEmitter {
   readonly #receiver: Receiver;
   readonly #workers = new Set<InboxWorker>();
@@ -44,35 +47,35 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
     return inbox;
   }
 
-  override on<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
+  override on<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, listener: WebhookListener<K, Ps>): this {
     return super.on(eventName, listener);
   }
 
-  override addListener<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
+  override addListener<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, listener: WebhookListener<K, Ps>): this {
     return super.addListener(eventName, listener);
   }
 
-  override prependListener<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
+  override prependListener<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, listener: WebhookListener<K, Ps>): this {
     return super.prependListener(eventName, listener);
   }
 
-  override once<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
+  override once<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, listener: WebhookListener<K, Ps>): this {
     return super.once(eventName, listener);
   }
 
-  override prependOnceListener<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
+  override prependOnceListener<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, listener: WebhookListener<K, Ps>): this {
     return super.prependOnceListener(eventName, listener);
   }
 
-  override off<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
+  override off<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, listener: WebhookListener<K, Ps>): this {
     return super.off(eventName, listener);
   }
 
-  override removeListener<K extends WebhookEventName<Ps>>(eventName: K, listener: WebhookListener<K, Ps>): this {
+  override removeListener<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, listener: WebhookListener<K, Ps>): this {
     return super.removeListener(eventName, listener);
   }
 
-  override emit<K extends WebhookEventName<Ps>>(eventName: K, arg: WebhookEventMap<Ps>[K]): boolean {
+  override emit<K extends keyof WebhookEventMap<Ps> & string>(eventName: K, arg: WebhookEventMap<Ps>[K]): boolean {
     return super.emit(eventName, arg);
   }
 
@@ -136,9 +139,20 @@ export type WithCustomProviders<Custom extends readonly AnyProvider[]> = Custom 
   ? BuiltInProviders
   : BuiltInProviders & { [P in Custom[number] as P["name"]]: P };
 
-/** Creates a receiver. Every option is checked here: a configuration mistake throws a message that says what to change. */
-export function createWebhooks<const Custom extends readonly AnyProvider[] = readonly []>(
-  options: WebhooksOptions<Custom>,
-): Webhooks<WithCustomProviders<Custom>> {
-  return new Webhooks<WithCustomProviders<Custom>>(options);
+/** The providers a receiver is configured with: only their events are offered and accepted. */
+export type ConfiguredProviders<Custom extends readonly AnyProvider[], Configured extends string> =
+  Pick<WithCustomProviders<Custom>, Configured & keyof WithCustomProviders<Custom>> extends infer Ps extends ProviderSet ? Ps : never;
+
+/**
+ * Creates a receiver. Every option is checked here: a configuration mistake throws a message that
+ * says what to change. Its events are typed by the providers configured: with only crazyhorse,
+ * `on("replicate.succeeded")` does not compile.
+ */
+export function createWebhooks<
+  const Custom extends readonly AnyProvider[] = readonly [],
+  Configured extends keyof WithCustomProviders<Custom> & string = keyof WithCustomProviders<Custom> & string,
+>(
+  options: WebhooksOptions<Custom> & { providers: { [P in Configured]?: ProviderOptions } },
+): Webhooks<ConfiguredProviders<Custom, Configured>> {
+  return new Webhooks<ConfiguredProviders<Custom, Configured>>(options);
 }

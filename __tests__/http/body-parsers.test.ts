@@ -71,19 +71,45 @@ describe.each([
     expect(emitted).toEqual(expected.signed === 200 ? ["crazyhorse", "all-images"] : ["crazyhorse"]);
     if (expected.signed === 500) {
       expect(signed.headers["content-type"]).toBe("application/problem+json");
-      expect(JSON.parse(signed.text)).toMatchObject({ status: 500, type: "urn:imagegen-webhooks:problem:body.unavailable" });
+      const problem = JSON.parse(signed.text) as { detail?: string };
+      expect(problem).toMatchObject({ status: 500, type: "urn:imagegen-webhooks:problem:body.unavailable" });
+      // RFC 9457 `detail`: what to change, and nothing of the request.
+      expect(problem.detail).toMatch(/Mount the webhooks middleware before express\.json\(\), or keep the raw bytes/);
+      expect(signed.text).not.toContain(SIGNING_SECRET);
     }
   });
 
   if (expected.signed === 500) {
-    test("the 500 is logged once, at error level, saying what to change", async () => {
+    test("the 500 is logged once, at error level, saying what to change, with no contradicting warning beside it", async () => {
+      const warnings = jest.spyOn(process, "emitWarning");
       const { server, lines } = app(before);
       await deliver(server, "signed");
       await deliver(server, "signed");
+      expect(lines.filter((line) => line.level === "error" || line.level === "warn")).toHaveLength(1);
       const errors = lines.filter((line) => line.level === "error");
       expect(errors).toHaveLength(1);
       expect(errors[0]?.msg).toMatch(/Mount the webhooks middleware before express\.json\(\)/);
       expect(errors[0]?.msg).toMatch(/verify/);
+      // A logger set takes it: no process warning besides.
+      expect(warnings).not.toHaveBeenCalled();
+      warnings.mockRestore();
+    });
+
+    test("with no logger, the mistake reaches the developer as one process warning", async () => {
+      const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+      try {
+        const webhooks = createWebhooks({ providers: { "all-images": { signature: { secret: SIGNING_SECRET }, path: "/signed" } } });
+        const server = express();
+        for (const parser of before) server.use(parser);
+        server.use("/webhooks", webhooks.middleware());
+        expect((await deliver(server, "signed")).status).toBe(500);
+        expect((await deliver(server, "signed")).status).toBe(500);
+        const said = warnings.mock.calls.filter(([message]) => String(message).startsWith("imagegen-webhooks:"));
+        expect(said).toHaveLength(1);
+        expect(String(said[0]?.[0])).toMatch(/cannot be checked[\s\S]*Mount the webhooks middleware before express\.json\(\)/);
+      } finally {
+        warnings.mockRestore();
+      }
     });
   }
 

@@ -25,7 +25,9 @@ describe.each(HOSTS)("%s", (_label, kind) => {
         { "x-webhook-token": SECRET },
         Buffer.from(JSON.stringify(chDelivery())),
       );
-      expectProblem(res, 415, "content-type.unsupported");
+      expect(expectProblem(res, 415, "content-type.unsupported").detail).toBe(
+        "received no Content-Type; expected application/json (any charset)",
+      );
       expectOnlyInvalid(s.rec, { provider: "crazyhorse", status: 415, reason: "content-type.unsupported" });
     });
 
@@ -38,7 +40,10 @@ describe.each(HOSTS)("%s", (_label, kind) => {
           .set("content-type", type)
           .set("x-webhook-token", AI_SECRET)
           .send(JSON.stringify(aiDelivery()));
-        expectProblem(res, 415, "content-type.unsupported");
+        // RFC 9457 `detail`: the type that arrived and the one expected, so the sender's mistake is plain.
+        expect(expectProblem(res, 415, "content-type.unsupported").detail).toBe(
+          `received Content-Type "${type.toLowerCase()}"; expected application/json (any charset)`,
+        );
         expectOnlyInvalid(s.rec, { provider: "all-images", status: 415, reason: "content-type.unsupported" });
       },
     );

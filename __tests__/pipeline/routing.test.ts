@@ -120,6 +120,42 @@ describe("paths that are not a provider's", () => {
     expectNothingEmitted(rec);
   });
 
+  test('Express: a mount at a provider\'s full path, app.use("/webhooks/crazyhorse", …), serves that provider', async () => {
+    const webhooks = receiver();
+    const rec = record(webhooks);
+    const app = express();
+    app.use("/webhooks/crazyhorse", webhooks.middleware());
+    app.use("/hooks/all-images/", webhooks.middleware());
+    const http = request(await serve(app));
+    expectCrazyhorseOk(await http.post("/webhooks/crazyhorse").set("x-webhook-token", SECRET).send(chDelivery()));
+    const ai = await http.post("/hooks/all-images?token=" + AI_SECRET).send(aiDelivery());
+    expect(ai.status).toBe(200);
+    expect(rec.names).toEqual(["crazyhorse.done", "all-images.print.completed"]);
+    // Below a full-path mount, other paths are still the host's.
+    expect((await http.post("/webhooks/crazyhorse/other").set("x-webhook-token", SECRET).send(chDelivery())).status).toBe(404);
+  });
+
+  test("Express: a mount whose path ends with two providers' paths is not guessed: it falls through, and one warning says how to mount", async () => {
+    const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const webhooks = receiver({
+        providers: { crazyhorse: { secret: SECRET, path: "/a/b" }, "all-images": { secret: AI_SECRET, path: "/b" } },
+      });
+      const rec = record(webhooks);
+      const app = express();
+      app.use("/x/a/b", webhooks.middleware());
+      const http = request(await serve(app));
+      expect((await http.post("/x/a/b").set("x-webhook-token", SECRET).send(chDelivery())).status).toBe(404);
+      expect((await http.post("/x/a/b").set("x-webhook-token", SECRET).send(chDelivery())).status).toBe(404);
+      expectNothingEmitted(rec);
+      expect(warnings.mock.calls.map(([message]) => String(message))).toEqual([
+        expect.stringMatching(/mounted at \/x\/a\/b[\s\S]*app\.use\("\/webhooks", webhooks\.middleware\(\)\)/),
+      ]);
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
   test("Express: a custom path frees /<provider> for the host", async () => {
     const webhooks = receiver({ providers: { crazyhorse: { secret: SECRET, path: "/ch" } } });
     const rec = record(webhooks);

@@ -315,6 +315,14 @@ describe("all-images: the normalized generation", () => {
     expect(event?.generation.sourceImageUrl).toBeUndefined();
   });
 
+  test("a failure's reason, where data carries an error, becomes generation.error", async () => {
+    const failed = { ...exampleWith("data.error", "quota exceeded"), type: "print.failed" };
+    const { event } = await run(failed);
+    expect(event?.generation).toMatchObject({ status: "failed", error: "quota exceeded" });
+    const { event: bare } = await run({ ...example(), type: "print.failed" });
+    expect(bare?.generation).not.toHaveProperty("error");
+  });
+
   test("params [{name, value}] becomes an object", async () => {
     const params = [
       { name: "sujetMode", value: "landscape" },

@@ -392,6 +392,13 @@ describe("crazyhorse: the normalized generation", () => {
     expect(event?.generation.sourceImageUrl).toBe("https://origin.example.org/src.png");
   });
 
+  test("a failure's reason, where the delivery carries an error, becomes generation.error", async () => {
+    const { event } = await run({ state: "FAILED", code: CODE, error: "face not detected" });
+    expect(event?.generation).toMatchObject({ status: "failed", error: "face not detected" });
+    const { event: bare } = await run({ state: "FAILED", code: CODE });
+    expect(bare?.generation).not.toHaveProperty("error");
+  });
+
   test("without imageBaseUrl the paths are given as the provider sent them", async () => {
     const { event } = await run(FIXTURE);
     expect(event?.generation.images).toEqual([{ url: `${USER_HASH}/${CODE}/generate-1.png` }]);

@@ -66,6 +66,27 @@ test("a succeeded prediction normalizes its output URLs, prompt and input", asyn
   expect(events[1]?.generation.images).toEqual([{ url: "https://r.example/only.png" }]);
 });
 
+test("a text model's output is not an image: only http(s) URLs and data:image/ URIs are", async () => {
+  const { events, send } = receiver();
+  await send(replicateDelivery("succeeded", { output: "hello Alice" }));
+  expect(events[0]?.generation.images).toEqual([]);
+  await send(replicateDelivery("succeeded", { output: ["hello", " Alice", "ftp://r.example/x.png", "data:text/plain,hi"] }));
+  expect(events[1]?.generation.images).toEqual([]);
+  const inline = "data:image/png;base64,iVBORw0KGgo=";
+  await send(replicateDelivery("succeeded", { output: ["https://r.example/1.png", inline, "HTTP://r.example/2.png"] }));
+  expect(events[2]?.generation.images).toEqual([{ url: "https://r.example/1.png" }, { url: inline }, { url: "HTTP://r.example/2.png" }]);
+});
+
+test("a failed prediction's error becomes generation.error; none when it has none", async () => {
+  const { events, send } = receiver();
+  await send(replicateDelivery("failed", { error: "CUDA out of memory" }));
+  expect(events[0]?.generation).toMatchObject({ status: "failed", error: "CUDA out of memory" });
+  await send(replicateDelivery("failed", { error: { message: "NSFW content detected" } }));
+  expect(events[1]?.generation.error).toBe("NSFW content detected");
+  await send(replicateDelivery("succeeded", { error: null }));
+  expect(events[2]?.generation).not.toHaveProperty("error");
+});
+
 test.each([
   ["starting", "queued"],
   ["processing", "processing"],

@@ -8,12 +8,16 @@ import {
   type InvalidDelivery,
   type WebhookEvent,
   type WebhookHandlerError,
+  type Webhooks,
+  type WebhooksOptions,
 } from "imagegen-webhooks";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(): T | void {}
 
-const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "t" } } });
+const webhooks = createWebhooks({
+  providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "t" }, replicate: { signature: { secret: "whsec_…" } } },
+});
 
 webhooks.on("crazyhorse.done", (event) => {
   assertType<Equal<typeof event.payload.generateImageUrls, string[]>>();
@@ -70,10 +74,38 @@ webhooks.on("all-images.print.completed", (event) => event.payload.generateImage
 // @ts-expect-error off() checks its event name too
 webhooks.off("crazyhorse.dnoe", () => {});
 
+// The events are those of the providers configured: editor completion offers no others.
+const crazyhorseOnly = createWebhooks({ providers: { crazyhorse: { secret: "s" } } });
+crazyhorseOnly.on("crazyhorse.done", (event) => assertType<Equal<typeof event.provider, "crazyhorse">>());
+crazyhorseOnly.on("generation.completed", (event) => assertType<Equal<typeof event.provider, "crazyhorse">>());
+crazyhorseOnly.on("*", (event) => assertType<Equal<typeof event.payload.code, string>>());
+// @ts-expect-error Replicate is not configured: its events are not offered
+crazyhorseOnly.on("replicate.succeeded", () => {});
+// @ts-expect-error nor all-images' provider-wide event
+crazyhorseOnly.on("all-images", () => {});
+// Options built apart, typed WebhooksOptions, name no provider in particular: every provider's events are offered.
+declare const built: WebhooksOptions;
+createWebhooks(built).on("replicate.succeeded", () => {});
+// A receiver of some providers is still a `Webhooks`, as an annotation spells it.
+const annotated: Webhooks = crazyhorseOnly;
+void annotated;
+
+// A misspelled name's error lists the valid names (not the providers' types expanded): types.test.ts checks the message.
+// @ts-expect-error misspelled
+crazyhorseOnly.on("crazyhorse.dnoe", () => {});
+
 // @ts-expect-error an unknown provider is refused by the options' type, not only at run time
 createWebhooks({ providers: { midjourney: { secret: "s" } } });
 // @ts-expect-error a secret is a string or an array of strings
 createWebhooks({ providers: { crazyhorse: { secret: 42 } } });
+// Both secrets take a setting that may be unset, as read under strict; createWebhooks checks it at run time.
+declare const fromEnvironment: string | undefined;
+createWebhooks({ providers: { replicate: { signature: { secret: fromEnvironment } }, crazyhorse: { secret: fromEnvironment } } });
+createWebhooks({ providers: { replicate: { signature: { secret: [fromEnvironment ?? "", "whsec_b2xk"] } } } });
+// @ts-expect-error a signing secret is a string or an array of strings
+createWebhooks({ providers: { replicate: { signature: { secret: 42 } } } });
+// @ts-expect-error a signature needs its secret named, even if unset
+createWebhooks({ providers: { replicate: { signature: {} } } });
 
 // A provider of the user's own: its payload is typed from its schema, its events join the catalog.
 const pixelforge = defineProvider({
@@ -101,7 +133,8 @@ withCustom.on("pixelforge.ready", (event) => {
   assertType<Equal<typeof event.payload.urls, string[] | undefined>>();
 });
 withCustom.on("generation.completed", (event) => {
-  assertType<Equal<typeof event.provider, "crazyhorse" | "all-images" | "replicate" | "pixelforge">>();
+  // The providers configured, not every one known.
+  assertType<Equal<typeof event.provider, "crazyhorse" | "pixelforge">>();
 });
 withCustom.on("crazyhorse.done", (event) => assertType<Equal<typeof event.payload.generateImageUrls, string[]>>());
 // @ts-expect-error a custom provider's events are checked too

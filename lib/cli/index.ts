@@ -42,6 +42,8 @@ Options:
                        Replicate does (with --secret too, both are sent)
   --set <field=value>  send: set a field of the body; a dotted path reaches inside (data.prompt=...),
                        a value that reads as JSON is taken as JSON (params.number=2), else as text
+  --any-event          send: an event the provider does not list (a new state, to test how the
+                       receiver takes it); without it, an unknown event is refused as a typo
   --fail               simulate: the job fails partway
   --retry              simulate: the provider sends one delivery twice
   --no-retry           simulate: never a retry
@@ -76,6 +78,7 @@ const OPTIONS = {
   "token-in": { type: "string" },
   "signing-secret": { type: "string" },
   set: { type: "string", multiple: true },
+  "any-event": { type: "boolean" },
   fail: { type: "boolean" },
   retry: { type: "boolean" },
   "no-retry": { type: "boolean" },
@@ -91,8 +94,23 @@ const OPTIONS = {
 type Values = ReturnType<typeof parse>["values"];
 
 function parse(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs names the option it did not know ("Unknown option '--ur'"), not the ones it knows.
+    const { code, message } = err as { code?: string; message: string };
+    const unknown = /'([^']+)'/.exec(message)?.[1];
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && unknown !== undefined) {
+      throw new UsageError(`unknown option ${unknown}: the options are ${FLAGS}`);
+    }
+    throw new UsageError(message);
+  }
 }
+
+/** Every flag, as --help spells them. */
+const FLAGS = Object.entries(OPTIONS)
+  .map(([name, option]) => `--${name}${"short" in option ? ` (-${option.short})` : ""}`)
+  .join(", ");
 
 /** The built-in providers and the user's own, by name. */
 type Known = ReadonlyMap<string, AnyProvider>;
@@ -216,9 +234,49 @@ function applySet(body: Record<string, unknown>, assignment: string): void {
   }
 }
 
+const LINE_MAX = 160;
+
+/**
+ * The status and what the receiver said: a JSON answer (a problem document) as it came, else one
+ * line of it, since an HTML error page printed whole buries the status.
+ */
 function describe(response: SentResponse): string {
-  const body = response.body.length > 300 ? `${response.body.slice(0, 300)}…` : response.body;
-  return `${response.status}${body ? ` ${body}` : ""}`;
+  const type = response.headers.get("content-type") ?? "";
+  let text = response.body;
+  if (!/[/+]json\b/i.test(type)) {
+    if (/html/i.test(type) || /^\s*</.test(text)) {
+      text = text
+        .replace(/<(head|script|style)[\s\S]*?<\/\1>/gi, " ")
+        .replace(/<[^>]*>/g, " ")
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&");
+    }
+    text = text.replace(/\s+/g, " ").trim();
+    if (text.length > LINE_MAX) text = `${text.slice(0, LINE_MAX)}…`;
+  } else if (text.length > 300) text = `${text.slice(0, 300)}…`;
+  return `${response.status}${text ? ` ${text}` : ""}`;
+}
+
+/** A 401 from a provider that signs, sent with only a token: the likely cause, said. */
+function authHint(chosen: AnyProvider, response: SentResponse, signed: boolean): string {
+  if (response.status !== 401 || signed || chosen.authentication[0] !== "signature") return "";
+  return `\nhint: ${chosen.name} signs its deliveries: a receiver set up with providers.${chosen.name}.signature needs --signing-secret <whsec_...>\n`;
+}
+
+/** The event, checked against the ones the provider lists: a typo would otherwise be sent, and accepted as an unknown event. */
+function checkEvent(chosen: AnyProvider, event: string, body: Record<string, unknown>, values: Values): void {
+  if (values["any-event"] || chosen.knownEvents.length === 0) return;
+  let name: string;
+  try {
+    name = String(chosen.eventName(body));
+  } catch {
+    name = event;
+  }
+  if (chosen.knownEvents.includes(name)) return;
+  throw new UsageError(
+    `unknown event "${event}" for ${chosen.name}: the events are ${chosen.knownEvents.join(", ")} (--any-event sends it all the same)`,
+  );
 }
 
 const accepted = (response: SentResponse) => response.status >= 200 && response.status <= 299;
@@ -236,13 +294,14 @@ async function send(positionals: string[], values: Values, known: Known, out: No
   }
   const body = example({ [eventField]: event }) as Record<string, unknown>;
   for (const assignment of values.set ?? []) applySet(body, assignment);
+  checkEvent(chosen, event, body, values);
   if (values["dry-run"]) {
     out.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
   }
   const { url, signingSecret, ...auth } = target(values);
   const response = await sendDelivery(url, { body, ...auth, ...(signingSecret !== undefined && { signature: { secret: signingSecret } }) });
-  out.write(`POST ${url} ${name} ${event}: ${describe(response)}\n`);
+  out.write(`POST ${url} ${name} ${event}: ${describe(response)}\n${authHint(chosen, response, signingSecret !== undefined)}`);
   return accepted(response) ? 0 : REFUSED;
 }
 
@@ -309,14 +368,7 @@ export interface CliOptions {
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, options: CliOptions = {}): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    // parseArgs' own messages name the option: "Unknown option '--ur'".
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(argv);
   const [command, ...rest] = positionals;
   if (values.version) {
     out.write(`${version()}\n`);

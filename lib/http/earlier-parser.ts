@@ -1,14 +1,16 @@
 import type { IncomingMessage } from "node:http";
-import type { Logger } from "../logger";
+import { silentLogger, type Logger } from "../logger";
 
 type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: unknown; _body?: boolean };
 
-const said = new WeakMap<Logger, Set<string>>();
+const said = new WeakMap<object, Set<string>>();
 
 /** A body an earlier parser left: `exact` when these are the bytes as received, which a signature needs. */
 export interface EarlierBody {
   bytes: Buffer;
   exact: boolean;
+  /** The parsed value written back as JSON: enough for a token and the schema, never for a signature. */
+  reserialized?: boolean;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface EarlierBody {
  * parsed value re-serialized, which is enough for token authentication and the schema but not
  * for a signature. `undefined` means: nothing read it, read it yourself.
  */
-export function bodyFromEarlierParser(req: IncomingMessage, logger: Logger): EarlierBody | undefined {
+export function bodyFromEarlierParser(req: IncomingMessage): EarlierBody | undefined {
   const parsed = req as ParsedRequest;
   if (parsed._body !== true && !parsed.readableEnded) return undefined;
   const { rawBody, body } = parsed;
@@ -27,21 +29,24 @@ export function bodyFromEarlierParser(req: IncomingMessage, logger: Logger): Ear
   // A decoded string may not give back the bytes it came from (a BOM dropped, invalid UTF-8 replaced).
   if (typeof rawBody === "string") return { bytes: Buffer.from(rawBody, "utf8"), exact: false };
   if (typeof body === "string") return { bytes: Buffer.from(body, "utf8"), exact: false };
-  if (body !== undefined) {
-    warnOnce(
-      logger,
-      "imagegen-webhooks: a body parser mounted before this middleware consumed the request; the parsed body is re-serialized. " +
-        "Mount the webhooks middleware before express.json(), or keep the raw bytes in req.rawBody with express.json({ verify }).",
-    );
-    return { bytes: Buffer.from(JSON.stringify(body), "utf8"), exact: false };
-  }
+  if (body !== undefined) return { bytes: Buffer.from(JSON.stringify(body), "utf8"), exact: false, reserialized: true };
   return { bytes: Buffer.alloc(0), exact: false };
 }
 
-/** Said once per logger: a misconfiguration repeats on every delivery, and the log need not. */
-export function warnOnce(logger: Logger, message: string, level: "warn" | "error" = "warn"): void {
-  const messages = said.get(logger) ?? new Set<string>();
+/** Said when a token-authenticated delivery goes on with a re-serialized body (a signed one is refused instead). */
+export const RESERIALIZED_BODY =
+  "imagegen-webhooks: a body parser mounted before this middleware consumed the request; the parsed body is re-serialized. " +
+  "Mount the webhooks middleware before express.json(), or keep the raw bytes in req.rawBody with express.json({ verify }).";
+
+/**
+ * Said once per receiver (`key`; else per logger): a misconfiguration repeats on every delivery,
+ * and the log need not. With no logger set (silent by default), a process warning says it instead:
+ * a setup mistake reaches the developer with no setup, since Node prints warnings on stderr.
+ */
+export function warnOnce(logger: Logger, message: string, level: "warn" | "error" = "warn", key: object = logger): void {
+  const messages = said.get(key) ?? new Set<string>();
   if (messages.has(message)) return;
-  said.set(logger, messages.add(message));
-  logger[level]({}, message);
+  said.set(key, messages.add(message));
+  if (logger === silentLogger) process.emitWarning(message, { type: "ImagegenWebhooksWarning", code: "IMAGEGEN_WEBHOOKS_SETUP" });
+  else logger[level]({}, message);
 }

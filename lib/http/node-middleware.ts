@@ -7,12 +7,18 @@ import { WebhookError, type WebhookErrorCode } from "../errors";
 import { admit, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import type { WebhookResponse } from "../response";
 import { isThenable } from "../thenable";
-import { bodyFromEarlierParser, warnOnce } from "./earlier-parser";
+import { bodyFromEarlierParser, RESERIALIZED_BODY, warnOnce } from "./earlier-parser";
 
 const UNSIGNABLE_BODY =
   "imagegen-webhooks: a body parser mounted before this middleware consumed the request without keeping its raw bytes, " +
   "so a signature cannot be checked (answered 500). Mount the webhooks middleware before express.json() / express.text(), " +
   "or keep the bytes: express.json({ verify: (req, _res, buf) => { req.rawBody = buf } }).";
+
+/** The same, in the 500's problem `detail`: it names the fix, and nothing of the request. */
+const UNSIGNABLE_DETAIL =
+  "A body parser mounted before the webhooks middleware (e.g. express.json()) consumed the request without keeping its raw bytes, " +
+  "so the signature cannot be checked. Mount the webhooks middleware before express.json(), or keep the raw bytes in req.rawBody " +
+  "with express.json({ verify }).";
 
 /** Express (4 and 5) mounts it with `app.use`; `http.createServer` takes it as it is, with no `next`. */
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
@@ -117,6 +123,30 @@ function readPlain(
 const ABORTED: ReadFailure = { type: "request.aborted", status: 400 };
 
 /**
+ * A mount at a provider's full path, `app.use("/webhooks/crazyhorse", …)`: Express strips the mount
+ * path, so the request arrives as `/`. The provider whose path ends the mount path is meant,
+ * where exactly one does; where several do, it is said how to mount instead.
+ */
+function mountedAtRoute(req: IncomingMessage, receiver: Receiver): ResolvedProvider | undefined {
+  const { baseUrl } = req as IncomingMessage & { baseUrl?: unknown };
+  const { routes, logger } = receiver.options;
+  if (typeof baseUrl !== "string" || baseUrl === "") return undefined;
+  const mount = baseUrl.replace(/\/+$/, "");
+  const matches = [...routes.values()].filter(({ path }) => path !== "/" && (mount === path || mount.endsWith(path)));
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) {
+    warnOnce(
+      logger,
+      `imagegen-webhooks: the middleware is mounted at ${mount}, which ends with the paths of ${matches.map(({ name }) => name).join(" and ")}: ` +
+        `mount it once above the providers' paths, e.g. app.use("/webhooks", webhooks.middleware()).`,
+      "warn",
+      receiver,
+    );
+  }
+  return undefined;
+}
+
+/**
  * The HTTP adapter: route, method, raw body; then `receive()` does the rest. It answers only on
  * the providers' paths; anything else goes to `next()` (or `404` on a bare server).
  */
@@ -134,12 +164,14 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
     onBody: (body: Buffer) => void,
     onFail: (err: ReadFailure) => void,
   ): void {
-    const earlier = bodyFromEarlierParser(req, logger);
+    const earlier = bodyFromEarlierParser(req);
     if (earlier) {
+      // One message per mistake: a signed delivery is refused (and only that is said), a token one goes on (and that is said).
       if (config.signature && !earlier.exact) {
-        warnOnce(logger, UNSIGNABLE_BODY, "error");
-        return onFail(new WebhookError("body.unavailable"));
+        warnOnce(logger, UNSIGNABLE_BODY, "error", receiver);
+        return onFail(new WebhookError("body.unavailable", { detail: UNSIGNABLE_DETAIL }));
       }
+      if (earlier.reserialized) warnOnce(logger, RESERIALIZED_BODY, "warn", receiver);
       return onBody(earlier.bytes);
     }
     const length = plainLength(req, limit);
@@ -153,7 +185,9 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
 
   return function imagegenWebhooksMiddleware(req, res, next) {
     const { pathname, search } = splitUrl(req.url ?? "/");
-    const config = routes.get(pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname);
+    const config =
+      routes.get(pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname) ??
+      (pathname === "/" ? mountedAtRoute(req, receiver) : undefined);
     if (!config) {
       if (next) return next();
       return write(res, problemAnswer(new WebhookError("route.not-found")));

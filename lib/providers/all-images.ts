@@ -1,5 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
-import { statusMap, type Provider } from "./provider";
+import { failureReason, statusMap, type Provider } from "./provider";
 
 const TYPES = {
   queued: ["print.created"],
@@ -93,6 +93,8 @@ export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents
   eventName: (payload) => payload.type,
   idempotencyKey: (payload) => payload.id,
   normalize({ type, data, created }, { resolveImageUrl, receivedAt }) {
+    // The API documents no failure field; a `data.error` is read where one is sent.
+    const error = failureReason((data as { error?: unknown }).error);
     return {
       provider: "all-images",
       id: data.id,
@@ -105,6 +107,7 @@ export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents
       // fromEntries defines own properties, so a parameter named "__proto__" stays a plain key.
       params: Object.fromEntries((data.params ?? []).map(({ name, value }) => [name, value])),
       createdAt: data.createdAt ?? unixTimeToIso(created) ?? receivedAt.toISOString(),
+      ...(error !== undefined && { error }),
     };
   },
   // No signature scheme is documented: a token the receiver chose proves the sender; a relay may sign.

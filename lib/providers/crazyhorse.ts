@@ -1,5 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
-import { copyRecord, statusMap, type Provider } from "./provider";
+import { copyRecord, failureReason, statusMap, type Provider } from "./provider";
 
 /** Matches a word whatever its case; JSON Schema patterns take no flags. */
 function anyCase(...words: string[]): string {
@@ -82,6 +82,8 @@ export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEve
   // The same job reports each state once; a repeat of a state is a retry.
   idempotencyKey: (payload) => `${payload.code}:${payload.state.toLowerCase()}`,
   normalize(payload, { resolveImageUrl, receivedAt }) {
+    // The page documents no failure field; a top-level `error` is read where one is sent.
+    const error = failureReason((payload as { error?: unknown }).error);
     return {
       provider: "crazyhorse",
       id: payload.code,
@@ -90,6 +92,7 @@ export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEve
       ...(payload.image !== undefined && { sourceImageUrl: resolveImageUrl(payload.image) }),
       params: payload.params ? copyRecord(payload.params) : {},
       createdAt: payload.createdAt ?? receivedAt.toISOString(),
+      ...(error !== undefined && { error }),
     };
   },
   // No signature scheme is documented: a token the receiver chose proves the sender; a relay may sign.

@@ -65,6 +65,15 @@ export function statusMap(table: Record<Exclude<GenerationStatus, "unknown">, re
   return (value: string): GenerationStatus => byValue.get(fold(value)) ?? "unknown";
 }
 
+/**
+ * A provider's reason for a failure, as one line of text: a non-empty string, or an object's
+ * `message` (what an error serialized as JSON carries). Anything else says nothing.
+ */
+export function failureReason(value: unknown): string | undefined {
+  const text = typeof value === "object" && value !== null ? (value as { message?: unknown }).message : value;
+  return typeof text === "string" && text.trim() !== "" ? text : undefined;
+}
+
 /** Past this many keys V8's object spread leaves its fast path (measured: 0.5 ms to copy 1,000 keys). */
 const SPREAD_MAX_KEYS = 64;
 

@@ -3,6 +3,7 @@ import type { FromSchema } from "json-schema-to-ts";
 import type { GenerationStatus } from "../events";
 import { getHeader } from "../headers";
 import { defineProvider } from "./define-provider";
+import { failureReason } from "./provider";
 
 /**
  * A Replicate prediction webhook: the prediction object itself, sent when it starts, as it logs and
@@ -49,10 +50,13 @@ const STATUSES: Record<string, GenerationStatus> = {
   canceled: "failed",
 };
 
+/** An image in an output: a URL, or an inline image. A text model's output is text, not an image. */
+const IMAGE_OUTPUT = /^(?:https?:\/\/|data:image\/)/i;
+
 /** Image URLs in an output: an array of them (most image models), or one. */
 function outputUrls(output: unknown): string[] {
   const values = Array.isArray(output) ? output : [output];
-  return values.filter((value): value is string => typeof value === "string" && value.length > 0);
+  return values.filter((value): value is string => typeof value === "string" && IMAGE_OUTPUT.test(value));
 }
 
 export const replicate = defineProvider({
@@ -67,6 +71,7 @@ export const replicate = defineProvider({
     `${payload.id}:${payload.status}:${createHash("sha256").update(JSON.stringify(payload)).digest("base64url").slice(0, 22)}`,
   normalize(payload, { resolveImageUrl, receivedAt }) {
     const { prompt, image, ...params } = (payload.input ?? {}) as Record<string, unknown>;
+    const error = failureReason(payload.error);
     return {
       id: payload.id,
       status: Object.prototype.hasOwnProperty.call(STATUSES, payload.status) ? (STATUSES[payload.status] as GenerationStatus) : "unknown",
@@ -75,6 +80,7 @@ export const replicate = defineProvider({
       ...(typeof prompt === "string" && { prompt }),
       params,
       createdAt: payload.created_at ?? receivedAt.toISOString(),
+      ...(error !== undefined && { error }),
     };
   },
   authentication: ["signature", "token"],

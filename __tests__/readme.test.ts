@@ -1,0 +1,121 @@
+/**
+ * README.md as a newcomer reads it: every ```ts block compiles under the project's strict options,
+ * as pasted into a module of its own (with `README_CONTEXT` for the few names a fragment takes
+ * from the text around it), and the page keeps what it promises.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import ts from "typescript";
+
+const root = join(__dirname, "..");
+const readme = readFileSync(join(root, "README.md"), "utf8");
+
+/** A fenced block: its language, its text, and the README line of its first line of code. */
+interface Block {
+  lang: string;
+  code: string;
+  line: number;
+}
+
+/** Fences of three or more backticks or tildes, indented or not, closed by the same fence; an unclosed one ends the file. */
+function fencedBlocks(markdown: string): Block[] {
+  const lines = markdown.split("\n");
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^ {0,3}(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i] ?? "");
+    if (!open) continue;
+    const fence = open[1] as string;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && !(lines[end] ?? "").trim().startsWith(fence)) end++;
+    blocks.push({ lang: (open[2] ?? "").toLowerCase(), code: lines.slice(start, end).join("\n"), line: start + 1 });
+    i = end;
+  }
+  return blocks;
+}
+
+/**
+ * What the README's fragments take from the prose around them: the Express app of "Use", the
+ * providers option, a request's parts, and the custom provider of "Your own providers". Declared,
+ * never run.
+ */
+const README_CONTEXT = `
+import type { Express } from "express";
+import type { Webhooks, WebhooksOptions, AnyProvider } from "imagegen-webhooks";
+declare global {
+  const app: Express;
+  const providers: WebhooksOptions["providers"];
+  const webhooks: Webhooks;
+  const rawBody: Buffer;
+  const request: { headers: Record<string, string> };
+  const pixelforge: AnyProvider;
+}
+`;
+
+const tsBlocks = fencedBlocks(readme).filter((block) => block.lang === "ts" || block.lang === "typescript");
+
+test("README.md's TypeScript blocks are found, each with its line", () => {
+  expect(tsBlocks.length).toBeGreaterThanOrEqual(10);
+  for (const { line } of tsBlocks) expect(readme.split("\n")[line - 2]).toMatch(/^ {0,3}(`{3,}|~{3,})\s*(ts|typescript)\b/);
+});
+
+test("every ```ts block of README.md compiles under strict, as a module of its own", () => {
+  // Under node_modules, so that a block's imports resolve as in a user's project; .mts, so that top-level await is allowed.
+  mkdirSync(join(root, "node_modules", ".cache"), { recursive: true });
+  const dir = mkdtempSync(join(root, "node_modules", ".cache", "readme-blocks-"));
+  try {
+    const files = new Map<string, Block>();
+    writeFileSync(join(dir, "context.mts"), `${README_CONTEXT}\nexport {};\n`);
+    for (const block of tsBlocks) {
+      const file = join(dir, `readme-line-${block.line}.mts`);
+      // `export {}` makes each block a module: two blocks may declare the same name, as two files would.
+      writeFileSync(file, `${block.code}\nexport {};\n`);
+      files.set(file, block);
+    }
+    const { config } = ts.readConfigFile(join(root, "tsconfig.json"), (path) => ts.sys.readFile(path));
+    const { options } = ts.parseJsonConfigFileContent(config, ts.sys, root);
+    const program = ts.createProgram([join(dir, "context.mts"), ...files.keys()], { ...options, noEmit: true, noUnusedLocals: false });
+    const errors = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
+      const block = diagnostic.file && files.get(diagnostic.file.fileName);
+      if (!block || diagnostic.start === undefined) return `${diagnostic.file?.fileName ?? ""}: ${message}`;
+      const { line } = diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start);
+      return `README.md:${block.line + line}: ${message}`;
+    });
+    expect(errors).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test("the README documents logger: console in a block that compiles", () => {
+  expect(tsBlocks.some(({ code }) => /logger: console\b/.test(code))).toBe(true);
+});
+
+test("the README keeps the benchmark's table and targets, and bench/README.md the diary", () => {
+  const bench = readFileSync(join(root, "bench", "README.md"), "utf8");
+  expect(readme).toMatch(/^## Performance$/m);
+  expect(readme).toMatch(/\| body \| listeners \| server \| req\/s \|/);
+  expect(readme).toContain("Against the issue's targets");
+  for (const diary of [/inline-cache miss/i, /scavenge/i, /What the profile showed/]) {
+    expect(readme).not.toMatch(diary);
+    expect(bench).toMatch(diary);
+  }
+  expect(readme).toContain("(bench/README.md)");
+});
+
+test("the API reference is linked near the top", () => {
+  const top = readme.split("\n").slice(0, 30).join("\n");
+  expect(top).toMatch(/\[API reference\]\(#api-reference\)/);
+  expect(readme).toMatch(/^### API reference$/m);
+});
+
+test("the tunnel example sets every secret the demo reads, and counts the callback URLs the demo prints", () => {
+  const server = readFileSync(join(root, "example-app", "server.ts"), "utf8");
+  const secrets = [...new Set(server.match(/[A-Z]+_WEBHOOK_SECRET/g) ?? [])];
+  const tunnel = readme.slice(readme.indexOf("### Point a real provider"), readme.indexOf("## Install"));
+  for (const secret of secrets) expect(tunnel).toContain(`${secret}=`);
+  const printed = (server.match(/POST \$\{publicUrl\}\/webhooks\//g) ?? []).length;
+  const words = ["zero", "one", "two", "three", "four", "five", "six"];
+  expect(tunnel).toContain(`prints the ${words[printed]} callback URLs`);
+});
