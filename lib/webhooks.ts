@@ -1,10 +1,15 @@
-import { EventEmitter } from "node:events";
+// The bare specifier, not node:events: Node, Bun, Deno and Workers with nodejs_compat resolve it to
+// their own EventEmitter, and a bundle for the browser condition to the \`events\` package (a
+// dependency), so that one class with one typed API serves every runtime.
+import { EventEmitter } from "events";
 import type { ProviderSet, WebhookEventMap, WebhookEventName, WebhookListener } from "./events";
 import type { BuiltInProviders } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
-import { createNodeMiddleware, type NodeMiddleware } from "./http/node-middleware";
+import { createFetchHandler, type FetchHandler, type FetchOptions } from "./http/fetch-handler";
+import type { NodeMiddleware } from "./http/node-middleware";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
 import { resolveOptions, type WebhooksOptions } from "./options";
+import type { Platform } from "./platform/platform";
 import { emitAside, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
 import type { WebhookResponse } from "./response";
 
@@ -24,13 +29,18 @@ export interface Deliveries {
  */
 export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEmitter {
   readonly #receiver: Receiver;
+  readonly #platform: Platform;
+  readonly #fetch: FetchHandler;
   readonly #workers = new Set<InboxWorker>();
   /** The history of stored deliveries; it needs an `inbox`. */
   readonly deliveries: Deliveries;
 
-  constructor(options: WebhooksOptions<readonly AnyProvider[]>) {
+  /** @internal Use `createWebhooks()`, which passes the platform of its entry point (Node's, or the web one's). */
+  constructor(options: WebhooksOptions<readonly AnyProvider[]>, platform: Platform) {
     super();
-    this.#receiver = { options: resolveOptions(options), emitter: this, closing: false, inFlight: new Set() };
+    this.#platform = platform;
+    this.#receiver = { options: resolveOptions(options, platform), emitter: this, closing: false, inFlight: new Set() };
+    this.#fetch = createFetchHandler(this.#receiver);
     this.deliveries = {
       list: async (filter) => this.#inbox("deliveries.list").list(filter),
       get: async (key) => this.#inbox("deliveries.get").get(key),
@@ -78,7 +88,22 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
 
   /** One `(req, res, next)` function: `app.use("/webhooks", webhooks.middleware())`, or `http.createServer(webhooks.middleware())`. */
   middleware(): NodeMiddleware {
-    return createNodeMiddleware(this.#receiver);
+    const { nodeMiddleware } = this.#platform;
+    if (!nodeMiddleware) {
+      throw new Error(
+        'imagegen-webhooks: middleware() is the Node adapter, and this receiver comes from "imagegen-webhooks/web": answer with webhooks.fetch(request), or import createWebhooks from "imagegen-webhooks" on Node',
+      );
+    }
+    return nodeMiddleware(this.#receiver);
+  }
+
+  /**
+   * The whole pipeline over a web-standard `Request`, for Next.js route handlers, Hono, Bun, Deno
+   * and Cloudflare Workers: the same statuses, headers and problem+json bodies as the middleware.
+   * The provider comes from `options.provider`, or from the URL's path below `options.basePath`.
+   */
+  fetch(request: Request, options?: FetchOptions): Promise<Response> {
+    return this.#fetch(request, options);
   }
 
   /** The whole pipeline without HTTP, for other frameworks, queue workers and tests. */
@@ -135,10 +160,3 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
 export type WithCustomProviders<Custom extends readonly AnyProvider[]> = Custom extends readonly []
   ? BuiltInProviders
   : BuiltInProviders & { [P in Custom[number] as P["name"]]: P };
-
-/** Creates a receiver. Every option is checked here: a configuration mistake throws a message that says what to change. */
-export function createWebhooks<const Custom extends readonly AnyProvider[] = readonly []>(
-  options: WebhooksOptions<Custom>,
-): Webhooks<WithCustomProviders<Custom>> {
-  return new Webhooks<WithCustomProviders<Custom>>(options);
-}
