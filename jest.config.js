@@ -16,6 +16,8 @@ module.exports = {
     // since the peer range takes both majors; .ci/run runs it once with each.
     ...(process.env.EXPRESS_MAJOR === "4" ? { "^express$": "express4", "^express/(.*)$": "express4/$1" } : {}),
   },
+  // The runtime tests (Bun, Deno, Workers, Hono, Fastify) involve no Express: the Express 4 run skips them.
+  testPathIgnorePatterns: ["/node_modules/", ...(process.env.EXPRESS_MAJOR === "4" ? ["<rootDir>/__tests__/runtimes/"] : [])],
   // A throwaway redis-server when REDIS_URL is unset: __tests__/helpers/redis-global-setup.ts.
   globalSetup: "<rootDir>/__tests__/helpers/redis-global-setup.ts",
   globalTeardown: "<rootDir>/__tests__/helpers/redis-global-teardown.ts",

@@ -57,8 +57,8 @@ function imagegenWebhooks(app: FastifyInstance, options: imagegenWebhooks.Imageg
   done();
 }
 
-// eslint-disable-next-line @typescript-eslint/no-namespace
 /** The plugin's options type and its other names, merged into the plugin function as fastify-plugin does. */
+// eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace imagegenWebhooks {
   /** The options of `app.register(imagegenWebhooks, { webhooks, prefix })`. */
   export interface ImagegenWebhooksOptions {

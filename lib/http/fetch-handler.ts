@@ -59,8 +59,21 @@ function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableSt
 }
 
 /**
- * The raw body, streamed and capped: a Content-Length over the limit is refused unread, and a
- * body that grows past it (chunked, or inflated) is cancelled at the first chunk beyond.
+ * Reads the rest of a refused body without keeping it, as body-parser does before its 413: a
+ * server that answers while the client is still sending resets the connection under it (workerd
+ * does), and the client sees a network error instead of the answer.
+ */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // The client went away: nothing is left to answer.
+  }
+}
+
+/**
+ * The raw body, streamed and capped: nothing is kept past the limit, whether the Content-Length
+ * says so at once or the body (chunked, or inflated) grows beyond it.
  */
 async function readBody(request: Request, limit: number, logger: Logger): Promise<Uint8Array> {
   if (request.bodyUsed) {
@@ -70,8 +83,11 @@ async function readBody(request: Request, limit: number, logger: Logger): Promis
   const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   const declared = request.headers.get("content-length");
   const length = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
-  if (encoding === "identity" && length !== undefined && length > limit) throw new WebhookError("entity.too.large");
   if (!request.body) return new Uint8Array(0);
+  if (encoding === "identity" && length !== undefined && length > limit) {
+    await discard(request.body.getReader());
+    throw new WebhookError("entity.too.large");
+  }
 
   const reader = decoded(request.body, encoding).getReader();
   const chunks: Uint8Array[] = [];
@@ -87,7 +103,7 @@ async function readBody(request: Request, limit: number, logger: Logger): Promis
     if (chunk.done) break;
     received += chunk.value.byteLength;
     if (received > limit) {
-      void reader.cancel().catch(() => undefined);
+      await discard(reader);
       throw new WebhookError("entity.too.large");
     }
     chunks.push(chunk.value);
