@@ -10,10 +10,14 @@ module.exports = {
     "^imagegen-webhooks/testing$": "<rootDir>/lib/testing/index.ts",
     "^imagegen-webhooks/redis$": "<rootDir>/lib/redis/index.ts",
     "^imagegen-webhooks/bullmq$": "<rootDir>/lib/bullmq/index.ts",
+    "^imagegen-webhooks/web$": "<rootDir>/lib/web/index.ts",
+    "^imagegen-webhooks/fastify$": "<rootDir>/lib/fastify/index.ts",
     // EXPRESS_MAJOR=4 runs the whole suite against Express 4 (the dev dependency aliased express4),
     // since the peer range takes both majors; .ci/run runs it once with each.
     ...(process.env.EXPRESS_MAJOR === "4" ? { "^express$": "express4", "^express/(.*)$": "express4/$1" } : {}),
   },
+  // The runtime tests (Bun, Deno, Workers, Hono, Fastify) involve no Express: the Express 4 run skips them.
+  testPathIgnorePatterns: ["/node_modules/", ...(process.env.EXPRESS_MAJOR === "4" ? ["<rootDir>/__tests__/runtimes/"] : [])],
   // A throwaway redis-server when REDIS_URL is unset: __tests__/helpers/redis-global-setup.ts.
   globalSetup: "<rootDir>/__tests__/helpers/redis-global-setup.ts",
   globalTeardown: "<rootDir>/__tests__/helpers/redis-global-teardown.ts",

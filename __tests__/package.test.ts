@@ -88,6 +88,14 @@ test("a fresh clone's npm pack builds dist (prepack; prepare for a git install) 
     "dist/bullmq/index.mjs",
     "dist/bullmq/index.d.ts",
     "dist/bullmq/index.d.mts",
+    "dist/web/index.js",
+    "dist/web/index.mjs",
+    "dist/web/index.d.ts",
+    "dist/web/index.d.mts",
+    "dist/fastify/index.js",
+    "dist/fastify/index.mjs",
+    "dist/fastify/index.d.ts",
+    "dist/fastify/index.d.mts",
     ...Object.keys(providers).map((name) => `dist/schemas/${name}.json`),
     "dist/openapi.json",
     ...Object.values(pkg.bin).map((bin) => bin.replace(/^\.\//, "")),
@@ -233,7 +241,7 @@ test("@arethetypeswrong/cli finds no problem in any entry point, under every res
   expect(report.problems ?? {}).toEqual({});
   expect(attw.status).toBe(0);
   const entrypoints = report.analysis.entrypoints;
-  for (const entry of [".", "./testing", "./redis", "./bullmq"]) {
+  for (const entry of [".", "./testing", "./redis", "./bullmq", "./web", "./fastify"]) {
     expect(Object.keys(entrypoints[entry]!.resolutions).sort()).toEqual(["bundler", "node10", "node16-cjs", "node16-esm"]);
     for (const { resolution } of Object.values(entrypoints[entry]!.resolutions)) {
       expect(resolution).toMatchObject({ isTypeScript: true, fileName: expect.stringMatching(/\/dist\/.*\.d\.m?ts$/) });

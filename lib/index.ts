@@ -1,4 +1,6 @@
-export { createWebhooks, Webhooks, type Deliveries, type WithCustomProviders, type ConfiguredProviders } from "./webhooks";
+export { createWebhooks } from "./create-webhooks";
+export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
+export type { FetchOptions } from "./http/fetch-handler";
 export type {
   DeadHandler,
   DeliveryAttemptError,

@@ -6,12 +6,12 @@ import { MemoryStore } from "./stores/memory-store";
 import type { DedupeStore, GenerationStore } from "./stores/store";
 import { MemoryGenerations } from "./stores/memory-generations";
 import { compileValidator, type Validator } from "./pipeline/validate";
-import { hashSecret } from "./pipeline/authenticate";
+import { createTokenVerifier } from "./pipeline/authenticate";
 import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./pipeline/signature";
-import { buildAllowList } from "./pipeline/source-ip";
+import type { AllowList } from "./pipeline/source-ip";
 import type { ResolvedOptions, ResolvedProvider } from "./pipeline/receiver";
 import type { Inbox } from "./inbox/inbox";
-import type { BlockList } from "node:net";
+import type { Platform } from "./platform/platform";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {
@@ -115,7 +115,7 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: string[], whe
 }
 
 /** Checks every option once, at start-up, so the request path never re-checks one. */
-export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>): ResolvedOptions {
+export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>, platform: Platform): ResolvedOptions {
   if (!isObject(options)) throw new ConfigError("createWebhooks takes an options object, e.g. { providers: { crazyhorse: { secret } } }");
   rejectUnknownKeys(options, GLOBAL_KEYS, "in createWebhooks()");
   for (const flag of ["allowUnauthenticated", "dedupeFailOpen"] as const) {
@@ -141,7 +141,7 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>)
         `unknown provider "${name}": the providers are ${names}; to add one of your own, define it with defineProvider() and pass it in customProviders`,
       );
     }
-    const entry = resolveProvider(provider, providerOptions, options.allowUnauthenticated === true);
+    const entry = resolveProvider(provider, providerOptions, options.allowUnauthenticated === true, platform);
     const taken = routes.get(entry.path);
     if (taken) throw new ConfigError(`providers ${taken.name} and ${name} both use the path ${entry.path}: give one a "path" of its own`);
     resolved.set(name, entry);
@@ -205,7 +205,12 @@ const AUTHENTICATION_HINTS = {
   signature: (name: string) => `providers.${name}.signature ({ secret: "whsec_…" }, the signing secret ${name} gives you)`,
 };
 
-function resolveProvider(provider: AnyProvider, options: unknown, allowUnauthenticatedGlobally: boolean): ResolvedProvider {
+function resolveProvider(
+  provider: AnyProvider,
+  options: unknown,
+  allowUnauthenticatedGlobally: boolean,
+  platform: Platform,
+): ResolvedProvider {
   const { name } = provider;
   if (!isObject(options)) throw new ConfigError(`providers.${name} must be an object, e.g. { secret: "…" }`);
   rejectUnknownKeys(options, PROVIDER_KEYS, `for provider ${name}`);
@@ -240,15 +245,15 @@ function resolveProvider(provider: AnyProvider, options: unknown, allowUnauthent
     name,
     provider,
     path: path.length > 1 ? path.replace(/\/+$/, "") : path,
-    secretDigests: secrets.map(hashSecret),
-    signature: signature === undefined ? undefined : resolveSignature(name, signature),
-    allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps),
+    token: createTokenVerifier(secrets, platform.crypto),
+    signature: signature === undefined ? undefined : resolveSignature(name, signature, platform),
+    allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps, platform),
     validate: compileSchema(name, provider.schema),
     resolveImageUrl: imageUrlResolver(name, imageBaseUrl),
   };
 }
 
-function resolveSignature(name: string, signature: unknown): SignatureVerifier {
+function resolveSignature(name: string, signature: unknown, platform: Platform): SignatureVerifier {
   const where = `providers.${name}.signature`;
   if (!isObject(signature)) throw new ConfigError(`${where} must be an object, e.g. { secret: "whsec_…" }`);
   rejectUnknownKeys(signature, ["secret", "toleranceSeconds"], `in ${where}`);
@@ -270,16 +275,21 @@ function resolveSignature(name: string, signature: unknown): SignatureVerifier {
   if (typeof toleranceSeconds !== "number" || !(toleranceSeconds > 0) || !Number.isFinite(toleranceSeconds)) {
     throw new ConfigError(`${where}.toleranceSeconds must be a positive number of seconds (default ${DEFAULT_TOLERANCE_SECONDS})`);
   }
-  return createSignatureVerifier(keys, toleranceSeconds);
+  return createSignatureVerifier(keys, toleranceSeconds, platform.crypto);
 }
 
-function resolveAllowedIps(name: string, allowedIps: unknown): BlockList {
+function resolveAllowedIps(name: string, allowedIps: unknown, platform: Platform): AllowList {
   const where = `providers.${name}.allowedIps`;
+  if (!platform.allowList) {
+    throw new ConfigError(
+      `${where} needs node:net, which imagegen-webhooks/web does without: import createWebhooks from "imagegen-webhooks" where the runtime has it (Node, Bun, Deno), or check the address at the platform (a Cloudflare WAF rule)`,
+    );
+  }
   if (!Array.isArray(allowedIps) || allowedIps.length === 0) {
     throw new ConfigError(`${where} must be a non-empty array of addresses or CIDR ranges, e.g. ["203.0.113.0/24", "2001:db8::/32"]`);
   }
   try {
-    return buildAllowList(allowedIps, where);
+    return platform.allowList(allowedIps, where);
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }

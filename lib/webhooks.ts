@@ -1,10 +1,15 @@
-import { EventEmitter } from "node:events";
+// The bare specifier, not node:events: Node, Bun, Deno and Workers with nodejs_compat resolve it to
+// their own EventEmitter, and a bundle for the browser condition to the \`events\` package (a
+// dependency), so that one class with one typed API serves every runtime.
+import { EventEmitter } from "events";
 import type { ProviderSet, WebhookEventMap, WebhookListener } from "./events";
 import type { BuiltInProviders } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
-import { createNodeMiddleware, type NodeMiddleware } from "./http/node-middleware";
+import { createFetchHandler, type FetchHandler, type FetchOptions } from "./http/fetch-handler";
+import type { NodeMiddleware } from "./http/node-middleware";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
 import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options";
+import type { Platform } from "./platform/platform";
 import { emitAside, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
 import type { WebhookResponse } from "./response";
 
@@ -27,13 +32,18 @@ export interface Deliveries {
 // themselves, where the alias showed the providers' types expanded (kilobytes that name no event).
 export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEmitter {
   readonly #receiver: Receiver;
+  readonly #platform: Platform;
+  readonly #fetch: FetchHandler;
   readonly #workers = new Set<InboxWorker>();
   /** The history of stored deliveries; it needs an `inbox`. */
   readonly deliveries: Deliveries;
 
-  constructor(options: WebhooksOptions<readonly AnyProvider[]>) {
+  /** @internal Use `createWebhooks()`, which passes the platform of its entry point (Node's, or the web one's). */
+  constructor(options: WebhooksOptions<readonly AnyProvider[]>, platform: Platform) {
     super();
-    this.#receiver = { options: resolveOptions(options), emitter: this, closing: false, inFlight: new Set() };
+    this.#platform = platform;
+    this.#receiver = { options: resolveOptions(options, platform), emitter: this, closing: false, inFlight: new Set() };
+    this.#fetch = createFetchHandler(this.#receiver);
     this.deliveries = {
       list: async (filter) => this.#inbox("deliveries.list").list(filter),
       get: async (key) => this.#inbox("deliveries.get").get(key),
@@ -81,7 +91,22 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
 
   /** One `(req, res, next)` function: `app.use("/webhooks", webhooks.middleware())`, or `http.createServer(webhooks.middleware())`. */
   middleware(): NodeMiddleware {
-    return createNodeMiddleware(this.#receiver);
+    const { nodeMiddleware } = this.#platform;
+    if (!nodeMiddleware) {
+      throw new Error(
+        'imagegen-webhooks: middleware() is the Node adapter, and this receiver comes from "imagegen-webhooks/web": answer with webhooks.fetch(request), or import createWebhooks from "imagegen-webhooks" on Node',
+      );
+    }
+    return nodeMiddleware(this.#receiver);
+  }
+
+  /**
+   * The whole pipeline over a web-standard `Request`, for Next.js route handlers, Hono, Bun, Deno
+   * and Cloudflare Workers: the same statuses, headers and problem+json bodies as the middleware.
+   * The provider comes from `options.provider`, or from the URL's path below `options.basePath`.
+   */
+  fetch(request: Request, options?: FetchOptions): Promise<Response> {
+    return this.#fetch(request, options);
   }
 
   /** The whole pipeline without HTTP, for other frameworks, queue workers and tests. */
@@ -143,16 +168,15 @@ export type WithCustomProviders<Custom extends readonly AnyProvider[]> = Custom 
 export type ConfiguredProviders<Custom extends readonly AnyProvider[], Configured extends string> =
   Pick<WithCustomProviders<Custom>, Configured & keyof WithCustomProviders<Custom>> extends infer Ps extends ProviderSet ? Ps : never;
 
-/**
- * Creates a receiver. Every option is checked here: a configuration mistake throws a message that
- * says what to change. Its events are typed by the providers configured: with only crazyhorse,
- * `on("replicate.succeeded")` does not compile.
- */
-export function createWebhooks<
+/** `createWebhooks` as an entry point gives it: typed by the providers configured. */
+export type CreateWebhooks = <
   const Custom extends readonly AnyProvider[] = readonly [],
   Configured extends keyof WithCustomProviders<Custom> & string = keyof WithCustomProviders<Custom> & string,
 >(
   options: WebhooksOptions<Custom> & { providers: { [P in Configured]?: ProviderOptions } },
-): Webhooks<ConfiguredProviders<Custom, Configured>> {
-  return new Webhooks<ConfiguredProviders<Custom, Configured>>(options);
+) => Webhooks<ConfiguredProviders<Custom, Configured>>;
+
+/** The `createWebhooks` of one platform (Node's, or web APIs only): each entry point makes its own. */
+export function createWebhooksFor(platform: Platform): CreateWebhooks {
+  return (options) => new Webhooks(options, platform);
 }

@@ -1,13 +1,11 @@
-import * as crypto from "node:crypto";
+import type { Crypto } from "../crypto/crypto";
 import { WebhookError } from "../errors";
 import { getHeader, getQueryValues, type HeadersInput, type QueryInput } from "../headers";
+import { isThenable } from "../thenable";
 
-type OneShotHash = (algorithm: string, data: string, outputEncoding: "buffer") => Buffer;
-// crypto.hash() (Node 20.12 and later) digests in one call, without a Hash object per request.
-const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
-
-export function hashSecret(secret: string): Buffer {
-  return oneShot ? oneShot("sha256", secret, "buffer") : crypto.createHash("sha256").update(secret, "utf8").digest();
+/** Checks the token a request presents; throws (or, where the crypto is asynchronous, rejects) the `401` to answer. */
+export interface TokenVerifier {
+  verify(headers: HeadersInput | undefined, query: QueryInput | undefined): void | Promise<void>;
 }
 
 /** Every token the request presents: the `token` query parameter, a Bearer header, an X-Webhook-Token header. */
@@ -23,18 +21,37 @@ function presentedTokens(headers: HeadersInput | undefined, query: QueryInput | 
   return tokens;
 }
 
+function anyEqual(crypto: Crypto, presented: readonly Uint8Array[], secrets: readonly Uint8Array[]): boolean {
+  let matched = false;
+  for (const digest of presented) {
+    for (const secret of secrets) matched = crypto.timingSafeEqual(digest, secret) || matched;
+  }
+  return matched;
+}
+
 /**
  * Passes when any presented token equals any configured secret. Both sides are compared as
- * SHA-256 digests, so `timingSafeEqual` always sees equal lengths and the time taken tells
- * nothing of the secret's content or length; every pair is compared, with no early exit.
- * No secrets configured means the provider opted out of authentication.
+ * SHA-256 digests, so the constant-time comparison always sees equal lengths and the time taken
+ * tells nothing of the secret's content or length; every pair is compared, with no early exit.
+ * No secrets: the provider opted out of authentication, and there is nothing to verify.
  */
-export function authenticate(secretDigests: readonly Buffer[], headers: HeadersInput | undefined, query: QueryInput | undefined): void {
-  if (secretDigests.length === 0) return;
-  let matched = false;
-  for (const token of presentedTokens(headers, query)) {
-    const digest = hashSecret(token);
-    for (const secret of secretDigests) matched = crypto.timingSafeEqual(digest, secret) || matched;
-  }
-  if (!matched) throw new WebhookError("auth.failed");
+export function createTokenVerifier(secrets: readonly string[], crypto: Crypto): TokenVerifier | undefined {
+  if (secrets.length === 0) return undefined;
+  const hashed = secrets.map((secret) => crypto.sha256(secret));
+  // Synchronous crypto hashes the secrets here, once; Web Crypto's promises settle before the first request needs them.
+  const digests: Uint8Array[] | Promise<Uint8Array[]> = hashed.some(isThenable)
+    ? Promise.all(hashed as Promise<Uint8Array>[])
+    : (hashed as Uint8Array[]);
+  return {
+    verify(headers, query) {
+      const tokens = presentedTokens(headers, query).map((token) => crypto.sha256(token));
+      if (tokens.length === 0) throw new WebhookError("auth.failed");
+      if (isThenable(digests) || tokens.some(isThenable)) {
+        return Promise.all([Promise.resolve(digests), Promise.all(tokens as Promise<Uint8Array>[])]).then(([secretDigests, presented]) => {
+          if (!anyEqual(crypto, presented, secretDigests)) throw new WebhookError("auth.failed");
+        });
+      }
+      if (!anyEqual(crypto, tokens as Uint8Array[], digests)) throw new WebhookError("auth.failed");
+    },
+  };
 }

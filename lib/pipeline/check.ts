@@ -1,6 +1,7 @@
+import { utf8Length } from "../encoding";
 import { WebhookError } from "../errors";
 import type { HeadersInput, QueryInput } from "../headers";
-import { authenticate } from "./authenticate";
+import { isThenable } from "../thenable";
 import { checkContentType } from "./content-type";
 import { parseJson } from "./parse";
 import type { ResolvedOptions, ResolvedProvider } from "./receiver";
@@ -12,23 +13,44 @@ export interface BodyInput {
   rawBody: Uint8Array | string;
   /** The query string or its parameters (where the `token` may be). */
   query?: QueryInput;
+  /**
+   * Where the platform keeps work alive after the answer (a Worker's `ctx.waitUntil`): listeners
+   * still running when the provider is answered `202` are handed to it.
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
+}
+
+/** A delivery that passed every check: its parsed and validated payload. */
+export interface Checked {
+  payload: unknown;
 }
 
 /**
  * Steps 2 to 6 of a delivery, in the README's order: size, content type, authentication, JSON,
- * schema. Returns the payload, or throws the `WebhookError` to answer.
+ * schema. Returns the payload, or throws the `WebhookError` to answer. Synchronous with
+ * node:crypto; with Web Crypto, a promise from the authentication on.
  */
-export function checkBody(options: ResolvedOptions, provider: ResolvedProvider, input: BodyInput): unknown {
+export function checkBody(options: ResolvedOptions, provider: ResolvedProvider, input: BodyInput): Checked | Promise<Checked> {
   const { rawBody } = input;
   if (typeof rawBody !== "string" && !(rawBody instanceof Uint8Array)) {
     throw new TypeError("receive() takes the body as it was received, in rawBody: a Buffer, a Uint8Array or a string");
   }
-  const size = typeof rawBody === "string" ? Buffer.byteLength(rawBody) : rawBody.byteLength;
+  const size = typeof rawBody === "string" ? utf8Length(rawBody) : rawBody.byteLength;
   if (size > options.limit) throw new WebhookError("entity.too.large");
   checkContentType(input.headers);
-  authenticate(provider.secretDigests, input.headers, input.query);
-  provider.signature?.verify(input.headers, rawBody);
-  const json = parseJson(rawBody);
-  provider.validate(json);
-  return json;
+  const token = provider.token?.verify(input.headers, input.query);
+  if (isThenable(token)) return token.then(() => checkSigned(provider, input));
+  return checkSigned(provider, input);
+}
+
+function checkSigned(provider: ResolvedProvider, input: BodyInput): Checked | Promise<Checked> {
+  const signed = provider.signature?.verify(input.headers, input.rawBody);
+  if (isThenable(signed)) return signed.then(() => parseAndValidate(provider, input.rawBody));
+  return parseAndValidate(provider, input.rawBody);
+}
+
+function parseAndValidate(provider: ResolvedProvider, rawBody: Uint8Array | string): Checked {
+  const payload = parseJson(rawBody);
+  provider.validate(payload);
+  return { payload };
 }

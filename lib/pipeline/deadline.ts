@@ -10,10 +10,11 @@ export function settleWithin(running: Promise<void>, ms: number): Promise<{ fail
     (failure: unknown) => ({ failure: failure ?? new Error("a listener rejected with no reason") }),
   );
   if (ms > MAX_TIMER_MS) return settled;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(resolve, ms, TIMED_OUT);
-    timer.unref();
+    // A number in browsers, Deno and Workers, which have nothing to unref.
+    (timer as { unref?: () => void }).unref?.();
   });
   return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
 }

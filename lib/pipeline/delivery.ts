@@ -12,6 +12,8 @@ export interface Delivery {
   readonly event: AnyWebhookEvent;
   /** `<provider>:<delivery id>`: the key it is deduplicated and stored under. */
   readonly key: string;
+  /** The platform's `waitUntil`, given the listeners that outlive the answer. */
+  readonly waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /** What the pipeline answers for a delivery, and the word logged for it. */

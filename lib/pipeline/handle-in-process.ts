@@ -124,13 +124,15 @@ async function awaitListeners(
   const outcome = await settleWithin(running, delivery.receiver.options.handlerTimeoutMs);
   if (outcome === TIMED_OUT) {
     // The provider gets its answer now; the listeners go on, and a late failure still releases the key.
-    void track(
+    const rest = track(
       delivery.receiver,
       running.then(
         () => conclude(undefined),
         (failed: unknown) => conclude(failed),
       ),
     );
+    // On serverless the work after the answer lives only as long as the platform is told to wait for it.
+    delivery.waitUntil?.(rest);
     return success(delivery, "timed-out", 202);
   }
   await conclude(outcome.failure);

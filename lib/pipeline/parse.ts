@@ -1,13 +1,9 @@
+import { decodeUtf8 } from "../encoding";
 import { WebhookError } from "../errors";
 
 /** JSON text from the raw bytes; a leading byte-order mark is tolerated, as body-parser does. */
 export function parseJson(rawBody: Uint8Array | string): unknown {
-  let text =
-    typeof rawBody === "string"
-      ? rawBody
-      : Buffer.isBuffer(rawBody)
-        ? rawBody.toString("utf8")
-        : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength).toString("utf8");
+  let text = typeof rawBody === "string" ? rawBody : decodeUtf8(rawBody);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);

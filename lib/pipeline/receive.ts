@@ -2,7 +2,7 @@ import { WebhookError } from "../errors";
 import type { WebhookResponse } from "../response";
 import { isThenable } from "../thenable";
 import { problemAnswer } from "./answer";
-import { checkBody, type BodyInput } from "./check";
+import { checkBody, type BodyInput, type Checked } from "./check";
 import { elapsedMs, type Delivery, type Verdict } from "./delivery";
 import { buildEvent, identify } from "./event";
 import { handleInProcess } from "./handle-in-process";
@@ -64,14 +64,29 @@ export function receive(receiver: Receiver, input: ReceiveInput): WebhookRespons
 export function receiveBody(receiver: Receiver, provider: ResolvedProvider, input: BodyInput): WebhookResponse | Promise<WebhookResponse> {
   const startedAt = performance.now();
   if (receiver.closing) return closingAnswer();
-  let payload: unknown;
-  try {
-    payload = checkBody(receiver.options, provider, input);
-  } catch (err) {
+  const refused = (err: unknown) => {
     if (err instanceof WebhookError) return refuse(receiver, provider.name, err, startedAt);
     throw err;
+  };
+  let checked: Checked | Promise<Checked>;
+  try {
+    checked = checkBody(receiver.options, provider, input);
+  } catch (err) {
+    return refused(err);
   }
+  // A promise only where the crypto is (Web Crypto): on Node the checks answer in this tick.
+  if (isThenable(checked)) return checked.then(({ payload }) => handleChecked(receiver, provider, input, payload, startedAt), refused);
+  return handleChecked(receiver, provider, input, checked.payload, startedAt);
+}
 
+/** Steps 7 to 9 for a delivery that passed its checks: dedupe, emit (or store), answer. */
+function handleChecked(
+  receiver: Receiver,
+  provider: ResolvedProvider,
+  input: BodyInput,
+  payload: unknown,
+  startedAt: number,
+): WebhookResponse | Promise<WebhookResponse> {
   const identity = identify(provider, payload, input.headers);
   const delivery: Delivery = {
     receiver,
@@ -79,6 +94,7 @@ export function receiveBody(receiver: Receiver, provider: ResolvedProvider, inpu
     startedAt,
     event: buildEvent(provider, identity, payload, new Date()),
     key: `${provider.name}:${identity.id}`,
+    ...(input.waitUntil && { waitUntil: input.waitUntil }),
   };
   const { inbox } = receiver.options;
   const verdict = inbox ? storeInInbox(delivery, inbox) : handleInProcess(delivery);

@@ -1,10 +1,11 @@
 import type { EventEmitter } from "node:events";
-import type { BlockList } from "node:net";
 import type { Inbox } from "../inbox/inbox";
 import type { Logger } from "../logger";
 import type { AnyProvider } from "../providers/provider";
 import type { DedupeStore, GenerationStore } from "../stores/store";
+import type { TokenVerifier } from "./authenticate";
 import type { SignatureVerifier } from "./signature";
+import type { AllowList } from "./source-ip";
 import type { Validator } from "./validate";
 
 /** One provider as the pipeline uses it: everything checked and precomputed once, by `resolveOptions`. */
@@ -12,10 +13,10 @@ export interface ResolvedProvider {
   name: string;
   provider: AnyProvider;
   path: string;
-  /** SHA-256 digests of the secrets, so that comparisons take the same time whatever the length. Empty: no token required. */
-  secretDigests: Buffer[];
+  /** Checks the presented token against the secrets; absent: no token required. */
+  token: TokenVerifier | undefined;
   signature: SignatureVerifier | undefined;
-  allowedIps: BlockList | undefined;
+  allowedIps: AllowList | undefined;
   validate: Validator;
   resolveImageUrl: (path: string) => string;
 }

@@ -1,6 +1,8 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Crypto, Hmac } from "../crypto/crypto";
+import { base64ToBytes, bytesToBase64 } from "../encoding";
 import { WebhookError } from "../errors";
 import { getHeader, type HeadersInput } from "../headers";
+import { isThenable } from "../thenable";
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com), symmetric scheme: HMAC-SHA256 over
@@ -21,14 +23,14 @@ const MAX_SIGNATURE_CHARS = 88;
 const MAX_SIGNATURE_ENTRIES = 16;
 
 /** The key bytes of a `whsec_` secret; throws a message that says what is wrong, never the secret. */
-export function decodeSigningSecret(secret: unknown): Buffer {
+export function decodeSigningSecret(secret: unknown): Uint8Array {
   if (typeof secret !== "string" || !secret.startsWith(SECRET_PREFIX)) {
     throw new TypeError(`a signing secret is the "${SECRET_PREFIX}…" string the provider shows (its base64 key after the prefix)`);
   }
   const base64 = secret.slice(SECRET_PREFIX.length);
-  const key = Buffer.from(base64, "base64");
+  const key = BASE64.test(base64) ? base64ToBytes(base64) : undefined;
   // Buffer.from skips characters that are not base64 instead of failing: check the round trip.
-  if (!BASE64.test(base64) || key.toString("base64").replace(/=+$/, "") !== base64.replace(/=+$/, "")) {
+  if (!key || bytesToBase64(key).replace(/=+$/, "") !== base64.replace(/=+$/, "")) {
     throw new TypeError(`a signing secret must be "${SECRET_PREFIX}" followed by base64: this one does not decode`);
   }
   if (key.byteLength < MIN_SECRET_BYTES) {
@@ -37,23 +39,21 @@ export function decodeSigningSecret(secret: unknown): Buffer {
   return key;
 }
 
-function hmac(key: Buffer, id: string, timestamp: string, body: Uint8Array | string): Buffer {
-  return createHmac("sha256", key).update(`${id}.${timestamp}.`, "utf8").update(body).digest();
-}
-
-/** The `webhook-signature` value for one body, signed with each secret given (several while rotating). */
-export function signStandardWebhook(
-  secrets: string | readonly string[],
-  id: string,
-  timestampSeconds: number,
-  body: Uint8Array | string,
-): string {
-  const list = typeof secrets === "string" ? [secrets] : secrets;
-  return list.map((secret) => `v1,${hmac(decodeSigningSecret(secret), id, String(timestampSeconds), body).toString("base64")}`).join(" ");
-}
-
 export interface SignatureVerifier {
-  verify(headers: HeadersInput | undefined, rawBody: Uint8Array | string, nowMs?: number): void;
+  /** Throws (or, where the crypto is asynchronous, rejects) the `401` to answer. */
+  verify(headers: HeadersInput | undefined, rawBody: Uint8Array | string, nowMs?: number): void | Promise<void>;
+}
+
+/** One `v1` entry equals one expected HMAC; every pair is compared, with no early exit. */
+function anyMatches(crypto: Crypto, expected: readonly Uint8Array[], presented: readonly Uint8Array[]): boolean {
+  let matched = false;
+  for (const digest of expected) {
+    for (const signature of presented) {
+      // A constant-time comparison needs equal lengths; a length is no secret.
+      if (signature.byteLength === digest.byteLength) matched = crypto.timingSafeEqual(signature, digest) || matched;
+    }
+  }
+  return matched;
 }
 
 /**
@@ -61,7 +61,8 @@ export interface SignatureVerifier {
  * the tolerance (either way: a clock ahead is as suspect as a replay), and one `v1` entry equals
  * the HMAC of one of the keys, compared in constant time. Every failure is the same `401`.
  */
-export function createSignatureVerifier(keys: readonly Buffer[], toleranceSeconds: number): SignatureVerifier {
+export function createSignatureVerifier(keys: readonly Uint8Array[], toleranceSeconds: number, crypto: Crypto): SignatureVerifier {
+  const macs: Hmac[] = keys.map((key) => crypto.hmacSha256(key));
   return {
     verify(headers, rawBody, nowMs = Date.now()) {
       const id = getHeader(headers, ID_HEADER);
@@ -72,24 +73,24 @@ export function createSignatureVerifier(keys: readonly Buffer[], toleranceSecond
       if (!/^\d{1,15}$/.test(timestamp)) throw new WebhookError("auth.failed");
       if (Math.abs(nowMs / 1000 - Number(timestamp)) > toleranceSeconds) throw new WebhookError("auth.failed");
 
-      const presented: Buffer[] = [];
+      const presented: Uint8Array[] = [];
       for (const entry of signatures.split(" ", MAX_SIGNATURE_ENTRIES)) {
         const comma = entry.indexOf(",");
         if (comma === -1 || entry.slice(0, comma) !== "v1") continue;
         const value = entry.slice(comma + 1);
         if (value.length === 0 || value.length > MAX_SIGNATURE_CHARS) continue;
-        presented.push(Buffer.from(value, "base64"));
+        const bytes = base64ToBytes(value);
+        if (bytes) presented.push(bytes);
       }
 
-      let matched = false;
-      for (const key of keys) {
-        const expected = hmac(key, id, timestamp, rawBody);
-        for (const signature of presented) {
-          // timingSafeEqual needs equal lengths; a length is no secret.
-          if (signature.byteLength === expected.byteLength) matched = timingSafeEqual(signature, expected) || matched;
-        }
+      const signed = `${id}.${timestamp}.`;
+      const expected = macs.map((mac) => mac([signed, rawBody]));
+      if (expected.some(isThenable)) {
+        return Promise.all(expected as Promise<Uint8Array>[]).then((digests) => {
+          if (!anyMatches(crypto, digests, presented)) throw new WebhookError("auth.failed");
+        });
       }
-      if (!matched) throw new WebhookError("auth.failed");
+      if (!anyMatches(crypto, expected as Uint8Array[], presented)) throw new WebhookError("auth.failed");
     },
   };
 }

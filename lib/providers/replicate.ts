@@ -1,9 +1,20 @@
-import { createHash } from "node:crypto";
 import type { FromSchema } from "json-schema-to-ts";
 import type { GenerationStatus } from "../events";
+import { sha256 } from "../crypto/sha256";
+import { bytesToBase64 } from "../encoding";
 import { getHeader } from "../headers";
 import { defineProvider } from "./define-provider";
 import { failureReason } from "./provider";
+
+const encoder = new TextEncoder();
+
+/** 22 base64url characters (132 bits) of the body's SHA-256: the same on every runtime. */
+function contentKey(body: string): string {
+  return bytesToBase64(sha256(encoder.encode(body)))
+    .slice(0, 22)
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+}
 
 /**
  * A Replicate prediction webhook: the prediction object itself, sent when it starts, as it logs and
@@ -67,8 +78,7 @@ export const replicate = defineProvider({
   // `webhook-id` stays the same across retries of one message, and differs between two
   // `processing` updates of one prediction. Unsigned, the body itself tells a retry from an update.
   idempotencyKey: (payload, { headers }) =>
-    getHeader(headers, "webhook-id") ??
-    `${payload.id}:${payload.status}:${createHash("sha256").update(JSON.stringify(payload)).digest("base64url").slice(0, 22)}`,
+    getHeader(headers, "webhook-id") ?? `${payload.id}:${payload.status}:${contentKey(JSON.stringify(payload))}`,
   normalize(payload, { resolveImageUrl, receivedAt }) {
     const { prompt, image, ...params } = (payload.input ?? {}) as Record<string, unknown>;
     const error = failureReason(payload.error);

@@ -1,5 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { ID_HEADER, SIGNATURE_HEADER, signStandardWebhook, TIMESTAMP_HEADER } from "../pipeline/signature";
+import { nodeCrypto } from "../crypto/node-crypto";
+import { decodeSigningSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../pipeline/signature";
+
+/** The `webhook-signature` value for one body, signed with each secret given (several while rotating). */
+export function signStandardWebhook(
+  secrets: string | readonly string[],
+  id: string,
+  timestampSeconds: number,
+  body: Uint8Array | string,
+): string {
+  const list = typeof secrets === "string" ? [secrets] : secrets;
+  return list
+    .map((secret) => {
+      const digest = nodeCrypto.hmacSha256(decodeSigningSecret(secret))([`${id}.${timestampSeconds}.`, body]) as Buffer;
+      return `v1,${digest.toString("base64")}`;
+    })
+    .join(" ");
+}
 
 /** The secret, id and time that `signDelivery` signs a body with. */
 export interface SignOptions {

@@ -1,0 +1,84 @@
+/**
+ * One set of delivery cases for every runtime (Node's fetch server, Hono, Fastify, Bun, Deno,
+ * Workers): a valid delivery, its duplicate, a Standard Webhooks delivery signed by the
+ * `standardwebhooks` package, and each refusal, with the middleware's statuses, headers and
+ * problem+json bodies. `send` reaches the runtime's server at a path below its `/webhooks`.
+ */
+import { Webhook } from "standardwebhooks";
+import { crazyhorseExample, replicateExample } from "../../lib/testing";
+import { SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
+
+export type Send = (path: string, init?: RequestInit) => Promise<Response>;
+
+const json = { "content-type": "application/json" };
+
+async function problem(response: Response): Promise<{ status: number; type: string; allow: string | null; errors?: unknown[] }> {
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  const body = (await response.json()) as { status: number; type: string; errors?: unknown[] };
+  expect(body.status).toBe(response.status);
+  return { ...body, allow: response.headers.get("allow") };
+}
+
+/** Runs every case in order; `events()` reads how many deliveries the receiver emitted. */
+export async function expectDeliveryCases(send: Send, events: () => Promise<number>): Promise<void> {
+  const code = `rt-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const body = JSON.stringify({ ...crazyhorseExample, code });
+  const valid = await send(`/crazyhorse?token=${TOKEN}`, { method: "POST", headers: json, body });
+  expect(valid.status).toBe(200);
+  expect(await valid.text()).toBe("success");
+  expect(await events()).toBe(1);
+
+  const duplicate = await send("/crazyhorse", { method: "POST", headers: { ...json, authorization: `Bearer ${TOKEN}` }, body });
+  expect(duplicate.status).toBe(200);
+  expect(await events()).toBe(1);
+
+  const signedBody = JSON.stringify({ ...replicateExample, id: code });
+  const signer = new Webhook(SIGNING_SECRET);
+  const msgId = `msg_${code}`;
+  const now = new Date();
+  const signed = await send("/replicate", {
+    method: "POST",
+    headers: {
+      ...json,
+      "webhook-id": msgId,
+      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+      "webhook-signature": signer.sign(msgId, now, signedBody),
+    },
+    body: signedBody,
+  });
+  expect(signed.status).toBe(200);
+  expect(await events()).toBe(2);
+
+  const forged = await send("/replicate", {
+    method: "POST",
+    headers: {
+      ...json,
+      "webhook-id": "msg_forged",
+      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+      "webhook-signature": signer.sign(msgId, now, signedBody),
+    },
+    body: signedBody,
+  });
+  expect(await problem(forged)).toMatchObject({ status: 401, type: "urn:imagegen-webhooks:problem:auth.failed" });
+
+  expect(await problem(await send("/crazyhorse", { method: "GET" }))).toMatchObject({ status: 405, allow: "POST" });
+  expect(await problem(await send(`/crazyhorse?token=wrong`, { method: "POST", headers: json, body }))).toMatchObject({ status: 401 });
+  expect(
+    await problem(await send(`/crazyhorse?token=${TOKEN}`, { method: "POST", headers: { "content-type": "text/plain" }, body })),
+  ).toMatchObject({ status: 415, type: "urn:imagegen-webhooks:problem:content-type.unsupported" });
+  expect(await problem(await send(`/crazyhorse?token=${TOKEN}`, { method: "POST", headers: json, body: "{not json" }))).toMatchObject({
+    status: 400,
+    type: "urn:imagegen-webhooks:problem:json.malformed",
+  });
+  const invalid = await problem(await send(`/crazyhorse?token=${TOKEN}`, { method: "POST", headers: json, body: '{"state":7}' }));
+  expect(invalid).toMatchObject({ status: 400, type: "urn:imagegen-webhooks:problem:schema.invalid" });
+  expect(invalid.errors?.length).toBeGreaterThan(0);
+  const large = JSON.stringify({ ...crazyhorseExample, code, padding: "x".repeat(8192) });
+  expect(await problem(await send(`/crazyhorse?token=${TOKEN}`, { method: "POST", headers: json, body: large }))).toMatchObject({
+    status: 413,
+    type: "urn:imagegen-webhooks:problem:entity.too.large",
+  });
+  // Fastify answers its own 404 below its prefix; every other runtime the problem document.
+  expect((await send("/nobody", { method: "POST", headers: json, body })).status).toBe(404);
+  expect(await events()).toBe(2);
+}

@@ -1,0 +1,136 @@
+/**
+ * webhooks.fetch() on Node: served by Node's http server through @hono/node-server's
+ * Request/Response bridge, with the main entry (node:crypto) and with the web entry (Web Crypto);
+ * in a Hono app; through a Next.js route handler's exported POST; and its waitUntil and inbox modes.
+ */
+import { serve, type ServerType } from "@hono/node-server";
+import { Hono } from "hono";
+import type { AddressInfo } from "node:net";
+import { createWebhooks, type Inbox, type StoredDelivery } from "../../lib";
+import { crazyhorseExample } from "../../lib/testing";
+import { createWebhooks as createWebWebhooks } from "../../lib/web";
+import { expectDeliveryCases } from "./delivery-cases";
+import { makeHandler, TOKEN } from "./fixtures/receiver";
+
+async function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: ServerType = await new Promise((resolve) => {
+    const started = serve({ fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+async function casesOver(fetchHandler: (request: Request) => Response | Promise<Response>, base = "/webhooks"): Promise<void> {
+  const server = await listen(fetchHandler);
+  try {
+    await expectDeliveryCases(
+      (path, init) => fetch(`${server.url}${base}${path}`, init),
+      async () => Number(await (await fetch(`${server.url}/events`)).text()),
+    );
+  } finally {
+    await server.close();
+  }
+}
+
+const deliveryInit = (code: string): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json", "x-webhook-token": TOKEN },
+  body: JSON.stringify({ ...crazyhorseExample, code }),
+});
+
+test("Node's http server, the main entry (node:crypto): every delivery case", async () => {
+  await casesOver(makeHandler(createWebhooks));
+});
+
+test("Node's http server, the web entry (Web Crypto): every delivery case", async () => {
+  await casesOver(makeHandler(createWebWebhooks));
+});
+
+test("Hono on @hono/node-server, mounted below /webhooks: every delivery case", async () => {
+  const handle = makeHandler(createWebhooks);
+  const app = new Hono();
+  app.get("/events", (c) => handle(c.req.raw));
+  app.all("/webhooks/*", (c) => handle(c.req.raw));
+  app.get("/health", (c) => c.text("ok"));
+  await casesOver((request) => app.fetch(request));
+});
+
+test("a Next.js route handler's POST, given a web Request and the route's params", async () => {
+  process.env.CRAZYHORSE_WEBHOOK_SECRET = TOKEN;
+  // Loaded once the route's environment is set, as Next.js loads a route module on its first request.
+  const { POST, completed } = jest.requireActual<typeof import("./fixtures/next-route")>("./fixtures/next-route");
+  const request = new Request("https://app.example/api/webhooks/crazyhorse", deliveryInit("next-1"));
+  const answer = await POST(request, { params: Promise.resolve({ provider: "crazyhorse" }) });
+  expect([answer.status, await answer.text(), completed]).toEqual([200, "success", ["next-1"]]);
+  const unknown = await POST(new Request("https://app.example/api/webhooks/nobody", deliveryInit("next-2")), {
+    params: Promise.resolve({ provider: "nobody" }),
+  });
+  expect(unknown.status).toBe(404);
+});
+
+test("a body already read is a 500 that says so, never a delivery checked against nothing", async () => {
+  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } } });
+  const request = new Request("https://app.example/crazyhorse", deliveryInit("read-1"));
+  await request.text();
+  const answer = await webhooks.fetch(request);
+  expect(answer.status).toBe(500);
+  expect(await answer.json()).toMatchObject({ type: "urn:imagegen-webhooks:problem:body.unavailable" });
+});
+
+test("a gzip body is inflated and capped after inflating, as the middleware does", async () => {
+  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } }, limit: "2kb" });
+  const gzip = async (text: string) =>
+    new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+  const send = async (text: string, encoding = "gzip") =>
+    webhooks.fetch(
+      new Request("https://app.example/crazyhorse", {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": encoding, "x-webhook-token": TOKEN },
+        body: await gzip(text),
+      }),
+    );
+  expect((await send(JSON.stringify({ ...crazyhorseExample, code: "gz-1" }))).status).toBe(200);
+  expect((await send(JSON.stringify({ ...crazyhorseExample, code: "gz-2", pad: "x".repeat(10_000) }))).status).toBe(413);
+  expect((await send("{}", "br")).status).toBe(415);
+});
+
+test("waitUntil: listeners past handlerTimeoutMs are answered 202 and handed to the platform, which sees them finish", async () => {
+  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } }, handlerTimeoutMs: 20 });
+  let finished = false;
+  webhooks.on("crazyhorse.done", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    finished = true;
+  });
+  const handedOver: Promise<unknown>[] = [];
+  const answer = await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("slow-1")), {
+    waitUntil: (work) => void handedOver.push(work),
+  });
+  expect(answer.status).toBe(202);
+  expect([handedOver.length, finished]).toEqual([1, false]);
+  await handedOver[0];
+  expect(finished).toBe(true);
+});
+
+test("inbox mode from fetch: the delivery is stored and answered, the listeners do not run at the edge", async () => {
+  const stored = new Map<string, StoredDelivery>();
+  const inbox = {
+    enqueue: (delivery: StoredDelivery) => {
+      if (stored.has(delivery.key)) return Promise.resolve("duplicate" as const);
+      stored.set(delivery.key, delivery);
+      return Promise.resolve("stored" as const);
+    },
+    startWorker: () => Promise.reject(new Error("not in this test")),
+    list: () => Promise.resolve([]),
+    get: () => Promise.resolve(undefined),
+    replay: () => Promise.resolve(false),
+    close: () => Promise.resolve(),
+  } as unknown as Inbox;
+  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } }, inbox });
+  const listener = jest.fn();
+  webhooks.on("*", listener);
+  const first = await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("inbox-1")));
+  const again = await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("inbox-1")));
+  expect([first.status, await first.text(), again.status]).toEqual([200, "success", 200]);
+  expect([...stored.keys()]).toEqual([expect.stringMatching(/^crazyhorse:inbox-1/)]);
+  expect(listener).not.toHaveBeenCalled();
+});

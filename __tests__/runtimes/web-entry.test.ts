@@ -1,0 +1,17 @@
+/**
+ * The web entry's module graph holds no Node built-in: bundled for the browser platform, where
+ * esbuild fails on a `node:` import (as it does for the main entry). workers.test.ts runs that bundle.
+ */
+import { bundle } from "./bundle";
+
+test("the web entry bundles for the browser with no Node built-in in its module graph", async () => {
+  const { inputs } = await bundle("web", 'export { createWebhooks } from "imagegen-webhooks";');
+  expect(inputs.filter((input) => input.startsWith("node:") || /(^|\/)node_modules\/body-parser\//.test(input))).toEqual([]);
+  // The EventEmitter is the `events` package here, where Node's own is absent.
+  expect(inputs.some((input) => input.includes("node_modules/events/"))).toBe(true);
+  expect(inputs.some((input) => input.endsWith("lib/crypto/node-crypto.ts"))).toBe(false);
+});
+
+test("the main entry, by contrast, does not bundle for the browser: the check has teeth", async () => {
+  await expect(bundle("main", 'export { createWebhooks } from "imagegen-webhooks";', "browser")).rejects.toThrow(/node:/);
+});

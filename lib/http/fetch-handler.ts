@@ -1,0 +1,164 @@
+// The web-standard adapter: a `Request` in, a `Response` out, and nothing else of the runtime, so
+// that Next.js, Hono, Bun, Deno and Workers share it. Like node-middleware.ts it does the route, the
+// method and the raw body, and the pipeline does the rest.
+import { WebhookError } from "../errors";
+import type { Logger } from "../logger";
+import { admit, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
+import type { WebhookResponse } from "../response";
+
+/** How `webhooks.fetch()` finds the provider, and what the platform offers beside the request. */
+export interface FetchOptions {
+  /**
+   * The provider to answer for, where the router already chose it (a Next.js route file per
+   * provider, a Hono route with a parameter); the URL's path is not read then.
+   */
+  provider?: string;
+  /**
+   * Where the handler is mounted, e.g. `/webhooks`: the provider's path (`/crazyhorse`, or its
+   * `path` option) is read below it. Default: the provider's path is the URL's whole path.
+   */
+  basePath?: string;
+  /**
+   * The platform's way to keep work alive after the answer (a Worker's `ctx.waitUntil`, Vercel's
+   * `waitUntil`, Next.js's `after`). Listeners still running at `handlerTimeoutMs` are handed to it
+   * when the provider is answered `202`; without it, a serverless platform may stop them there.
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
+  /** The sender's address, for a provider's `allowedIps` (e.g. Bun's `server.requestIP(request)`); a web Request has none. */
+  ip?: string;
+}
+
+/** `webhooks.fetch`: a web-standard handler. */
+export type FetchHandler = (request: Request, options?: FetchOptions) => Promise<Response>;
+
+const ALREADY_READ =
+  "imagegen-webhooks: the Request's body was read before webhooks.fetch() (answered 500): pass the request untouched " +
+  "(in Hono, c.req.raw before any c.req.json()), or a request.clone() made before reading it.";
+
+/** The path the provider routes are matched against: below `basePath`, without a trailing slash. */
+function routePath(pathname: string, basePath: string | undefined): string | undefined {
+  let path = pathname;
+  if (basePath !== undefined && basePath !== "" && basePath !== "/") {
+    const base = basePath.endsWith("/") ? basePath.slice(0, -1) : basePath;
+    if (path !== base && !path.startsWith(`${base}/`)) return undefined;
+    path = path.slice(base.length) || "/";
+  }
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+}
+
+function toResponse(answer: WebhookResponse): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
+
+/** The bytes as sent once a `Content-Encoding` is undone; the encodings that body-parser inflates, where the runtime can. */
+function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableStream<Uint8Array> {
+  if (encoding === "identity") return body;
+  const format = encoding === "gzip" || encoding === "x-gzip" ? "gzip" : encoding === "deflate" ? "deflate" : undefined;
+  if (!format) throw new WebhookError("encoding.unsupported");
+  return body.pipeThrough(new DecompressionStream(format));
+}
+
+/**
+ * Reads the rest of a refused body without keeping it, as body-parser does before its 413: a
+ * server that answers while the client is still sending resets the connection under it (workerd
+ * does), and the client sees a network error instead of the answer.
+ */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // The client went away: nothing is left to answer.
+  }
+}
+
+/**
+ * The raw body, streamed and capped: nothing is kept past the limit, whether the Content-Length
+ * says so at once or the body (chunked, or inflated) grows beyond it.
+ */
+async function readBody(request: Request, limit: number, logger: Logger): Promise<Uint8Array> {
+  if (request.bodyUsed) {
+    logger.error({}, ALREADY_READ);
+    throw new WebhookError("body.unavailable");
+  }
+  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const declared = request.headers.get("content-length");
+  const length = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
+  if (!request.body) return new Uint8Array(0);
+  if (encoding === "identity" && length !== undefined && length > limit) {
+    await discard(request.body.getReader());
+    throw new WebhookError("entity.too.large");
+  }
+
+  const reader = decoded(request.body, encoding).getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // A body that does not inflate is the client's mistake; otherwise the client went away.
+      throw new WebhookError(encoding === "identity" ? "request.aborted" : "request.invalid");
+    }
+    if (chunk.done) break;
+    received += chunk.value.byteLength;
+    if (received > limit) {
+      await discard(reader);
+      throw new WebhookError("entity.too.large");
+    }
+    chunks.push(chunk.value);
+  }
+  if (encoding === "identity" && length !== undefined && received !== length) throw new WebhookError("request.invalid");
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const body = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The web-standard adapter: route, method, raw body; then the pipeline. It always answers: there is no `next` here. */
+export function createFetchHandler(receiver: Receiver): FetchHandler {
+  const { providers, routes, limit, logger } = receiver.options;
+
+  function find(url: URL, options: FetchOptions): ResolvedProvider | undefined {
+    if (options.provider === undefined) {
+      const path = routePath(url.pathname, options.basePath);
+      return path === undefined ? undefined : routes.get(path);
+    }
+    const provider = providers.get(options.provider);
+    if (!provider) {
+      logger.error(
+        { provider: options.provider },
+        `imagegen-webhooks: webhooks.fetch() was given provider "${options.provider}", which createWebhooks() does not configure; answered 404`,
+      );
+    }
+    return provider;
+  }
+
+  return async function imagegenWebhooksFetch(request, options = {}) {
+    const url = new URL(request.url);
+    const config = find(url, options);
+    if (!config) return toResponse(problemAnswer(new WebhookError("route.not-found")));
+    const refused = admit(receiver, config, { method: request.method, ip: options.ip });
+    if (refused) return toResponse(refused);
+    try {
+      let rawBody: Uint8Array;
+      try {
+        rawBody = await readBody(request, limit, logger);
+      } catch (err) {
+        if (!(err instanceof WebhookError)) throw err;
+        // As in the middleware: a body consumed upstream is the application's mistake, not an invalid delivery.
+        return toResponse(err.code === "body.unavailable" ? problemAnswer(err) : refuse(receiver, config.name, err));
+      }
+      const { waitUntil } = options;
+      const answer = await receiveBody(receiver, config, { headers: request.headers, rawBody, query: url.searchParams, waitUntil });
+      return toResponse(answer);
+    } catch (err) {
+      logger.error({ err, provider: config.name }, "imagegen-webhooks: unexpected failure; answered 500");
+      return toResponse(problemAnswer(new WebhookError("receiver.failed")));
+    }
+  };
+}

@@ -1,0 +1,7 @@
+import { nodeCrypto } from "../crypto/node-crypto";
+import { createNodeMiddleware } from "../http/node-middleware";
+import { buildAllowList } from "./node-allow-list";
+import type { Platform } from "./platform";
+
+/** Node (and Bun and Deno through their Node compatibility): node:crypto, node:net, the middleware. */
+export const nodePlatform: Platform = { crypto: nodeCrypto, allowList: buildAllowList, nodeMiddleware: createNodeMiddleware };

@@ -1,0 +1,16 @@
+// lib/platform/: what differs between Node and runtimes with only web APIs, passed to the one
+// `Webhooks` class by the entry point (lib/index.ts on Node, lib/web/index.ts elsewhere), so that the
+// pipeline is the same code everywhere and the web entry's module graph holds no `node:` import.
+import type { Crypto } from "../crypto/crypto";
+import type { NodeMiddleware } from "../http/node-middleware";
+import type { AllowList } from "../pipeline/source-ip";
+import type { Receiver } from "../pipeline/receiver";
+
+/** The runtime's pieces: its crypto, and what only Node has. */
+export interface Platform {
+  readonly crypto: Crypto;
+  /** Builds a provider's `allowedIps` matcher; absent where node:net is (the option is then refused at start-up). */
+  readonly allowList?: (ranges: readonly string[], where: string) => AllowList;
+  /** The `(req, res, next)` adapter; absent on the web entry, which serves `fetch()` only. */
+  readonly nodeMiddleware?: (receiver: Receiver) => NodeMiddleware;
+}
