@@ -1,6 +1,6 @@
 import { Job, type IRedisTransaction } from "bullmq";
 import type { StoredDelivery } from "../inbox";
-import { jobIdOf, type JobData } from "./jobs";
+import { jobIdOf, type DeliveryJobData } from "./jobs";
 import type { BullmqInboxState } from "./state";
 
 const MAX_ATTEMPT_ERRORS = 100;
@@ -43,7 +43,7 @@ export async function enqueue(state: BullmqInboxState, delivery: StoredDelivery)
 async function add(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
   const { queue, options } = state;
   const jobId = jobIdOf(delivery.key);
-  const job = new Job<JobData, void, string>(
+  const job = new Job<DeliveryJobData, void, string>(
     queue,
     delivery.name,
     delivery,
