@@ -1,12 +1,16 @@
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { allImagesSchema, createWebhooks, crazyhorseSchema, type AnyWebhookEvent, type Generation, type Webhooks } from "imagegen-webhooks";
-import { playJob, signDelivery, simulateJob, type SimulatedJob } from "imagegen-webhooks/testing";
+import { bullmqInbox } from "imagegen-webhooks/bullmq";
+import { crazyhorseDelivery, playJob, signDelivery, simulateJob, type SimulatedJob } from "imagegen-webhooks/testing";
+import { Redis } from "ioredis";
 import { main } from "../lib/cli/index";
 import { pixelforge } from "./fixtures/pixelforge-provider";
+import { freeLoopbackPort, suiteRedisUrl } from "./helpers/redis-server";
 
 const root = join(__dirname, "..");
 /** The user's own providers, for --custom-providers: pixelforge with every testing hook, sketchpad with no simulation, bareforge with none. */
@@ -242,10 +246,16 @@ describe("the imagegen-webhooks CLI", () => {
   test("--help lists the commands and exits 0; no command is a usage error, exit 2", async () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
-    for (const command of ["send <provider> <event>", "simulate <provider>", "schema <provider>"]) expect(help.stdout).toContain(command);
+    for (const command of [
+      "send <provider> <event>",
+      "simulate <provider>",
+      "schema <provider>",
+      "deliveries list|show|replay --redis <url>",
+    ])
+      expect(help.stdout).toContain(command);
     const none = await cli([]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("name a command: send, simulate or schema");
+    expect(none.stderr).toContain("name a command: send, simulate, schema or deliveries");
   });
 
   test("send posts one valid delivery with the token, and --set changes a field", async () => {
@@ -566,3 +576,167 @@ describe("the imagegen-webhooks CLI", () => {
     expect(run.stdout).toContain("imagegen-webhooks simulate <provider>");
   });
 });
+
+describe("imagegen-webhooks deliveries, against the suite's redis-server", () => {
+  const queueName = `cli-deliveries-${randomUUID()}`;
+  const redisArgs = () => ["--redis", suiteRedisUrl(), "--queue", queueName];
+  const deliveries = (args: string[], entry?: string[]) => cli(["deliveries", ...args], entry);
+  let connection: Redis;
+  let webhooks: Webhooks;
+  const seen: { id: string; attempt: number; replayed: boolean }[] = [];
+
+  /** A receiver with an inbox whose listener fails for the generation "broken" until it is replayed. */
+  beforeAll(async () => {
+    connection = new Redis(suiteRedisUrl(), { maxRetriesPerRequest: null });
+    webhooks = createWebhooks({
+      providers: { crazyhorse: { secret: "ch" } },
+      inbox: bullmqInbox({ connection, queueName, attempts: 2, backoff: 10 }),
+    });
+    webhooks.on("generation", (event) => {
+      seen.push({ id: event.id, attempt: event.attempt, replayed: event.replayed });
+      if (event.generation.id === "broken" && !event.replayed) throw new Error(`the listener is broken (attempt ${event.attempt})`);
+    });
+    const dead = new Promise((resolve) => webhooks.once("dead", resolve));
+    await webhooks.startWorker();
+    for (const code of ["fine", "broken"]) {
+      const answer = await webhooks.receive({
+        provider: "crazyhorse",
+        headers: { "content-type": "application/json" },
+        query: { token: "ch" },
+        rawBody: JSON.stringify(crazyhorseDelivery({ state: "DONE", code })),
+      });
+      expect(answer.status).toBe(200);
+    }
+    await dead;
+    await waitFor(async () => (await webhooks.deliveries.get("crazyhorse:fine:done"))?.status === "completed");
+  });
+
+  afterAll(async () => {
+    await webhooks?.close();
+    connection?.disconnect();
+  });
+
+  test("list prints a table of the deliveries, newest change first, filtered by --status, --provider and --limit", async () => {
+    const [all, dead, none, one] = await Promise.all([
+      deliveries(["list", ...redisArgs()]),
+      deliveries(["list", ...redisArgs(), "--status", "dead"]),
+      deliveries(["list", ...redisArgs(), "--provider", "all-images"]),
+      deliveries(["list", ...redisArgs(), "--limit", "1"]),
+    ]);
+    expect(all.code).toBe(0);
+    const [header, ...rows] = all.stdout.trimEnd().split("\n").map(cells);
+    expect(header).toEqual(["STATUS", "ATTEMPTS", "RECEIVED", "EVENT", "KEY", "ERROR"]);
+    // The last change first: the dead one failed after the other completed.
+    expect(rows.map(([status, attempts, , event, key]) => [status, attempts, event, key])).toEqual([
+      ["dead", "2", "crazyhorse.done", "crazyhorse:broken:done"],
+      ["completed", "1", "crazyhorse.done", "crazyhorse:fine:done"],
+    ]);
+    expect(all.stdout).toMatch(/crazyhorse:broken:done +the listener is broken \(attempt 2\)\n/);
+    expect(
+      dead.stdout
+        .trimEnd()
+        .split("\n")
+        .slice(1)
+        .map(cells)
+        .map((row) => row[0]),
+    ).toEqual(["dead"]);
+    expect(none).toMatchObject({ code: 0, stdout: "no deliveries\n" });
+    expect(one.stdout.trimEnd().split("\n")).toHaveLength(2);
+  });
+
+  test("show prints one delivery as JSON: its payload, attempts and each attempt's error; an unknown key exits 1", async () => {
+    const [shown, missing] = await Promise.all([
+      deliveries(["show", "crazyhorse:broken:done", ...redisArgs()]),
+      deliveries(["show", "crazyhorse:nothing:done", ...redisArgs()]),
+    ]);
+    expect(shown.code).toBe(0);
+    const detail = JSON.parse(shown.stdout) as Record<string, unknown>;
+    expect(detail).toMatchObject({
+      key: "crazyhorse:broken:done",
+      status: "dead",
+      attempts: 2,
+      errors: [
+        { attempt: 1, message: "the listener is broken (attempt 1)" },
+        { attempt: 2, message: "the listener is broken (attempt 2)" },
+      ],
+      payload: { state: "DONE", code: "broken" },
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no delivery "crazyhorse:nothing:done"');
+  });
+
+  test("replay runs a dead delivery again in the worker, which sees replayed: true and completes it; an unknown key exits 1", async () => {
+    const replay = await deliveries(["replay", "crazyhorse:broken:done", ...redisArgs()]);
+    expect(replay).toMatchObject({ code: 0, stdout: "crazyhorse:broken:done: queued again, replayed; a worker on this queue runs it\n" });
+    await waitFor(async () => (await webhooks.deliveries.get("crazyhorse:broken:done"))?.status === "completed");
+    expect(seen.filter((run) => run.id === "broken:done")).toEqual([
+      { id: "broken:done", attempt: 1, replayed: false },
+      { id: "broken:done", attempt: 2, replayed: false },
+      { id: "broken:done", attempt: 1, replayed: true },
+    ]);
+    const listed = await deliveries(["list", ...redisArgs(), "--status", "completed"]);
+    expect(listed.stdout).toMatch(/completed +1 .* crazyhorse\.done \(replayed\) +crazyhorse:broken:done\n/);
+    const unknown = await deliveries(["replay", "crazyhorse:nothing:done", ...redisArgs()]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no delivery "crazyhorse:nothing:done"');
+  });
+
+  test("mistakes in the command exit 2 and say what to change; an unreachable Redis exits 1", async () => {
+    const port = await freeLoopbackPort();
+    const runs = await Promise.all([
+      deliveries(["list"]),
+      deliveries(["list", ...redisArgs(), "--status", "failed"]),
+      deliveries(["list", ...redisArgs(), "--limit", "0"]),
+      deliveries(["show", ...redisArgs()]),
+      deliveries(["purge", ...redisArgs()]),
+      deliveries(["list", ...redisArgs(), "--url", "http://x"]),
+      deliveries(["list", "--redis", "localhost:6379"]),
+      deliveries(["list", "--redis", `redis://127.0.0.1:${port}`]),
+    ]);
+    expect(runs.map((run) => [run.code, run.stderr.split("\n")[0]])).toEqual([
+      [2, "imagegen-webhooks deliveries: --redis is required: the inbox's Redis, e.g. redis://127.0.0.1:6379"],
+      [2, 'imagegen-webhooks deliveries: --status is one of queued, active, retrying, completed, dead, not "failed"'],
+      [2, 'imagegen-webhooks deliveries: --limit takes a whole number of 1 or more, not "0"'],
+      [2, "imagegen-webhooks deliveries: show takes one delivery key, as list shows it"],
+      [2, 'imagegen-webhooks deliveries: unknown "purge": list, show or replay'],
+      [2, "imagegen-webhooks deliveries: Unknown option '--url': the options are --redis, --queue, --status, --provider, --limit"],
+      [2, 'imagegen-webhooks deliveries: --redis takes a redis:// or rediss:// URL, not "localhost:6379"'],
+      [1, `imagegen-webhooks deliveries: cannot reach Redis at 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`],
+    ]);
+    const help = await deliveries(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("imagegen-webhooks deliveries replay <key> --redis <url>");
+  });
+
+  test("the built bin lists them too (there, the lazy import() of bullmq and ioredis is Node's own, not tsx's)", async () => {
+    const bin = join(root, "dist", "cli", "index.js");
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`npm run build\` (npm test does it)`);
+    const run = await cli(["deliveries", "list", ...redisArgs(), "--provider", "crazyhorse"], [bin]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toMatch(/^STATUS +ATTEMPTS[\s\S]*\ncompleted +1 .* crazyhorse:fine:done\n/);
+  });
+
+  test("without the optional bullmq and ioredis packages, it says which to install and exits 1", async () => {
+    const run = await deliveries(
+      ["list", ...redisArgs()],
+      ["-r", "./__tests__/fixtures/without-redis-packages.js", "--import", "tsx", "lib/cli/index.ts"],
+    );
+    expect(run).toMatchObject({ code: 1, stdout: "" });
+    expect(run.stderr).toBe(
+      "imagegen-webhooks deliveries: the deliveries command needs the bullmq and ioredis packages: npm install bullmq ioredis\n",
+    );
+  });
+});
+
+/** The cells of one line of `deliveries list`'s table (no cell holds two spaces in a row). */
+function cells(line: string): string[] {
+  return line.split(/ {2,}/);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,8 +1,13 @@
 import { join } from "node:path";
 import express, { type Express } from "express";
 import { createWebhooks, type AnyWebhookEvent, type DedupeStore, type Webhooks } from "imagegen-webhooks";
+import { bullmqInbox, type BullmqInbox } from "imagegen-webhooks/bullmq";
+import type { Redis } from "ioredis";
 import pino, { type Logger } from "pino";
+import { deliveriesPanel } from "./deliveries-panel";
+import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
+import { QUEUE_BOARD_PATH, queueBoard } from "./queue-board";
 import { simulatorRoutes } from "./simulations";
 import { DemoStorage } from "./storage-images";
 
@@ -25,11 +30,30 @@ export interface DemoOptions {
   dedupe?: DedupeStore;
   /** Multiplies the simulated providers' delays: 1 is their pace, tests go faster. Default 1. */
   simulationTimeScale?: number;
+  /**
+   * Inbox mode: deliveries are stored in BullMQ over this Redis connection and a worker in this
+   * process runs the listeners, with retries, the Deliveries panel and bull-board. Absent: memory.
+   */
+  inbox?: DemoInboxOptions;
 }
+
+export interface DemoInboxOptions {
+  /** An ioredis client made with `maxRetriesPerRequest: null`; the demo never closes it. */
+  connection: Redis;
+  /** Default `imagegen-webhooks-demo`. */
+  queueName?: string;
+  /** The wait before each retry. Default 2000, long enough to watch. */
+  retryDelayMs?: number;
+}
+
+/** Runs of a delivery before it is dead: enough for the flaky outcome to succeed on its last. */
+export const DEMO_ATTEMPTS = FLAKY_FAILURES + 1;
 
 export interface DemoApp {
   app: Express;
   webhooks: Webhooks;
+  /** Resolves once the inbox's worker runs (at once in memory mode); rejects if it cannot start. */
+  ready: Promise<void>;
   /** Stops the simulations, ends the live streams and closes the receiver: call it before `server.close()`. */
   close(): Promise<void>;
 }
@@ -39,6 +63,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const logger = options.logger ?? pino({ level: "silent" });
   const storageBase = new URL(options.imageBaseUrl);
   const replicateSigningSecret = options.replicateSigningSecret ?? DEMO_REPLICATE_SIGNING_SECRET;
+  const inbox: BullmqInbox | undefined = options.inbox && demoInbox(options.inbox);
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
@@ -47,10 +72,14 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
+    ...(inbox && { inbox }),
   });
   const feed = new LiveFeed();
   const storage = new DemoStorage();
+  const faults = inbox ? new ListenerFaults() : undefined;
 
+  // First, so that an attempt it fails never reaches the page: the card shows what was handled.
+  if (faults) webhooks.on("generation", faults.listener);
   webhooks.on("generation", (event) => {
     const { generation } = event;
     const images = generation.images.map((image) => image.url).join(", ");
@@ -69,6 +98,9 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       receivedAt: event.receivedAt,
       caption,
       expectedImages: expectedImages(event),
+      failure: failureOf(event),
+      attempt: event.attempt,
+      replayed: event.replayed,
       generation,
     });
   });
@@ -86,7 +118,32 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     logger.warn({ provider, status, reason }, `refused a delivery to ${provider}: ${status} ${reason}`);
     feed.publish("invalid", { provider, status, reason, at: new Date() });
   });
-  webhooks.on("error", (err) => logger.error({ err }, `a listener failed: ${err.message}`));
+  webhooks.on("error", (err) => {
+    logger.error({ err }, `a listener failed: ${err.message}`);
+    const { event } = err;
+    if (!event) return;
+    feed.publish("attempt-failed", {
+      name: event.name,
+      deliveryId: event.id,
+      provider: event.provider,
+      generationId: event.generation.id,
+      attempt: event.attempt,
+      message: messageOf(err.cause),
+      at: new Date(),
+    });
+  });
+  webhooks.on("dead", ({ event, error, attempts }) => {
+    logger.warn({ event: event.name, delivery: event.id, attempts }, `${event.name} (${event.id}) is dead after ${attempts} attempts`);
+    feed.publish("dead", {
+      name: event.name,
+      key: `${event.provider}:${event.id}`,
+      provider: event.provider,
+      generationId: event.generation.id,
+      attempts,
+      message: messageOf(error),
+      at: new Date(),
+    });
+  });
 
   const simulator = simulatorRoutes({
     secrets: { crazyhorse: options.crazyhorseSecret, "all-images": options.allImagesSecret },
@@ -94,24 +151,58 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     imageBaseUrl: storageBase.href,
     timeScale: options.simulationTimeScale ?? 1,
     logger,
+    ...(faults && { faults }),
   });
+  const panel = deliveriesPanel({ webhooks, feed, inbox: inbox !== undefined, logger });
+  // One worker, one delivery at a time: a job's deliveries run in the order they arrived.
+  const ready = inbox ? webhooks.startWorker({ concurrency: 1 }).then(() => undefined) : Promise.resolve();
 
   const app = express();
   app.use("/webhooks", webhooks.middleware());
   app.get("/events", feed.stream);
   app.use("/storage", storage.serve);
   app.use(simulator.router);
+  app.use(panel.router);
+  if (inbox) app.use(QUEUE_BOARD_PATH, queueBoard(inbox));
+  // Browsers ask for /favicon.ico whatever the page says: the same SVG as the page's icon.
+  app.get("/favicon.ico", (_req, res) => res.type("image/svg+xml").sendFile(join(__dirname, "public", "favicon.svg")));
   app.use(express.static(join(__dirname, "public")));
 
   return {
     app,
     webhooks,
+    ready,
     async close() {
       await simulator.close();
+      await panel.close();
       feed.close();
+      // A worker still starting is closed with the rest.
+      await ready.catch(() => {});
       await webhooks.close();
     },
   };
+}
+
+function demoInbox({ connection, queueName = "imagegen-webhooks-demo", retryDelayMs = 2000 }: DemoInboxOptions): BullmqInbox {
+  return bullmqInbox({ connection, queueName, attempts: DEMO_ATTEMPTS, backoff: { type: "fixed", delay: retryDelayMs } });
+}
+
+/**
+ * Why a failed generation failed. `generation.error` is where the package puts it, once normalized;
+ * until every provider's reason is there, Replicate's own `error` field.
+ */
+function failureOf(event: AnyWebhookEvent): string | undefined {
+  const normalized = (event.generation as { error?: unknown }).error;
+  if (typeof normalized === "string" && normalized !== "") return normalized;
+  if (event.provider === "replicate") {
+    const { error } = event.payload as { error?: unknown };
+    if (typeof error === "string" && error !== "") return error;
+  }
+  return undefined;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** What the generation's pictures show: the prompt (all-images, Replicate), or crazyhorse's parameters. */

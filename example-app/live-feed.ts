@@ -25,6 +25,20 @@ export class LiveFeed {
     for (const client of this.#clients) client.write(format(entry));
   }
 
+  /**
+   * Sends to the pages open now and keeps nothing: for a snapshot that the next one replaces (a
+   * page opened later fetches the current one), so that it never pushes events out of the history.
+   */
+  broadcast(type: string, data: unknown): void {
+    const message = `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const client of this.#clients) client.write(message);
+  }
+
+  /** How many pages follow the stream. */
+  get clients(): number {
+    return this.#clients.size;
+  }
+
   /** `GET /events`. */
   readonly stream = (req: Request, res: Response): void => {
     res.writeHead(200, {

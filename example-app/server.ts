@@ -1,8 +1,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { DedupeStore } from "imagegen-webhooks";
+import { Redis } from "ioredis";
 import pino from "pino";
-import { createDemoApp, DEMO_REPLICATE_SIGNING_SECRET } from "./app";
+import { createDemoApp, DEMO_ATTEMPTS, DEMO_REPLICATE_SIGNING_SECRET } from "./app";
+import { QUEUE_BOARD_PATH } from "./queue-board";
 
 const port = Number(process.env.PORT ?? 3000);
 // Loopback unless told otherwise: the demo secrets are public. A tunnel reaches loopback too.
@@ -12,22 +13,24 @@ const crazyhorseSecret = process.env.CRAZYHORSE_WEBHOOK_SECRET ?? "demo-crazyhor
 const allImagesSecret = process.env.ALLIMAGES_WEBHOOK_SECRET ?? "demo-all-images-secret";
 // Replicate signs: the `whsec_` secret its API gives for your account.
 const replicateSigningSecret = process.env.REPLICATE_WEBHOOK_SECRET ?? DEMO_REPLICATE_SIGNING_SECRET;
+const queueName = "imagegen-webhooks-demo";
 const logger = pino();
 
-/** With REDIS_URL, several demo instances share their dedupe keys; ioredis loads only then. */
-async function redisDedupe(url: string): Promise<{ store: DedupeStore; quit: () => Promise<unknown> }> {
-  const [{ Redis }, { redisStore }] = await Promise.all([import("ioredis"), import("imagegen-webhooks/redis")]);
-  // Fail fast while Redis is away (the store answers 503 and the provider retries) rather than queue commands.
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+/** With REDIS_URL, the demo runs in inbox mode, BullMQ over this client. */
+async function redisConnection(url: string): Promise<Redis> {
+  // BullMQ's worker blocks on its connection: it needs maxRetriesPerRequest null.
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
   await new Promise<void>((resolve, reject) => {
     redis.once("ready", resolve);
     redis.once("error", (err) => reject(new Error(`REDIS_URL is set but Redis cannot be reached: ${err.message}`)));
   });
-  return { store: redisStore(redis, { keyPrefix: "imagegen-webhooks-demo:" }), quit: () => redis.quit() };
+  // Later outages are the inbox's to report (503s at the edge); ioredis would print each reconnection.
+  redis.on("error", () => {});
+  return redis;
 }
 
 async function main(): Promise<void> {
-  const redis = process.env.REDIS_URL ? await redisDedupe(process.env.REDIS_URL) : undefined;
+  const redis = process.env.REDIS_URL ? await redisConnection(process.env.REDIS_URL) : undefined;
   // The app needs its own address (crazyhorse's imageBaseUrl), known once the port is bound.
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
@@ -40,8 +43,9 @@ async function main(): Promise<void> {
     replicateSigningSecret,
     imageBaseUrl: process.env.CRAZYHORSE_IMAGE_BASE_URL ?? `${publicUrl}/storage/`,
     logger,
-    ...(redis && { dedupe: redis.store }),
+    ...(redis && { inbox: { connection: redis, queueName } }),
   });
+  await demo.ready;
   server.on("request", demo.app);
 
   console.log(`imagegen-webhooks demo listening on http://localhost:${bound}: open it in a browser`);
@@ -49,7 +53,11 @@ async function main(): Promise<void> {
   console.log(`  all-images: POST ${publicUrl}/webhooks/all-images?token=${allImagesSecret}`);
   console.log(`  replicate:  POST ${publicUrl}/webhooks/replicate (signed with REPLICATE_WEBHOOK_SECRET)`);
   // The host only: a Redis URL may hold a password.
-  console.log(`  dedupe: ${redis ? `Redis at ${new URL(process.env.REDIS_URL as string).host}` : "in memory"}`);
+  const mode = redis
+    ? `inbox (BullMQ on Redis at ${new URL(process.env.REDIS_URL as string).host}, queue ${queueName}, ${DEMO_ATTEMPTS} attempts; ` +
+      `a worker in this process; the queue at ${publicUrl}${QUEUE_BOARD_PATH})`
+    : "in memory (set REDIS_URL for the durable inbox)";
+  console.log(`  mode: ${mode}`);
 
   let stopping = false;
   const shutdown = () => {

@@ -1,13 +1,19 @@
 import { Router, type Request } from "express";
 import { crazyhorseDelivery, playJob, sendDelivery, simulateJob, type SimulateJobOptions } from "imagegen-webhooks/testing";
 import type { Logger } from "pino";
+import type { ListenerFault, ListenerFaults } from "./listener-faults";
+
+type Choice = Pick<SimulateJobOptions, "outcome" | "retry"> & { fault?: ListenerFault };
 
 /** What the page's outcome menu offers; `random` leaves it to the simulator. */
-const CHOICES: Record<string, Pick<SimulateJobOptions, "outcome" | "retry">> = {
+const CHOICES: Record<string, Choice> = {
   random: {},
   completed: { outcome: "completed", retry: false },
   retry: { outcome: "completed", retry: true },
   failed: { outcome: "failed", retry: false },
+  // The job completes; the demo's own listener fails on it (only an inbox retries and replays).
+  flaky: { outcome: "completed", retry: false, fault: "flaky" },
+  dead: { outcome: "completed", retry: false, fault: "broken" },
 };
 
 export interface SimulatorOptions {
@@ -21,6 +27,8 @@ export interface SimulatorOptions {
   logger: Logger;
   /** Jobs playing at once; more are refused with 429, so a held-down button cannot flood the app. */
   maxRunning?: number;
+  /** In inbox mode: where the `flaky` and `dead` outcomes make the demo's listener fail. Absent, they are refused. */
+  faults?: ListenerFaults;
 }
 
 /**
@@ -52,11 +60,17 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
       res.status(400).json({ error: `outcome must be one of ${Object.keys(CHOICES).join(", ")}` });
       return;
     }
+    const { fault, ...simulation } = choice;
+    if (fault && !options.faults) {
+      res.status(409).json({ error: `the ${outcome as string} outcome needs the durable inbox: start the demo with REDIS_URL` });
+      return;
+    }
     if (running.size >= (options.maxRunning ?? 8)) {
       res.status(429).set("retry-after", "5").json({ error: "enough jobs are playing already: wait for one to end" });
       return;
     }
-    const job = simulateJob(provider, { ...choice, imageExtension: "svg", imageBaseUrl: options.imageBaseUrl });
+    const job = simulateJob(provider, { ...simulation, imageExtension: "svg", imageBaseUrl: options.imageBaseUrl });
+    if (fault) options.faults?.add(provider, job.id, fault);
     const playing = playJob(job, {
       url: `${selfUrl(req)}/webhooks/${provider}`,
       ...(provider === "replicate" ? { signingSecret: options.replicateSigningSecret } : { secret: options.secrets[provider] }),

@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { Redis } from "ioredis";
 import pino from "pino";
 import request from "supertest";
 import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
@@ -39,6 +41,7 @@ async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const demo = createDemoApp({ ...options, imageBaseUrl: `${url}/storage/`, simulationTimeScale: 0, ...extra });
+  await demo.ready;
   server.on("request", demo.app);
   return {
     url,
@@ -362,6 +365,142 @@ describe("the simulator", () => {
   });
 });
 
+describe("the example app in memory mode (no REDIS_URL)", () => {
+  test("has no inbox: the deliveries panel says so, the inbox outcomes and replay say they need REDIS_URL, no bull-board", async () => {
+    const { app } = createDemoApp(options);
+    expect((await request(app).get("/deliveries")).body).toEqual({ inbox: false, deliveries: [] });
+    for (const outcome of ["flaky", "dead"]) {
+      const refused = await request(app).post(`/simulate/crazyhorse?outcome=${outcome}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toBe(`the ${outcome} outcome needs the durable inbox: start the demo with REDIS_URL`);
+    }
+    expect((await request(app).post("/deliveries/crazyhorse%3Ax%3Adone/replay")).status).toBe(409);
+    expect((await request(app).get("/admin/queues")).status).toBe(404);
+  });
+
+  test("serves a favicon at /favicon.ico, the icon the page links", async () => {
+    const { app } = createDemoApp(options);
+    const icon = await request(app).get("/favicon.ico");
+    expect(icon.status).toBe(200);
+    expect(icon.headers["content-type"]).toMatch(/^image\/svg\+xml/);
+    expect((await request(app).get("/")).text).toContain('<link rel="icon" href="favicon.svg" type="image/svg+xml" />');
+    expect((await request(app).get("/favicon.svg")).body).toEqual(icon.body);
+  });
+
+  test("a failed Replicate prediction's delivery carries why it failed, for its card", async () => {
+    const served = await serve();
+    const feed = openFeed(served.url);
+    try {
+      const id = (await request(served.url).post("/simulate/replicate?outcome=failed")).body.id as string;
+      await feed.until((events) => names(events, id).includes("replicate.failed"));
+      const failed = feed.events.find((e) => e.data.name === "replicate.failed") as FeedEvent;
+      expect(failed.data.failure).toBe("the model ran out of GPU memory");
+      const earlier = feed.events.filter((e) => e.type === "delivery" && e.data.name !== "replicate.failed");
+      expect(earlier.map((e) => e.data.failure)).toEqual(earlier.map(() => undefined));
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+});
+
+describe("the example app in inbox mode (REDIS_URL), against the suite's redis-server", () => {
+  let connection: Redis;
+  beforeAll(() => {
+    connection = new Redis(suiteRedisUrl(), { maxRetriesPerRequest: null });
+  });
+  afterAll(() => connection.disconnect());
+
+  /** The example app over a queue of its own, retrying at once. */
+  const serveInbox = () => serve({ inbox: { connection, queueName: `example-app-${randomUUID()}`, retryDelayMs: 20 } });
+  const deliveriesOf = async (url: string) => (await request(url).get("/deliveries")).body.deliveries as Record<string, unknown>[];
+
+  test("a job whose listener fails twice: attempts 1 and 2 fail on the page, the third completes", async () => {
+    const served = await serveInbox();
+    const feed = openFeed(served.url);
+    try {
+      const id = (await request(served.url).post("/simulate/crazyhorse?outcome=flaky")).body.id as string;
+      await feed.until((events) => names(events, id).includes("crazyhorse.done"));
+      const failures = feed.events.filter((e) => e.type === "attempt-failed" && e.data.generationId === id);
+      expect(failures.map((e) => [e.data.name, e.data.attempt])).toEqual([
+        ["crazyhorse.done", 1],
+        ["crazyhorse.done", 2],
+      ]);
+      expect(failures[0]?.data.message).toMatch(/^the image service did not answer \(attempt 1;/);
+      const done = feed.events.find((e) => e.type === "delivery" && e.data.name === "crazyhorse.done") as FeedEvent;
+      expect(done.data).toMatchObject({ attempt: 3, replayed: false, generation: { status: "completed" } });
+      // The earlier deliveries ran once, in order.
+      expect(names(feed.events, id)).toEqual(["crazyhorse.waiting", "crazyhorse.processing", "crazyhorse.done"]);
+      await feed.until((events) =>
+        events.some(
+          (e) =>
+            e.type === "deliveries" &&
+            e.data.deliveries.some((d: { key: string; status: string }) => d.key === `crazyhorse:${id}:done` && d.status === "completed"),
+        ),
+      );
+      expect(await deliveriesOf(served.url)).toContainEqual(
+        expect.objectContaining({ key: `crazyhorse:${id}:done`, status: "completed", attempts: 3, replayed: false }),
+      );
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("a job whose listener always fails goes dead, is listed dead with its error, and a replay completes it", async () => {
+    const served = await serveInbox();
+    const feed = openFeed(served.url);
+    try {
+      const id = (await request(served.url).post("/simulate/all-images?outcome=dead")).body.id as string;
+      await feed.until((events) => events.some((e) => e.type === "dead"));
+      const dead = feed.events.find((e) => e.type === "dead") as FeedEvent;
+      expect(dead.data).toMatchObject({ name: "all-images.print.completed", provider: "all-images", generationId: id, attempts: 3 });
+      expect(names(feed.events, id)).not.toContain("all-images.print.completed");
+      const key = dead.data.key as string;
+      const listed = (await deliveriesOf(served.url)).find((d) => d.key === key);
+      expect(listed).toMatchObject({ status: "dead", attempts: 3, error: expect.stringContaining("a bug in the demo's listener") });
+
+      const replay = await request(served.url).post(`/deliveries/${encodeURIComponent(key)}/replay`);
+      expect(replay.status).toBe(200);
+      await feed.until((events) => names(events, id).includes("all-images.print.completed"));
+      const completed = feed.events.find((e) => e.type === "delivery" && e.data.name === "all-images.print.completed") as FeedEvent;
+      expect(completed.data).toMatchObject({ attempt: 1, replayed: true, generation: { status: "completed" } });
+      await feed.until((events) =>
+        events.some(
+          (e) =>
+            e.type === "deliveries" &&
+            e.data.deliveries.some((d: { key: string; status: string }) => d.key === key && d.status === "completed"),
+        ),
+      );
+      expect((await deliveriesOf(served.url)).find((d) => d.key === key)).toMatchObject({ status: "completed", replayed: true });
+      expect((await request(served.url).post("/deliveries/all-images%3Anothing/replay")).status).toBe(404);
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("mounts bull-board at /admin/queues over the inbox's own queue, read-only", async () => {
+    const queueName = `example-app-${randomUUID()}`;
+    const served = await serve({ inbox: { connection, queueName, retryDelayMs: 20 } });
+    try {
+      const page = await request(served.url).get("/admin/queues");
+      expect(page.status).toBe(200);
+      expect(page.text).toContain("imagegen-webhooks demo");
+      const delivery = crazyhorseDelivery({ state: "DONE" });
+      expect((await sendDelivery(`${served.url}/webhooks/crazyhorse`, { body: delivery, secret: "ch-secret" })).status).toBe(200);
+      const api = await request(served.url).get("/admin/queues/api/queues");
+      expect(api.status).toBe(200);
+      const queues = api.body.queues as { name: string; readOnlyMode: boolean; counts: Record<string, number> }[];
+      expect(queues.map((q) => [q.name, q.readOnlyMode])).toEqual([[queueName, true]]);
+      const counts = queues[0]?.counts ?? {};
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 /** The README's curl command, taken apart: its URL and its body. */
 function readmeCurl(): { url: string; body: string } {
   const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
@@ -391,8 +530,8 @@ async function startDemoServer(env: NodeJS.ProcessEnv) {
     const port = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the example app did not start:\n${output}`)), 20_000);
       child.stdout.on("data", () => {
-        // Started once it has printed everything, down to its last line (the dedupe store).
-        const match = /listening on http:\/\/localhost:(\d+)[\s\S]*\n {2}dedupe: [^\n]*\n/.exec(output);
+        // Started once it has printed everything, down to its last line (the mode).
+        const match = /listening on http:\/\/localhost:(\d+)[\s\S]*\n {2}mode: [^\n]*\n/.exec(output);
         if (match) {
           clearTimeout(timer);
           resolve(match[1] as string);
@@ -419,7 +558,7 @@ describe("npm start", () => {
     const { REDIS_URL: _ignored, ...env } = process.env;
     const demo = await startDemoServer(env);
     try {
-      expect(demo.output()).toContain("dedupe: in memory");
+      expect(demo.output()).toContain("mode: in memory (set REDIS_URL for the durable inbox)");
       const url = new URL(curl.url);
       url.port = demo.port;
       const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: curl.body });
@@ -435,16 +574,21 @@ describe("npm start", () => {
     }
   }, 30_000);
 
-  test("with REDIS_URL, dedupes through Redis", async () => {
+  test("with REDIS_URL, runs in inbox mode: deliveries stored in Redis, a worker in the process, bull-board", async () => {
     const demo = await startDemoServer({ ...process.env, REDIS_URL: suiteRedisUrl() });
     try {
-      expect(demo.output()).toMatch(/dedupe: Redis at 127\.0\.0\.1:\d+/);
+      expect(demo.output()).toMatch(/mode: inbox \(BullMQ on Redis at 127\.0\.0\.1:\d+, queue imagegen-webhooks-demo, 3 attempts;/);
       const body = crazyhorseDelivery({ state: "DONE" });
       const url = `http://127.0.0.1:${demo.port}/webhooks/crazyhorse`;
       expect((await sendDelivery(url, { body, secret: "demo-crazyhorse-secret" })).status).toBe(200);
       expect((await sendDelivery(url, { body, secret: "demo-crazyhorse-secret" })).status).toBe(200);
       await settle();
+      expect(demo.output()).toContain(`crazyhorse.done: generation ${body.code} is completed`);
       expect(demo.output()).toContain(`duplicate of crazyhorse.done (${body.code}:done): not emitted again`);
+      const listed = (await (await fetch(`http://127.0.0.1:${demo.port}/deliveries`)).json()) as { inbox: boolean; deliveries: unknown[] };
+      expect(listed.inbox).toBe(true);
+      expect(listed.deliveries).toContainEqual(expect.objectContaining({ key: `crazyhorse:${body.code}:done`, status: "completed" }));
+      expect((await fetch(`http://127.0.0.1:${demo.port}/admin/queues`)).status).toBe(200);
     } finally {
       await demo.stop();
     }

@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { createDemoApp, type DemoApp } from "../../example-app/app";
+import { Redis } from "ioredis";
+import { chromium, type Browser, type Page, type Response } from "playwright-core";
+import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
+import { suiteRedisUrl } from "../helpers/redis-server";
 
 // Debian's chromium, driven by playwright-core: never a browser download.
 const CHROMIUM = "/usr/bin/chromium";
@@ -20,11 +23,43 @@ const ARTIFACTS = join(__dirname, "..", "..", "artifacts");
 
 jest.setTimeout(90_000);
 
-let server: Server;
-let demo: DemoApp;
+interface Served {
+  url: string;
+  demo: DemoApp;
+  close(): Promise<void>;
+}
+
+/** The example app on a loopback port; a fifth of the providers' pace, so that cards still visibly move. */
+async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const demo = createDemoApp({
+    crazyhorseSecret: "ch-secret",
+    allImagesSecret: "ai-secret",
+    imageBaseUrl: `${url}storage/`,
+    simulationTimeScale: 0.2,
+    ...extra,
+  });
+  await demo.ready;
+  server.on("request", demo.app);
+  return {
+    url,
+    demo,
+    async close() {
+      await demo.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+let served: Served;
 let browser: Browser;
 let page: Page;
 let url: string;
+/** Every answer of 400 or more the page got, from its first load on. */
+const failedResponses: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -32,36 +67,28 @@ beforeAll(async () => {
       `the example app's browser test needs Debian's chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`,
     );
   }
-  server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  // A fifth of the providers' pace: the cards still visibly move, the test stays short.
-  demo = createDemoApp({
-    crazyhorseSecret: "ch-secret",
-    allImagesSecret: "ai-secret",
-    imageBaseUrl: `${url}storage/`,
-    simulationTimeScale: 0.2,
-  });
-  server.on("request", demo.app);
+  served = await serve();
+  url = served.url;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.on("response", (response: Response) => {
+    if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`);
+  });
   await page.goto(url);
   await page.waitForSelector("#connection[data-state=live]");
 });
 
 afterAll(async () => {
   await browser?.close();
-  await demo?.close();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await served?.close();
 });
 
 /** Picks an outcome, clicks a simulate button, and returns the id of the job it started. */
-async function simulate(provider: "crazyhorse" | "all-images" | "replicate", outcome: string): Promise<string> {
-  await page.selectOption("#outcome", outcome);
+async function simulate(provider: "crazyhorse" | "all-images" | "replicate", outcome: string, on = page): Promise<string> {
+  await on.selectOption("#outcome", outcome);
   const [response] = await Promise.all([
-    page.waitForResponse((r) => r.url().includes(`/simulate/${provider}`)),
-    page.click(`button[data-provider="${provider}"]`),
+    on.waitForResponse((r) => r.url().includes(`/simulate/${provider}`)),
+    on.click(`button[data-provider="${provider}"]`),
   ]);
   expect(response.status()).toBe(202);
   return ((await response.json()) as { id: string }).id;
@@ -120,6 +147,160 @@ test("a retried crazyhorse delivery completes the card once and is listed as a d
   await page.waitForFunction(fourImagesLoaded, card(id));
   expect(await page.textContent("#duplicate-count")).toBe("1");
   expect(await page.textContent(`${card(id)} .deliveries li.duplicate code`)).toMatch(/^crazyhorse\.\w+ again: duplicate, not emitted$/);
+});
+
+test("a failed Replicate prediction's card says why it failed", async () => {
+  const id = await simulate("replicate", "failed");
+  await page.waitForSelector(`${card(id)}[data-status=failed]`);
+  expect(await page.textContent(`${card(id)} .failure`)).toBe("the model ran out of GPU memory");
+  expect(await page.isVisible(`${card(id)} .failure`)).toBe(true);
+  // A card that completed has no reason to show.
+  expect(await page.locator(".card[data-status=completed] .failure:visible").count()).toBe(0);
+});
+
+/** Runs in the page: whether any line of the card's delivery log is cut by the log's visible box. */
+function logLinesCut(selector: string): string[] {
+  type Box = { top: number; bottom: number };
+  type Node = {
+    getBoundingClientRect(): Box;
+    clientHeight: number;
+    textContent: string | null;
+    querySelectorAll(s: string): ArrayLike<Node>;
+  };
+  const doc = (globalThis as unknown as { document: { querySelector(s: string): Node } }).document;
+  const list = doc.querySelector(`${selector} .deliveries`);
+  const box = list.getBoundingClientRect();
+  const cut: string[] = [];
+  for (const line of Array.from(list.querySelectorAll("li"))) {
+    const { top, bottom } = line.getBoundingClientRect();
+    const inside = top >= box.top - 0.5 && bottom <= box.bottom + 0.5;
+    const outside = bottom <= box.top + 0.5 || top >= box.bottom - 0.5;
+    if (!inside && !outside) cut.push(line.textContent ?? "");
+  }
+  return cut;
+}
+
+test("a card's delivery log scrolls by whole lines: at its end, no line is cut at the top or the bottom", async () => {
+  const id = await simulate("all-images", "retry");
+  await page.waitForSelector(`${card(id)}[data-status=completed]`);
+  await page.waitForFunction((selector) => {
+    const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<unknown> } }).document;
+    return doc.querySelectorAll(`${selector} .deliveries li`).length === 8;
+  }, card(id));
+  const scrolled = await page.$eval(`${card(id)} .deliveries`, (list) => list.scrollTop > 0);
+  expect(scrolled).toBe(true); // more lines than it shows: the case that clipped
+  expect(await page.evaluate(logLinesCut, card(id))).toEqual([]);
+});
+
+test("at 1280 px wide, the outcome menu and the header's buttons sit on one row, each label on one line", async () => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  try {
+    type Rect = { top: number; bottom: number };
+    type Doc = { createRange(): { selectNodeContents(node: unknown): void; getClientRects(): ArrayLike<unknown> } };
+    const controls = await page.$$eval(".controls button, .controls select", (elements) =>
+      elements.map((element) => {
+        const range = (globalThis as unknown as { document: Doc }).document.createRange();
+        range.selectNodeContents(element);
+        const { top, bottom } = element.getBoundingClientRect() as Rect;
+        return { label: element.tagName === "SELECT" ? "outcome" : element.textContent, lines: range.getClientRects().length, top, bottom };
+      }),
+    );
+    const buttons = controls.filter(({ label }) => label !== "outcome");
+    expect(buttons.map(({ label, lines }) => [label, lines])).toEqual([
+      ["Simulate a crazyhorse job", 1],
+      ["Simulate an all-images job", 1],
+      ["Simulate a Replicate prediction", 1],
+      ["Send a forged delivery", 1],
+    ]);
+    // One row: every control overlaps the first one vertically.
+    const [first] = controls;
+    for (const { label, top, bottom } of controls)
+      expect([label, top < (first?.bottom ?? 0) && bottom > (first?.top ?? 0)]).toEqual([label, true]);
+  } finally {
+    await page.setViewportSize({ width: 1360, height: 900 });
+  }
+});
+
+test("the page loads with no failed request, a favicon included; in memory mode it says what the inbox would add", async () => {
+  const icon = await page.request.get(`${url}favicon.ico`);
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()["content-type"]).toMatch(/^image\/svg\+xml/);
+  expect(failedResponses).toEqual([]);
+  expect(await page.textContent("#inbox-mode")).toBe("in memory");
+  expect(await page.isVisible("#inbox-memory")).toBe(true);
+  expect(await page.isVisible("#queue-board")).toBe(false);
+  expect(await page.$$eval("#outcome option[data-needs-inbox]", (options) => options.map((o) => [o.textContent, o.disabled]))).toEqual([
+    ["our listener fails twice, then works (needs REDIS_URL)", true],
+    ["our listener fails until replayed (needs REDIS_URL)", true],
+  ]);
+});
+
+describe("in inbox mode (REDIS_URL)", () => {
+  let connection: Redis;
+  let inboxServed: Served;
+  let inboxPage: Page;
+  const panelItem = (key: string) => `#deliveries li[data-key="${key}"]`;
+
+  beforeAll(async () => {
+    connection = new Redis(suiteRedisUrl(), { maxRetriesPerRequest: null });
+    inboxServed = await serve({ inbox: { connection, queueName: `browser-${randomUUID()}`, retryDelayMs: 300 } });
+    inboxPage = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    await inboxPage.goto(inboxServed.url);
+    await inboxPage.waitForSelector("#connection[data-state=live]");
+    await inboxPage.waitForSelector("#inbox[data-mode=inbox]");
+  });
+
+  afterAll(async () => {
+    await inboxPage?.close();
+    await inboxServed?.close();
+    connection?.disconnect();
+  });
+
+  test("a listener that fails twice: the card shows attempts 1 and 2 failing and the third completing; the panel, 3 attempts", async () => {
+    expect(await inboxPage.textContent("#inbox-mode")).toBe("inbox");
+    const id = await simulate("crazyhorse", "flaky", inboxPage);
+    await inboxPage.waitForSelector(`${card(id)}[data-status=completed]`);
+    const log = await inboxPage.$$eval(`${card(id)} .deliveries code`, (codes) => codes.map((code) => code.textContent));
+    expect(log.slice(0, 2)).toEqual(["crazyhorse.waiting", "crazyhorse.processing"]);
+    expect(log.slice(2).map((line) => line?.replace(/: .*/, ""))).toEqual([
+      "crazyhorse.done · attempt 1 failed",
+      "crazyhorse.done · attempt 2 failed",
+      "crazyhorse.done · attempt 3",
+    ]);
+    const item = panelItem(`crazyhorse:${id}:done`);
+    await inboxPage.waitForSelector(`${item}[data-status=completed]`);
+    expect(await inboxPage.textContent(`${item} .attempts`)).toBe("3 attempts");
+    expect(await inboxPage.isVisible(`${item} button.replay`)).toBe(true);
+  });
+
+  test("a listener that fails until replayed: dead in the panel with its error; Replay completes the card", async () => {
+    const id = await simulate("crazyhorse", "dead", inboxPage);
+    const key = `crazyhorse:${id}:done`;
+    await inboxPage.waitForSelector(`${panelItem(key)}[data-status=dead]`);
+    expect(await inboxPage.textContent(`${panelItem(key)} .code`)).toBe("dead");
+    expect(await inboxPage.textContent(`${panelItem(key)} .error`)).toContain("a bug in the demo's listener");
+    await inboxPage.waitForSelector(`${card(id)} .deliveries li.dead`);
+    expect(await inboxPage.getAttribute(`${card(id)}`, "data-status")).toBe("processing");
+
+    await inboxPage.click(`${panelItem(key)} button.replay`);
+    await inboxPage.waitForSelector(`${card(id)}[data-status=completed]`);
+    expect(await inboxPage.textContent(`${card(id)} .deliveries li:last-child code`)).toBe("crazyhorse.done · replayed");
+    await inboxPage.waitForSelector(`${panelItem(key)}[data-status=completed]`);
+    expect(await inboxPage.textContent(`${panelItem(key)} .replayed`)).toBe("replayed");
+    expect(await inboxPage.textContent("#notice")).toBe(`${key}: replayed, a worker runs it again`);
+  });
+
+  test("links bull-board, which shows the inbox's queue", async () => {
+    expect(await inboxPage.isVisible("#queue-board")).toBe(true);
+    const board = await browser.newPage();
+    try {
+      const response = await board.goto(new URL((await inboxPage.getAttribute("#queue-board", "href")) as string, inboxServed.url).href);
+      expect(response?.status()).toBe(200);
+      await board.waitForSelector("text=imagegen-webhooks demo");
+    } finally {
+      await board.close();
+    }
+  });
 });
 
 test("a forged delivery is answered 401 and listed as rejected", async () => {

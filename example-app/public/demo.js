@@ -44,8 +44,18 @@ function createCard(delivery) {
     li.dataset.step = step;
     steps.append(li);
   }
-  card.append(head, el("h3", "caption", delivery.caption), el("code", "gen-id", id), steps, el("div", "images"), el("ul", "deliveries"));
-  const state = { card, status: "unknown", images: [], expected: 0 };
+  const failure = el("p", "failure");
+  failure.hidden = true;
+  card.append(
+    head,
+    el("h3", "caption", delivery.caption),
+    el("code", "gen-id", id),
+    steps,
+    failure,
+    el("div", "images"),
+    el("ul", "deliveries"),
+  );
+  const state = { card, status: "unknown", images: [], expected: 0, failure: "" };
   cards.set(`${provider}:${id}`, state);
   $("cards").prepend(card);
   $("empty").hidden = true;
@@ -73,6 +83,11 @@ function render(state) {
     }
   }
 
+  // Why it failed, when the provider said.
+  const failure = card.querySelector(".failure");
+  failure.hidden = !(status === "failed" && state.failure);
+  failure.textContent = state.failure;
+
   const grid = card.querySelector(".images");
   while (grid.children.length < expected) grid.append(el("figure", "slot"));
   images.forEach((image, i) => {
@@ -95,17 +110,91 @@ function onDelivery(delivery) {
     if (isWebUrl(image.url) && !state.images.some((known) => known.url === image.url)) state.images.push(image);
   }
   state.expected = Math.max(state.expected, delivery.expectedImages || 0);
+  if (delivery.failure) state.failure = delivery.failure;
 
-  appendDelivery(state.card, delivery.receivedAt, delivery.name, "");
+  // In inbox mode a delivery may run more than once: say which run this was.
+  const run = delivery.replayed ? " · replayed" : delivery.attempt > 1 ? ` · attempt ${delivery.attempt}` : "";
+  appendDelivery(state.card, delivery.receivedAt, `${delivery.name}${run}`, "");
   render(state);
 }
 
-function appendDelivery(card, at, name, className) {
+function appendDelivery(card, at, text, className) {
   const item = el("li", className);
-  item.append(el("time", "", clock(at)), el("code", "", name));
+  // One line each, so that the log scrolls by whole lines; the full text on hover.
+  item.title = text;
+  item.append(el("time", "", clock(at)), el("code", "", text));
   const list = card.querySelector(".deliveries");
   list.append(item);
   list.scrollTop = list.scrollHeight;
+}
+
+function cardOf(provider, generationId) {
+  return cards.get(`${provider}:${generationId}`);
+}
+
+// The durable inbox's deliveries (GET deliveries, then the "deliveries" snapshots of the stream).
+const STATUS_LABEL = { queued: "queued", active: "running", retrying: "retrying", completed: "done", dead: "dead" };
+
+function showInboxMode(inbox) {
+  $("inbox").dataset.mode = inbox ? "inbox" : "memory";
+  $("inbox-mode").textContent = inbox ? "inbox" : "in memory";
+  $("inbox-hint").hidden = !inbox;
+  $("inbox-memory").hidden = inbox;
+  $("deliveries").hidden = !inbox;
+  $("queue-board").hidden = !inbox;
+  for (const option of document.querySelectorAll("#outcome option[data-needs-inbox]")) {
+    option.disabled = !inbox;
+    option.dataset.label ??= option.textContent;
+    option.textContent = inbox ? option.dataset.label : `${option.dataset.label} (needs REDIS_URL)`;
+  }
+}
+
+function renderDeliveries(deliveries) {
+  const list = $("deliveries");
+  list.replaceChildren(
+    ...deliveries.map((delivery) => {
+      const li = el("li");
+      li.dataset.key = delivery.key;
+      li.dataset.status = delivery.status;
+      const what = el("span", "what", delivery.name);
+      what.append(el("small", "", delivery.key));
+      const attempts = el("span", "attempts", `${delivery.attempts} ${delivery.attempts === 1 ? "attempt" : "attempts"}`);
+      li.append(el("span", "code", STATUS_LABEL[delivery.status] || delivery.status), what, attempts);
+      if (delivery.replayed) li.append(el("span", "replayed", "replayed"));
+      if (delivery.error) li.append(el("small", "error", delivery.error));
+      if (delivery.status === "completed" || delivery.status === "dead") {
+        const replay = el("button", "replay", "Replay");
+        replay.type = "button";
+        replay.addEventListener("click", () => replayDelivery(delivery.key, replay));
+        li.append(replay);
+      }
+      return li;
+    }),
+  );
+}
+
+async function loadDeliveries() {
+  try {
+    const response = await fetch("deliveries");
+    const { inbox, deliveries } = await response.json();
+    showInboxMode(inbox);
+    if (inbox) renderDeliveries(deliveries);
+  } catch (err) {
+    notify(`could not read the deliveries: ${err.message}`, true);
+  }
+}
+
+async function replayDelivery(key, button) {
+  button.disabled = true;
+  try {
+    const { response, body } = await post(`deliveries/${encodeURIComponent(key)}/replay`);
+    if (response.ok) notify(`${key}: replayed, a worker runs it again`);
+    else notify(body.error || `the replay was refused: ${response.status}`, true);
+  } catch (err) {
+    notify(`could not reach the demo: ${err.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function logItem(listId, countId, code, what, detail, at) {
@@ -123,6 +212,8 @@ function connect() {
   source.addEventListener("open", () => {
     connection.dataset.state = "live";
     connection.textContent = "live";
+    // The snapshots that follow come only when something changes: start from the current one.
+    void loadDeliveries();
   });
   source.addEventListener("error", () => {
     connection.dataset.state = "connecting";
@@ -136,9 +227,20 @@ function connect() {
   source.addEventListener("duplicate", (message) => {
     const { name, deliveryId, provider, generationId, at } = JSON.parse(message.data);
     logItem("duplicates", "duplicate-count", "200", name, deliveryId, at);
-    const state = cards.get(`${provider}:${generationId}`);
+    const state = cardOf(provider, generationId);
     if (state) appendDelivery(state.card, at, `${name} again: duplicate, not emitted`, "duplicate");
   });
+  source.addEventListener("attempt-failed", (message) => {
+    const { name, provider, generationId, attempt, message: reason, at } = JSON.parse(message.data);
+    const state = cardOf(provider, generationId);
+    if (state) appendDelivery(state.card, at, `${name} · attempt ${attempt} failed: ${reason}`, "failed-attempt");
+  });
+  source.addEventListener("dead", (message) => {
+    const { name, provider, generationId, attempts, at } = JSON.parse(message.data);
+    const state = cardOf(provider, generationId);
+    if (state) appendDelivery(state.card, at, `${name} · dead after ${attempts} attempts: replay it from Deliveries`, "dead");
+  });
+  source.addEventListener("deliveries", (message) => renderDeliveries(JSON.parse(message.data).deliveries));
 }
 
 function notify(text, bad) {

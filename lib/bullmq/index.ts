@@ -1,4 +1,5 @@
-export { bullmqInbox } from "../inbox/bullmq/bullmq-inbox";
+export { bullmqInbox, type BullmqInbox } from "../inbox/bullmq/bullmq-inbox";
+export type { DeliveryJobData } from "../inbox/bullmq/jobs";
 export { InboxUnavailableError } from "../inbox/bullmq/enqueue";
 export {
   DEFAULT_ATTEMPTS,

@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isProviderName, providers } from "../providers/index";
 import type { AnyProvider, Provider } from "../providers/provider";
 import type { ProviderTesting } from "../providers/provider-testing";
+import { deliveriesCommand } from "./deliveries";
 import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
 import { playJob, sendDelivery, simulatedProviders, simulateJob, type SentResponse, type SimulateJobOptions } from "../testing/index";
 
@@ -22,6 +23,7 @@ Usage:
   imagegen-webhooks send <provider> <event> --url <url> (--secret <secret> | --signing-secret <whsec_...>) [--set field=value ...]
   imagegen-webhooks simulate <provider> --url <url> (--secret <secret> | --signing-secret <whsec_...>) [options]
   imagegen-webhooks schema <provider>
+  imagegen-webhooks deliveries list|show|replay --redis <url> [options]   (deliveries --help)
 
 Providers: ${PROVIDERS} (simulate: ${simulatedProviders.join(", ")})
 
@@ -33,6 +35,7 @@ Commands:
   simulate   Play a whole job, delivery by delivery at the provider's pace: created, active,
              progress, completed (or failed), sometimes with a retried delivery.
   schema     Print the provider's JSON Schema.
+  deliveries The durable inbox's deliveries in Redis: list, show one, replay one.
 
 Options:
   --url <url>          the receiver's URL for this provider, e.g. http://localhost:3000/webhooks/crazyhorse
@@ -368,6 +371,8 @@ export interface CliOptions {
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, options: CliOptions = {}): Promise<number> {
+  // Its own options and its own errors: see deliveries.ts.
+  if (argv[0] === "deliveries") return deliveriesCommand(argv.slice(1), out);
   const { values, positionals } = parse(argv);
   const [command, ...rest] = positionals;
   if (values.version) {
@@ -387,9 +392,9 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     case "schema":
       return schema(rest, await known(), out);
     case undefined:
-      throw new UsageError("name a command: send, simulate or schema");
+      throw new UsageError("name a command: send, simulate, schema or deliveries");
     default:
-      throw new UsageError(`unknown command "${command}": the commands are send, simulate and schema`);
+      throw new UsageError(`unknown command "${command}": the commands are send, simulate, schema and deliveries`);
   }
 }
 

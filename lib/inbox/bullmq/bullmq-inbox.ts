@@ -2,24 +2,36 @@ import { Queue } from "bullmq";
 import type { Inbox } from "../inbox";
 import { enqueue } from "./enqueue";
 import { get, list, replay } from "./history";
-import type { JobData } from "./jobs";
+import type { DeliveryJobData } from "./jobs";
 import { resolveBullmqInboxOptions, type BullmqInboxOptions } from "./options";
 import type { BullmqInboxState } from "./state";
 import { startWorker } from "./worker";
 import { RedisStore } from "../../stores/redis-store";
 
+/** What `bullmqInbox()` returns: the inbox, and the BullMQ queue it stores deliveries in. */
+export interface BullmqInbox extends Inbox {
+  /**
+   * The inbox's BullMQ queue, for reading: a dashboard such as bull-board
+   * (`new BullMQAdapter(inbox.queue, { readOnlyMode: true })`), or metrics such as
+   * `queue.getJobCounts()`. Add, retry or remove jobs only through the inbox
+   * (`webhooks.deliveries.replay()`): a job changed behind its back loses what the inbox records
+   * (replays, each attempt's error). The inbox closes it.
+   */
+  readonly queue: Queue<DeliveryJobData, void, string>;
+}
+
 /**
  * The durable inbox over BullMQ: `createWebhooks({ inbox: bullmqInbox({ connection }) })`. Each
  * delivery is a job whose id is its key; a worker's run of it is retried by BullMQ with backoff.
  */
-export function bullmqInbox(options: BullmqInboxOptions): Inbox {
+export function bullmqInbox(options: BullmqInboxOptions): BullmqInbox {
   const resolved = resolveBullmqInboxOptions(options);
   // The edge's answer waits on the add: with no offline queue, a command while Redis is away fails
   // at once instead of waiting for a reconnection (enqueueTimeoutMs covers a Redis that hangs).
   const producer = resolved.connection.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   // Redis going away is reported by the calls that fail; ioredis would print each reconnection.
   producer.on("error", () => {});
-  const queue = new Queue<JobData, void, string>(resolved.queueName, { connection: producer });
+  const queue = new Queue<DeliveryJobData, void, string>(resolved.queueName, { connection: producer });
   queue.on("error", () => {});
   const state: BullmqInboxState = { options: resolved, queue, producer, workers: new Set(), batch: [], started: false };
   queue.waitUntilReady().then(
@@ -32,6 +44,7 @@ export function bullmqInbox(options: BullmqInboxOptions): Inbox {
   let closing: Promise<void> | undefined;
   return {
     generations,
+    queue,
     enqueue: (delivery) => enqueue(state, delivery),
     startWorker: (run, workerOptions) => {
       if (closing) return Promise.reject(new Error("imagegen-webhooks: the inbox is closed"));

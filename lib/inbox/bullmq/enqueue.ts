@@ -1,6 +1,6 @@
 import { Job, type IRedisTransaction } from "bullmq";
 import type { StoredDelivery } from "../inbox";
-import { jobIdOf, type JobData } from "./jobs";
+import { jobIdOf, type DeliveryJobData } from "./jobs";
 import type { BullmqInboxState } from "./state";
 
 const MAX_ATTEMPT_ERRORS = 100;
@@ -70,7 +70,7 @@ async function flush(state: BullmqInboxState): Promise<void> {
     const multi = client.multi() as IRedisTransaction & { exists(key: string): unknown };
     for (const { delivery } of batch) {
       const jobId = jobIdOf(delivery.key);
-      const job = new Job<JobData, void, string>(
+      const job = new Job<DeliveryJobData, void, string>(
         queue,
         delivery.name,
         delivery,

@@ -1,12 +1,13 @@
 import type { Job, JobState } from "bullmq";
 import type { DeliveryAttemptError, DeliveryStatus, DeliverySummary, StoredDelivery } from "../inbox";
 
-/** A job's data: the delivery, and how many times it was replayed (absent until the first replay). */
-export interface JobData extends StoredDelivery {
+/** A job's data in the inbox's queue: the delivery, and the inbox's own bookkeeping. */
+export interface DeliveryJobData extends StoredDelivery {
+  /** How many times `replay()` ran it again; absent until the first replay. */
   replays?: number;
 }
 
-export type DeliveryJob = Job<JobData, void, string>;
+export type DeliveryJob = Job<DeliveryJobData, void, string>;
 
 // BullMQ refuses custom job ids with a ':' (they would read as its own `repeat:<key>:<time>` ids),
 // and every key has one (`<provider>:<delivery id>`): the id is the key with ':' and '%' escaped,

@@ -1,6 +1,6 @@
 import { Worker } from "bullmq";
 import type { DeadHandler, DeliveryRun, InboxWorker, InboxWorkerOptions, StoredDelivery } from "../inbox";
-import { attemptLogLine, deliveryOf, type DeliveryJob, type JobData } from "./jobs";
+import { attemptLogLine, deliveryOf, type DeliveryJob, type DeliveryJobData } from "./jobs";
 import { messageOf } from "./enqueue";
 import type { BullmqInboxState } from "./state";
 
@@ -34,7 +34,7 @@ export async function startWorker(
 
   // The user's connection for the worker's commands (BullMQ duplicates it for its blocking one, and
   // closes only that): while Redis is away they wait in its offline queue rather than fail.
-  const worker = new Worker<JobData, void, string>(queueName, runDelivery, {
+  const worker = new Worker<DeliveryJobData, void, string>(queueName, runDelivery, {
     connection,
     concurrency,
     lockDuration: lockDurationMs,
