@@ -52,7 +52,12 @@ export interface WebhookEvent<P extends string = ProviderName, Payload = P exten
   attempt: number;
   /** Run again on purpose, by `webhooks.deliveries.replay()`. */
   replayed: boolean;
+  /** `webhook`: a delivery; `reconciled`: read back from the provider's API because its final webhook never came. */
+  origin: EventOrigin;
 }
+
+/** Where an event came from: a webhook delivery, or the provider's API (`reconcile`). */
+export type EventOrigin = "webhook" | "reconciled";
 
 /** The providers a receiver knows, by name: the built-in ones, and those passed in `customProviders`. */
 export type ProviderSet = { readonly [name: string]: AnyProvider };

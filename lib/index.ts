@@ -1,6 +1,8 @@
 export { createWebhooks } from "./create-webhooks";
 export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
 export type { FetchOptions } from "./http/fetch-handler";
+export type { ReconcileResult } from "./reconcile/reconciler";
+export { ProviderApiError, type ProviderApi } from "./providers/provider-api";
 export type {
   DeadHandler,
   DeliveryAttemptError,
@@ -14,10 +16,11 @@ export type {
   InboxWorkerOptions,
   StoredDelivery,
 } from "./inbox/inbox";
-export type { WebhooksOptions, ProviderOptions, SignatureOptions } from "./options";
+export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "./options";
 export type {
   AnyWebhookEvent,
   DeadDelivery,
+  EventOrigin,
   GeneratedImage,
   Generation,
   GenerationStatus,
@@ -36,7 +39,7 @@ export type { WebhookResponse } from "./response";
 export type { HeadersInput, QueryInput } from "./headers";
 export type { NodeMiddleware } from "./http/node-middleware";
 export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
-export type { Advance, ClaimResult, DedupeStore, GenerationStore, TrackedStatus } from "./stores/store";
+export type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./stores/store";
 export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
 export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
 export { defineProvider, type ProviderDefinition } from "./providers/define-provider";

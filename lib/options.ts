@@ -9,7 +9,7 @@ import { compileValidator, type Validator } from "./pipeline/validate";
 import { createTokenVerifier } from "./pipeline/authenticate";
 import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./pipeline/signature";
 import type { AllowList } from "./pipeline/source-ip";
-import type { ResolvedOptions, ResolvedProvider } from "./pipeline/receiver";
+import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "./pipeline/receiver";
 import type { Inbox } from "./inbox/inbox";
 import type { Platform } from "./platform/platform";
 
@@ -42,6 +42,22 @@ export interface ProviderOptions {
   imageBaseUrl?: string;
   /** Accept this provider's deliveries without a secret. An explicit opt-out, for local experiments. */
   allowUnauthenticated?: boolean;
+  /** Replicate's API token: with `reconcile`, a prediction whose final webhook never came is read back from its API. */
+  apiToken?: string | undefined;
+  /** all-images.ai's API key (its `api-key` header): with `reconcile`, a generation whose final webhook never came is read back. */
+  apiKey?: string | undefined;
+  /** Where the provider's API is, to point at a proxy or a test server: an origin such as `https://api.replicate.com` (the default). */
+  apiBaseUrl?: string;
+}
+
+/** When open generations are read back from their provider's API. */
+export interface ReconcileOptions {
+  /** A generation still open this long after its last delivery is read back. Default 10 minutes. */
+  afterMs?: number;
+  /** How often the open generations are looked at. Default 1 minute. */
+  everyMs?: number;
+  /** How long one read-back may take. Default 10 seconds. */
+  timeoutMs?: number;
 }
 
 /** The options of `createWebhooks`. */
@@ -79,6 +95,12 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
    * `false` fires every delivery's generation events as they come.
    */
   generations?: GenerationStore | false;
+  /**
+   * Recover generations whose final webhook never came: one still open `afterMs` after its last
+   * delivery is read back from its provider's API (providers with `apiToken` or `apiKey`), and if it
+   * has ended its events fire with `origin: "reconciled"`.
+   */
+  reconcile?: ReconcileOptions;
 }
 
 const GLOBAL_KEYS = [
@@ -92,8 +114,19 @@ const GLOBAL_KEYS = [
   "allowUnauthenticated",
   "inbox",
   "generations",
+  "reconcile",
 ];
-const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
+const PROVIDER_KEYS = [
+  "secret",
+  "signature",
+  "allowedIps",
+  "path",
+  "imageBaseUrl",
+  "allowUnauthenticated",
+  "apiToken",
+  "apiKey",
+  "apiBaseUrl",
+];
 const DEFAULT_LIMIT = "100kb";
 const DEFAULT_HANDLER_TIMEOUT_MS = 9000;
 
@@ -166,6 +199,7 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
     logger: resolveLogger(options.logger ?? silentLogger),
     inbox,
     generations: resolveGenerations(options.generations, inbox, store),
+    reconcile: resolveReconcile(options.reconcile, resolved),
   };
 }
 
@@ -214,7 +248,17 @@ function resolveProvider(
   const { name } = provider;
   if (!isObject(options)) throw new ConfigError(`providers.${name} must be an object, e.g. { secret: "…" }`);
   rejectUnknownKeys(options, PROVIDER_KEYS, `for provider ${name}`);
-  const { secret, signature, allowedIps, path = `/${name}`, imageBaseUrl, allowUnauthenticated } = options as ProviderOptions;
+  const {
+    secret,
+    signature,
+    allowedIps,
+    path = `/${name}`,
+    imageBaseUrl,
+    allowUnauthenticated,
+    apiToken,
+    apiKey,
+    apiBaseUrl,
+  } = options as ProviderOptions;
 
   const secrets = secret === undefined ? [] : typeof secret === "string" ? [secret] : secret;
   if (!Array.isArray(secrets) || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
@@ -250,6 +294,7 @@ function resolveProvider(
     allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps, platform),
     validate: compileSchema(name, provider.schema),
     resolveImageUrl: imageUrlResolver(name, imageBaseUrl),
+    api: resolveApi(provider, apiToken ?? apiKey, apiBaseUrl),
   };
 }
 
@@ -392,4 +437,43 @@ function resolveGenerations(generations: unknown, inbox: Inbox | undefined, stor
 
 function isGenerationStore(value: unknown): value is GenerationStore {
   return isObject(value) && typeof value.advance === "function";
+}
+
+function resolveApi(provider: AnyProvider, credential: unknown, apiBaseUrl: unknown): ProviderApiSettings | undefined {
+  const { name } = provider;
+  if (apiBaseUrl !== undefined && (typeof apiBaseUrl !== "string" || !/^https?:\/\/[^/]/.test(apiBaseUrl))) {
+    throw new ConfigError(
+      `providers.${name}.apiBaseUrl must be an http(s) origin, e.g. "${provider.apiBaseUrl ?? "https://api.example.com"}"`,
+    );
+  }
+  if (credential === undefined) return undefined;
+  if (typeof credential !== "string" || credential === "")
+    throw new ConfigError(`providers.${name}: the API credential must be a non-empty string`);
+  if (!provider.fetchGeneration) {
+    throw new ConfigError(
+      `provider ${name} has no API to read a generation back${name === "crazyhorse" ? " (crazyhorse.ai documents its webhook only)" : " (its definition has no fetchGeneration)"}: remove its API credential`,
+    );
+  }
+  const baseUrl = apiBaseUrl ?? provider.apiBaseUrl;
+  if (baseUrl === undefined) throw new ConfigError(`providers.${name}.apiBaseUrl is needed: its definition names no API origin`);
+  return { baseUrl, credential };
+}
+
+const DEFAULT_RECONCILE = { afterMs: 10 * 60_000, everyMs: 60_000, timeoutMs: 10_000 };
+
+function resolveReconcile(reconcile: unknown, providers: Map<string, ResolvedProvider>): ResolvedOptions["reconcile"] {
+  if (reconcile === undefined) return undefined;
+  if (!isObject(reconcile)) throw new ConfigError("reconcile must be an object, e.g. { afterMs: 600000, everyMs: 60000 }");
+  rejectUnknownKeys(reconcile, Object.keys(DEFAULT_RECONCILE), "in reconcile");
+  const settings = { ...DEFAULT_RECONCILE, ...(reconcile as ReconcileOptions) };
+  for (const [key, value] of Object.entries(settings)) {
+    if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value))
+      throw new ConfigError(`reconcile.${key} must be a positive number of milliseconds`);
+  }
+  if (![...providers.values()].some((provider) => provider.api)) {
+    throw new ConfigError(
+      'reconcile needs a provider it can read back: set providers.replicate.apiToken or providers["all-images"].apiKey (crazyhorse.ai documents no such API)',
+    );
+  }
+  return settings;
 }

@@ -10,7 +10,8 @@ import type { NodeMiddleware } from "./http/node-middleware";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
 import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options";
 import type { Platform } from "./platform/platform";
-import { emitAside, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
+import { emitAside, OpenGenerations, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
+import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
 import type { WebhookResponse } from "./response";
 
 /** The history of an inbox's deliveries: `webhooks.deliveries`. */
@@ -35,6 +36,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   readonly #platform: Platform;
   readonly #fetch: FetchHandler;
   readonly #workers = new Set<InboxWorker>();
+  readonly #reconciler: Reconciler;
   /** The history of stored deliveries; it needs an `inbox`. */
   readonly deliveries: Deliveries;
 
@@ -42,7 +44,16 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   constructor(options: WebhooksOptions<readonly AnyProvider[]>, platform: Platform) {
     super();
     this.#platform = platform;
-    this.#receiver = { options: resolveOptions(options, platform), emitter: this, closing: false, inFlight: new Set() };
+    const resolved = resolveOptions(options, platform);
+    this.#receiver = {
+      options: resolved,
+      emitter: this,
+      closing: false,
+      inFlight: new Set(),
+      ...(resolved.reconcile && { openGenerations: new OpenGenerations(resolved.reconcile.afterMs) }),
+    };
+    this.#reconciler = new Reconciler(this.#receiver);
+    this.#reconciler.start();
     this.#fetch = createFetchHandler(this.#receiver);
     this.deliveries = {
       list: async (filter) => this.#inbox("deliveries.list").list(filter),
@@ -147,12 +158,22 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   }
 
   /**
+   * Reads a generation back from its provider's API now (Replicate with `apiToken`, all-images with
+   * `apiKey`; crazyhorse.ai has no such API) and, if it has ended and its final status was not
+   * already heard of, fires its events with `origin: "reconciled"`. Rejects with why it could not.
+   */
+  reconcile(provider: string, id: string): Promise<ReconcileResult> {
+    return reconcileGeneration(this.#receiver, provider, id);
+  }
+
+  /**
    * Stops accepting (`503` with `Retry-After`) and resolves once the listeners in flight are done;
    * with an inbox, its workers let their active deliveries finish and take no other, and it closes.
    */
   async close(): Promise<void> {
     const receiver = this.#receiver;
     receiver.closing = true;
+    await this.#reconciler.stop();
     while (receiver.inFlight.size > 0) await Promise.allSettled([...receiver.inFlight]);
     await Promise.all([...this.#workers].map((worker) => worker.close()));
     await receiver.options.inbox?.close();

@@ -21,6 +21,8 @@ export interface StoredDelivery {
   payload: unknown;
   /** ISO 8601: when the edge received it. */
   receivedAt: string;
+  /** `reconciled` when it was read back from the provider's API; absent for a webhook delivery. */
+  origin?: "reconciled";
   /** Propagation fields (W3C trace context) of the edge's span, for the worker's span to link to. */
   trace?: Record<string, string>;
 }

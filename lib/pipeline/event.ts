@@ -1,4 +1,4 @@
-import type { AnyWebhookEvent } from "../events";
+import type { AnyWebhookEvent, EventOrigin } from "../events";
 import type { HeadersInput } from "../headers";
 import type { ResolvedProvider } from "./receiver";
 
@@ -16,13 +16,14 @@ export function identify(provider: ResolvedProvider, payload: unknown, headers: 
   };
 }
 
-/** How many times, and why, the listeners are run for this delivery. */
+/** How many times, and why, the listeners are run for this delivery, and where it came from. */
 export interface RunInfo {
   attempt: number;
   replayed: boolean;
+  origin: EventOrigin;
 }
 
-const FIRST_RUN: RunInfo = { attempt: 1, replayed: false };
+const FIRST_RUN: RunInfo = { attempt: 1, replayed: false, origin: "webhook" };
 
 /** The `WebhookEvent` the listeners receive, with its normalized generation. */
 export function buildEvent(
@@ -41,5 +42,6 @@ export function buildEvent(
     receivedAt,
     attempt: run.attempt,
     replayed: run.replayed,
+    origin: run.origin,
   } as AnyWebhookEvent;
 }

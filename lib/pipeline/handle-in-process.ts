@@ -68,7 +68,7 @@ function afterClaim(delivery: Delivery, store: DedupeStore, claim: ClaimOutcome)
 function emitAndAnswer(delivery: Delivery, settleClaim: SettleClaim): Verdict | Promise<Verdict> {
   let tracked: Advance | Promise<Advance>;
   try {
-    tracked = trackGeneration(delivery.receiver.options.generations, delivery.event, delivery.key);
+    tracked = trackGeneration(delivery.receiver, delivery.event, delivery.key);
   } catch (err) {
     return trackingFailed(delivery, settleClaim, err);
   }

@@ -11,5 +11,8 @@ export { problemAnswer } from "./answer";
 export { track, type Receiver, type ResolvedOptions, type ResolvedProvider } from "./receiver";
 export { buildEvent, type DeliveryIdentity, type RunInfo } from "./event";
 export { emitEvent, toHandlerError } from "./listeners";
+export { identify } from "./event";
+export { trackGeneration } from "./track";
+export { OpenGenerations, type OpenGeneration } from "./open-generations";
 export { runStored, storedEvent } from "./run-stored";
 export { emitAside, reportError, logDelivery, type DeliveryOutcome } from "./report";

@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type { Inbox } from "../inbox/inbox";
+import type { OpenGenerations } from "./open-generations";
 import type { Logger } from "../logger";
 import type { AnyProvider } from "../providers/provider";
 import type { DedupeStore, GenerationStore } from "../stores/store";
@@ -19,6 +20,14 @@ export interface ResolvedProvider {
   allowedIps: AllowList | undefined;
   validate: Validator;
   resolveImageUrl: (path: string) => string;
+  /** Where and how to read a generation back from the provider's API; absent without a credential. */
+  api: ProviderApiSettings | undefined;
+}
+
+/** A provider's API, for reading generations back. */
+export interface ProviderApiSettings {
+  baseUrl: string;
+  credential: string;
 }
 
 /** The options once checked: what every stage reads. */
@@ -34,6 +43,8 @@ export interface ResolvedOptions {
   inbox: Inbox | undefined;
   /** Where each generation's furthest status is kept; absent: every delivery's generation events fire. */
   generations: GenerationStore | undefined;
+  /** When open generations are read back from their provider's API; absent: never on its own. */
+  reconcile: { afterMs: number; everyMs: number; timeoutMs: number } | undefined;
 }
 
 /** Everything one receiver shares between its deliveries. */
@@ -43,6 +54,8 @@ export interface Receiver {
   closing: boolean;
   /** Work still running for deliveries already answered or being answered, which `close()` waits for. */
   readonly inFlight: Set<Promise<unknown>>;
+  /** The generations heard of and not ended, to read back from their provider's API (`reconcile`). */
+  readonly openGenerations?: OpenGenerations;
 }
 
 /** Keeps `work` in the receiver's in-flight set until it settles. */

@@ -15,7 +15,7 @@ export function storedEvent(receiver: Receiver, stored: StoredDelivery, run: Pic
       `imagegen-webhooks: a stored delivery of provider "${stored.provider}", which this receiver does not configure: configure it in the worker's createWebhooks() too`,
     );
   }
-  return buildEvent(provider, stored, stored.payload, new Date(stored.receivedAt), run);
+  return buildEvent(provider, stored, stored.payload, new Date(stored.receivedAt), { ...run, origin: stored.origin ?? "webhook" });
 }
 
 /**
@@ -29,7 +29,7 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
   const line = { provider: event.provider, deliveryId: event.id, event: event.name, attempt: run.attempt, replayed: run.replayed };
   let moved: boolean;
   try {
-    ({ moved } = await trackGeneration(options.generations, event, stored.key));
+    ({ moved } = await trackGeneration(receiver, event, stored.key));
   } catch (err) {
     // Not the listeners' fault: no `error` event; the attempt fails and the inbox retries it.
     options.logger.warn({ ...line, err }, `imagegen-webhooks: the generation store failed for ${event.name}; the delivery will be retried`);

@@ -1,28 +1,35 @@
 import type { AnyWebhookEvent } from "../events";
-import type { Advance, GenerationStore } from "../stores/store";
+import type { Advance } from "../stores/store";
 import { isThenable } from "../thenable";
+import type { Receiver } from "./receiver";
 
 /** A generation whose status is `unknown` is not ordered: its events fire as they come. */
 const UNTRACKED: Advance = { moved: true, previous: undefined };
 
 /**
- * Moves the delivery's generation forward in the store, and says on the event where it came from
- * (`generation.previousStatus`). Synchronous with the memory store. A store that fails rejects:
- * the delivery is answered `503` (or, in a worker, retried), never emitted out of order.
+ * Moves the delivery's generation forward in the store, says on the event where it came from
+ * (`generation.previousStatus`), and tells the reconciler whether it is still open. Synchronous
+ * with the memory store. A store that fails rejects: the delivery is answered `503` (or, in a
+ * worker, retried), never emitted out of order.
  */
-export function trackGeneration(
-  store: GenerationStore | undefined,
-  event: AnyWebhookEvent,
-  deliveryKey: string,
-): Advance | Promise<Advance> {
+export function trackGeneration(receiver: Receiver, event: AnyWebhookEvent, deliveryKey: string): Advance | Promise<Advance> {
   const { generation } = event;
-  if (!store || generation.status === "unknown") return UNTRACKED;
+  const store = receiver.options.generations;
+  if (!store || generation.status === "unknown") return noted(receiver, event, UNTRACKED);
   const advance = store.advance(`${event.provider}:${generation.id}`, generation.status, generation.images.length, deliveryKey);
-  if (!isThenable(advance)) return described(event, advance);
-  return Promise.resolve(advance).then((settled) => described(event, settled));
+  if (!isThenable(advance)) return noted(receiver, event, advance);
+  return Promise.resolve(advance).then((settled) => noted(receiver, event, settled));
 }
 
-function described(event: AnyWebhookEvent, advance: Advance): Advance {
-  if (advance.previous !== undefined) event.generation.previousStatus = advance.previous;
+function noted(receiver: Receiver, event: AnyWebhookEvent, advance: Advance): Advance {
+  const { generation } = event;
+  if (advance.previous !== undefined) generation.previousStatus = advance.previous;
+  // A stale delivery leaves the generation where it was: open or not as that status says.
+  receiver.openGenerations?.note(
+    event.provider,
+    generation.id,
+    advance.moved ? generation.status : (advance.previous ?? generation.status),
+    Date.now(),
+  );
   return advance;
 }

@@ -1,5 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { failureReason, statusMap, type Provider } from "./provider";
+import { getJson } from "./provider-api";
 
 const TYPES = {
   queued: ["print.created"],
@@ -113,4 +114,29 @@ export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents
   // No signature scheme is documented: a token the receiver chose proves the sender; a relay may sign.
   authentication: ["token", "signature"],
   answer: { status: 200, headers: {}, body: "" },
+  // The API answers the Image Generation object alone: it is put in an envelope as a webhook
+  // would carry it, its type read from its status, its id saying where it came from.
+  async fetchGeneration(id, api) {
+    const data = (await getJson(api, `/v1/image-generations/${encodeURIComponent(id)}`, {
+      "api-key": api.credential,
+    })) as AllImagesPayload["data"];
+    const status = typeof data === "object" && data !== null ? data.status : undefined;
+    return {
+      id: `reconciled:${String(data?.id)}:${String(status)}`,
+      api_version: 1,
+      created: Math.floor(Date.now() / 1000),
+      type: TYPE_OF_STATUS[status ?? -1] ?? "print.unknown",
+      data,
+    };
+  },
+  apiBaseUrl: "https://api.all-images.ai",
+};
+
+/** The webhook `type` that goes with each `data.status` the API answers (0 Create … 4 Error). */
+const TYPE_OF_STATUS: Readonly<Record<number, string>> = {
+  0: "print.created",
+  1: "print.created",
+  2: "print.active",
+  3: "print.completed",
+  4: "print.failed",
 };

@@ -2,6 +2,7 @@ import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../events";
 import type { WebhookResponse } from "../response";
 import type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./provider";
+import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
 
 /** What `defineProvider` takes: everything one image provider is. */
@@ -27,6 +28,15 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
    * `send` and `simulate` (`imagegen-webhooks/testing`). Without it they refuse this provider.
    */
   testing?: ProviderTesting<NoInfer<Payload>>;
+  /**
+   * Reads a generation back from your provider's API, as one of its delivery bodies, so that a
+   * generation whose final webhook never came is recovered (`reconcile`). `api` says where the API
+   * is and holds the credential from the provider's options; throw a `ProviderApiError` for an
+   * error answer (its `retryAfterMs` is honoured).
+   */
+  fetchGeneration?: (id: string, api: ProviderApi) => Promise<NoInfer<Payload>>;
+  /** The origin of your provider's API, where `fetchGeneration` reads unless `apiBaseUrl` is set. */
+  apiBaseUrl?: string;
 }
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -60,6 +70,8 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     answer = {},
     authentication = METHODS,
     testing,
+    fetchGeneration,
+    apiBaseUrl,
   } = definition;
   const fail = (message: string): never => {
     throw new TypeError(`defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""}): ${message}`);
@@ -83,6 +95,9 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   const { status = 200, headers = {}, body = "" } = answer;
   if (!Number.isInteger(status) || status < 200 || status > 299) fail("answer.status must be a 2xx status");
   const testingHooks = testing === undefined ? undefined : checkTesting(testing, fail);
+  if (fetchGeneration !== undefined && typeof fetchGeneration !== "function") fail("fetchGeneration must be a function");
+  if (apiBaseUrl !== undefined && !/^https?:\/\//.test(String(apiBaseUrl)))
+    fail(`apiBaseUrl must be an http(s) origin, e.g. "https://api.example.com"`);
 
   return Object.freeze({
     name,
@@ -99,6 +114,8 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     answer: Object.freeze({ status, headers: { ...headers }, body }),
     authentication: [...authentication],
     ...(testingHooks && { testing: testingHooks }),
+    ...(fetchGeneration && { fetchGeneration: (id: string, api: ProviderApi) => fetchGeneration(id, api) }),
+    ...(apiBaseUrl !== undefined && { apiBaseUrl }),
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Generation, GenerationStatus } from "../events";
 import type { HeadersInput } from "../headers";
 import type { WebhookResponse } from "../response";
+import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
 
 /** What `Provider.normalize` gets beside the payload. */
@@ -41,6 +42,14 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly answer: WebhookResponse;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
   readonly authentication: readonly AuthenticationMethod[];
+  /**
+   * Reads a generation back from the provider's API, as one of its delivery bodies (validated
+   * against `schema` like a delivery): what recovers a generation whose final webhook never came.
+   * Absent: the provider has no such API.
+   */
+  readonly fetchGeneration?: (id: string, api: ProviderApi) => Promise<unknown>;
+  /** The origin of the provider's API, where `fetchGeneration` reads by default. */
+  readonly apiBaseUrl?: string;
   /**
    * What `imagegen-webhooks/testing` and the CLI need to build and simulate its deliveries. The
    * built-in providers leave it unset here and keep theirs in `<provider>.testing.ts`, out of the

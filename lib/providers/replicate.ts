@@ -4,6 +4,7 @@ import { sha256 } from "../crypto/sha256";
 import { bytesToBase64 } from "../encoding";
 import { getHeader } from "../headers";
 import { defineProvider } from "./define-provider";
+import { getJson } from "./provider-api";
 import { failureReason } from "./provider";
 
 const encoder = new TextEncoder();
@@ -94,4 +95,8 @@ export const replicate = defineProvider({
     };
   },
   authentication: ["signature", "token"],
+  // The prediction as the API gives it is the body its webhooks carry.
+  fetchGeneration: async (id, api) =>
+    (await getJson(api, `/v1/predictions/${encodeURIComponent(id)}`, { authorization: `Bearer ${api.credential}` })) as ReplicatePayload,
+  apiBaseUrl: "https://api.replicate.com",
 });

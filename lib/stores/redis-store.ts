@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { STATUS_CODES, STATUS_OF_CODE } from "./generation-order";
-import type { Advance, ClaimResult, DedupeStore, GenerationStore, TrackedStatus } from "./store";
+import type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./store";
 
 /**
  * The calls the store makes, typed by shape rather than imported from ioredis, so that the built
@@ -87,13 +87,23 @@ redis.call('HSET', KEYS[1], 'code', code, 'images', images, 'by', ARGV[3], 'prev
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {1, knownCode}`;
 
+const PEEK = `return tonumber(redis.call('HGET', KEYS[1], 'code') or 0)`;
+const LEASE = `return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
+
 interface Script {
   source: string;
   sha1: string;
 }
 
 const script = (source: string): Script => ({ source, sha1: createHash("sha1").update(source).digest("hex") });
-const SCRIPTS = { claim: script(CLAIM), release: script(RELEASE), complete: script(COMPLETE), advance: script(ADVANCE) };
+const SCRIPTS = {
+  claim: script(CLAIM),
+  release: script(RELEASE),
+  complete: script(COMPLETE),
+  advance: script(ADVANCE),
+  lease: script(LEASE),
+  peek: script(PEEK),
+};
 
 /** Backoff of the background retries of a settle that failed; capped, and bounded by `inFlightTtlMs`. */
 const FIRST_RETRY_MS = 100;
@@ -117,7 +127,7 @@ class RedisTimeoutError extends Error {
  * background for up to `inFlightTtlMs`: the key is still in flight meanwhile, so a retry of
  * the delivery waits (`409`) instead of being handled a second time once Redis is back.
  */
-export class RedisStore implements DedupeStore, GenerationStore {
+export class RedisStore implements DedupeStore, GenerationStore, LeasingStore {
   readonly keyPrefix: string;
   readonly ttlMs: number;
   readonly inFlightTtlMs: number;
@@ -188,6 +198,16 @@ export class RedisStore implements DedupeStore, GenerationStore {
     );
     const [moved, previous] = answer as [number, number];
     return { moved: moved === 1, previous: STATUS_OF_CODE[previous] };
+  }
+
+  /** Leases a generation's read-back to this instance for `ms`, so that several instances do not all read it (`LeasingStore`). */
+  async lease(key: string, ms: number): Promise<boolean> {
+    return (await this.run(SCRIPTS.lease, `${this.keyPrefix}lease:${key}`, this.processId, Math.ceil(ms))) === 1;
+  }
+
+  /** A generation's furthest status, as any instance recorded it (`LeasingStore`). */
+  async peek(key: string): Promise<TrackedStatus | undefined> {
+    return STATUS_OF_CODE[Number(await this.run(SCRIPTS.peek, `${this.keyPrefix}generation:${key}`))];
   }
 
   /** Frees the key, if this process's claim still holds it. */

@@ -47,3 +47,11 @@ export interface GenerationStore {
    */
   advance(key: string, status: TrackedStatus, images: number, delivery: string): Advance | PromiseLike<Advance>;
 }
+
+/** A generation store shared by several instances, which share the read-backs of open generations too. */
+export interface LeasingStore {
+  /** Takes `key` for `ms` unless another holder has it: true when this call took it. */
+  lease(key: string, ms: number): boolean | PromiseLike<boolean>;
+  /** The generation's furthest status, as `advance` recorded it (another instance may have). */
+  peek(key: string): TrackedStatus | undefined | PromiseLike<TrackedStatus | undefined>;
+}

@@ -1,0 +1,197 @@
+// lib/reconcile/: reading generations back from their provider's API when their final webhook never
+// came. Above the pipeline, like an adapter: it imports the pipeline's entry, never a stage.
+import { WebhookError } from "../errors";
+import type { GenerationStatus } from "../events";
+import type { StoredDelivery } from "../inbox/inbox";
+import { ProviderApiError } from "../providers/provider-api";
+import type { LeasingStore } from "../stores/store";
+import {
+  buildEvent,
+  emitEvent,
+  identify,
+  reportError,
+  toHandlerError,
+  trackGeneration,
+  type OpenGeneration,
+  type Receiver,
+  type ResolvedProvider,
+} from "../pipeline/index";
+
+/** What `webhooks.reconcile()` found. */
+export interface ReconcileResult {
+  provider: string;
+  /** The generation's id. */
+  id: string;
+  /** Its status as the provider's API gives it. */
+  status: GenerationStatus;
+  /**
+   * `emitted`: it had ended and its events fired (`origin: "reconciled"`); `stored`: the same, in
+   * the inbox for a worker; `open`: it has not ended yet; `known`: its final status was already heard of.
+   */
+  outcome: "emitted" | "stored" | "open" | "known";
+}
+
+const FINAL: ReadonlySet<GenerationStatus> = new Set(["completed", "failed"]);
+/** The longest wait between two read-backs of a generation whose read-backs keep failing. */
+const MAX_BACKOFF_MS = 60 * 60_000;
+
+/** Reads one generation back and, if it has ended, fires (or stores) its events. Rejects with why it could not. */
+export async function reconcileGeneration(receiver: Receiver, providerName: string, id: string): Promise<ReconcileResult> {
+  const provider = receiver.options.providers.get(providerName);
+  if (!provider) throw new Error(`imagegen-webhooks: reconcile: no provider "${providerName}" is configured`);
+  const payload = await readBack(receiver, provider, id);
+  const identity = identify(provider, payload, undefined);
+  const event = buildEvent(provider, identity, payload, new Date(), { attempt: 1, replayed: false, origin: "reconciled" });
+  const { status } = event.generation;
+  const result = (outcome: ReconcileResult["outcome"]): ReconcileResult => ({ provider: providerName, id, status, outcome });
+  if (!FINAL.has(status)) return result("open");
+
+  const key = `${providerName}:reconciled:${event.generation.id}`;
+  const { inbox } = receiver.options;
+  if (inbox) {
+    const stored: StoredDelivery = {
+      ...identity,
+      key,
+      provider: providerName,
+      payload,
+      receivedAt: event.receivedAt.toISOString(),
+      origin: "reconciled",
+    };
+    const answer = await inbox.enqueue(stored);
+    receiver.openGenerations?.forget(providerName, id);
+    return result(answer === "stored" ? "stored" : "known");
+  }
+  // Deduplicated like a delivery under its own key: read back twice, it fires once; its listener
+  // failing releases the key, so that the next read-back fires it again.
+  const { store } = receiver.options;
+  if (store && (await store.claim(key)) !== "claimed") return result("known");
+  try {
+    const { moved } = await trackGeneration(receiver, event, key);
+    if (moved) await emitEvent(receiver.emitter, event, true);
+    await store?.complete(key);
+    return result(moved ? "emitted" : "known");
+  } catch (failure) {
+    await Promise.resolve(store?.release(key)).catch(() => {});
+    if (failure instanceof ProviderApiError) throw failure;
+    reportError(receiver.emitter, receiver.options.logger, toHandlerError(failure, event));
+    throw failure;
+  }
+}
+
+/** The provider's answer, checked against its schema like a delivery. */
+async function readBack(receiver: Receiver, provider: ResolvedProvider, id: string): Promise<unknown> {
+  const { fetchGeneration } = provider.provider;
+  if (!fetchGeneration) {
+    throw new Error(
+      `imagegen-webhooks: reconcile: ${provider.name} has no API to read a generation back` +
+        (provider.name === "crazyhorse" ? " (crazyhorse.ai documents its webhook only)" : ""),
+    );
+  }
+  if (!provider.api)
+    throw new Error(`imagegen-webhooks: reconcile: set providers.${provider.name}.apiToken (or apiKey) to read its generations back`);
+  const timeoutMs = receiver.options.reconcile?.timeoutMs ?? 10_000;
+  const signal = AbortSignal.timeout(timeoutMs);
+  let payload: unknown;
+  try {
+    payload = await fetchGeneration(id, { ...provider.api, fetch: globalThis.fetch, signal });
+  } catch (err) {
+    if (err instanceof ProviderApiError) throw err;
+    if (signal.aborted) throw new ProviderApiError(`the API did not answer within ${timeoutMs} ms`, 0);
+    throw new ProviderApiError(`the API could not be reached: ${err instanceof Error ? err.message : String(err)}`, 0);
+  }
+  try {
+    provider.validate(payload);
+  } catch (err) {
+    if (err instanceof WebhookError) throw new ProviderApiError("the API's answer does not match the provider's schema", 200);
+    throw err;
+  }
+  return payload;
+}
+
+/**
+ * Looks at the open generations every `everyMs` and reads back those due. A read-back that fails
+ * is logged and tried again later, with backoff (or after the API's `Retry-After`); it is never
+ * thrown into the host app. With a store that leases (Redis), one instance reads each generation.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly receiver: Receiver) {}
+
+  start(): void {
+    const settings = this.receiver.options.reconcile;
+    if (!settings || this.timer) return;
+    this.timer = setInterval(() => void this.tick(), settings.everyMs);
+    this.timer.unref?.();
+  }
+
+  /** Stops looking, and waits for a look under way. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One look at the open generations (the timer's; tests call it too). */
+  tick(): Promise<void> {
+    this.running ??= this.readBackDue().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async readBackDue(): Promise<void> {
+    const { openGenerations, options } = this.receiver;
+    if (!openGenerations || !options.reconcile) return;
+    const now = Date.now();
+    for (const entry of openGenerations.due(now)) {
+      const provider = options.providers.get(entry.provider);
+      if (!provider?.api) {
+        openGenerations.forget(entry.provider, entry.id);
+        continue;
+      }
+      const shared = await this.sharedState(entry, options.reconcile.timeoutMs + options.reconcile.everyMs);
+      if (shared === "ended") {
+        openGenerations.forget(entry.provider, entry.id);
+        continue;
+      }
+      if (shared === "taken") {
+        entry.dueAt = now + options.reconcile.everyMs;
+        continue;
+      }
+      try {
+        const result = await reconcileGeneration(this.receiver, entry.provider, entry.id);
+        if (result.outcome === "open") {
+          entry.failures = 0;
+          entry.dueAt = Date.now() + options.reconcile.afterMs;
+        } else openGenerations.forget(entry.provider, entry.id);
+      } catch (err) {
+        entry.failures++;
+        const backoff = Math.min(MAX_BACKOFF_MS, options.reconcile.everyMs * 2 ** (entry.failures - 1));
+        const wait = Math.max(backoff, err instanceof ProviderApiError ? (err.retryAfterMs ?? 0) : 0);
+        entry.dueAt = Date.now() + wait;
+        options.logger.warn(
+          { err, provider: entry.provider, generation: entry.id, failures: entry.failures, retryInMs: wait },
+          `imagegen-webhooks: could not read generation ${entry.id} back from ${entry.provider}'s API; trying again later`,
+        );
+      }
+    }
+  }
+
+  /**
+   * With a store shared by several instances: whether another instance has already seen the
+   * generation end, or is reading it back now (its lease); else this one takes the lease for `ms`.
+   */
+  private async sharedState(entry: OpenGeneration, ms: number): Promise<"ended" | "taken" | "mine"> {
+    const store = this.receiver.options.generations as Partial<LeasingStore> | undefined;
+    if (typeof store?.lease !== "function" || typeof store.peek !== "function") return "mine";
+    const key = `${entry.provider}:${entry.id}`;
+    try {
+      const known = await store.peek(key);
+      if (known === "completed" || known === "failed") return "ended";
+      return (await store.lease(key, ms)) ? "mine" : "taken";
+    } catch {
+      // The store is away: the next look tries again.
+      return "taken";
+    }
+  }
+}
