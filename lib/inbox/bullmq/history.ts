@@ -1,3 +1,4 @@
+import type { JobState } from "bullmq";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary } from "../inbox";
 import { attemptErrorsOf, jobIdOf, lastChangeOf, statesOf, statusOf, summaryOf, type DeliveryJob } from "./jobs";
 import type { BullmqInboxState } from "./state";
@@ -40,9 +41,23 @@ export async function list(state: BullmqInboxState, filter: DeliveryFilter = {})
 
 export async function get(state: BullmqInboxState, key: string): Promise<DeliveryDetail | undefined> {
   const jobId = jobIdOf(key);
-  const job = await state.queue.getJob(jobId);
-  if (!job) return undefined;
-  const [jobState, { logs }] = await Promise.all([job.getState(), state.queue.getJobLogs(jobId)]);
+  // The job and its state are two reads: a run that ends between them would give a finished state
+  // with the job as it was before (its attempts not yet counted). The state is read on both sides of
+  // the job, and again while they differ, so that the two agree.
+  let before = await state.queue.getJobState(jobId);
+  for (let tries = 0; ; tries++) {
+    const job = await state.queue.getJob(jobId);
+    if (!job) return undefined;
+    const [jobState, { logs }] = await Promise.all([job.getState(), state.queue.getJobLogs(jobId)]);
+    if (jobState !== before && tries < 3) {
+      before = jobState;
+      continue;
+    }
+    return detailOf(job, jobState, logs);
+  }
+}
+
+function detailOf(job: DeliveryJob, jobState: JobState | "unknown", logs: string[]): DeliveryDetail | undefined {
   const status = statusOf(jobState, job);
   // Removed between the two reads (its retention ran out): as if it had gone a moment earlier.
   if (status === undefined) return undefined;
