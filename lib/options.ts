@@ -12,6 +12,7 @@ import type { AllowList } from "./pipeline/source-ip";
 import type { ResolvedOptions, ResolvedProvider } from "./pipeline/receiver";
 import type { Inbox } from "./inbox/inbox";
 import type { Platform } from "./platform/platform";
+import type { ImageKeeper, KeepImagesOptions } from "./images/keeper";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {
@@ -79,6 +80,12 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
    * `false` fires every delivery's generation events as they come.
    */
   generations?: GenerationStore | false;
+  /**
+   * Download each generation's images into a store before its events fire, so that they outlive the
+   * provider's expiring URLs: `generation.images[i].keptUrl` says where; `image.failed` reports one
+   * that could not be kept. Node only.
+   */
+  keepImages?: KeepImagesOptions;
 }
 
 const GLOBAL_KEYS = [
@@ -92,6 +99,7 @@ const GLOBAL_KEYS = [
   "allowUnauthenticated",
   "inbox",
   "generations",
+  "keepImages",
 ];
 const PROVIDER_KEYS = ["secret", "signature", "allowedIps", "path", "imageBaseUrl", "allowUnauthenticated"];
 const DEFAULT_LIMIT = "100kb";
@@ -166,6 +174,7 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
     logger: resolveLogger(options.logger ?? silentLogger),
     inbox,
     generations: resolveGenerations(options.generations, inbox, store),
+    keepImages: options.keepImages === undefined ? undefined : resolveKeepImages(options.keepImages, platform),
   };
 }
 
@@ -392,4 +401,17 @@ function resolveGenerations(generations: unknown, inbox: Inbox | undefined, stor
 
 function isGenerationStore(value: unknown): value is GenerationStore {
   return isObject(value) && typeof value.advance === "function";
+}
+
+function resolveKeepImages(options: unknown, platform: Platform): ImageKeeper {
+  if (!platform.imageKeeper) {
+    throw new ConfigError(
+      'keepImages needs node:http, which imagegen-webhooks/web does without: import createWebhooks from "imagegen-webhooks" on Node',
+    );
+  }
+  try {
+    return platform.imageKeeper(options);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }

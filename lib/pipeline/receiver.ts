@@ -1,4 +1,5 @@
 import type { EventEmitter } from "node:events";
+import type { ImageKeeper } from "../images/keeper";
 import type { Inbox } from "../inbox/inbox";
 import type { Logger } from "../logger";
 import type { AnyProvider } from "../providers/provider";
@@ -34,6 +35,8 @@ export interface ResolvedOptions {
   inbox: Inbox | undefined;
   /** Where each generation's furthest status is kept; absent: every delivery's generation events fire. */
   generations: GenerationStore | undefined;
+  /** Downloads each generation's images before its events fire; absent: images are not kept. */
+  keepImages: ImageKeeper | undefined;
 }
 
 /** Everything one receiver shares between its deliveries. */
