@@ -10,6 +10,7 @@ module.exports = {
     "^imagegen-webhooks/testing$": "<rootDir>/lib/testing/index.ts",
     "^imagegen-webhooks/redis$": "<rootDir>/lib/redis/index.ts",
     "^imagegen-webhooks/bullmq$": "<rootDir>/lib/bullmq/index.ts",
+    "^imagegen-webhooks/s3$": "<rootDir>/lib/s3/index.ts",
     "^imagegen-webhooks/web$": "<rootDir>/lib/web/index.ts",
     "^imagegen-webhooks/fastify$": "<rootDir>/lib/fastify/index.ts",
     // EXPRESS_MAJOR=4 runs the whole suite against Express 4 (the dev dependency aliased express4),

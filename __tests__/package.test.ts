@@ -88,6 +88,10 @@ test("a fresh clone's npm pack builds dist (prepack; prepare for a git install) 
     "dist/bullmq/index.mjs",
     "dist/bullmq/index.d.ts",
     "dist/bullmq/index.d.mts",
+    "dist/s3/index.js",
+    "dist/s3/index.mjs",
+    "dist/s3/index.d.ts",
+    "dist/s3/index.d.mts",
     "dist/web/index.js",
     "dist/web/index.mjs",
     "dist/web/index.d.ts",
@@ -241,7 +245,7 @@ test("@arethetypeswrong/cli finds no problem in any entry point, under every res
   expect(report.problems ?? {}).toEqual({});
   expect(attw.status).toBe(0);
   const entrypoints = report.analysis.entrypoints;
-  for (const entry of [".", "./testing", "./redis", "./bullmq", "./web", "./fastify"]) {
+  for (const entry of [".", "./testing", "./redis", "./bullmq", "./s3", "./web", "./fastify"]) {
     expect(Object.keys(entrypoints[entry]!.resolutions).sort()).toEqual(["bundler", "node10", "node16-cjs", "node16-esm"]);
     for (const { resolution } of Object.values(entrypoints[entry]!.resolutions)) {
       expect(resolution).toMatchObject({ isTypeScript: true, fileName: expect.stringMatching(/\/dist\/.*\.d\.m?ts$/) });

@@ -1,6 +1,7 @@
 import type { WebhookHandlerError } from "./errors";
 import type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
+import type { ImageFailureReason } from "./images/failure";
 
 /** The normalized status of a generation, the same for every provider. */
 export type GenerationStatus = "queued" | "processing" | "progress" | "completed" | "failed" | "unknown";
@@ -12,6 +13,10 @@ export interface GeneratedImage {
   /** Absolute where the provider's `imageBaseUrl` is set and the provider sent a relative path. */
   url: string;
   id?: string;
+  /** With `keepImages`: where the kept copy is, once stored. Absent when it could not be kept (see `image.failed`). */
+  keptUrl?: string;
+  /** With `keepImages`: the kept copy's key in the store, its size in bytes and its type (from its magic bytes). */
+  kept?: { key: string; size: number; contentType: string };
 }
 
 /** One shape for a generation job, whatever provider sent it. */
@@ -87,6 +92,17 @@ export interface DeadDelivery<Ps extends ProviderSet = BuiltInProviders> {
   attempts: number;
 }
 
+/** The argument of the `image.failed` event: an image of the generation that `keepImages` could not keep. */
+export interface ImageFailed<Ps extends ProviderSet = BuiltInProviders> {
+  /** The delivery whose generation names the image; its own events fire after this one, with the image not kept. */
+  event: AnyWebhookEvent<Ps>;
+  /** The image's place in `event.generation.images`. */
+  index: number;
+  url: string;
+  reason: ImageFailureReason;
+  message: string;
+}
+
 /** One way a delivery failed its provider's JSON Schema, as ajv reported it. */
 export interface SchemaError {
   instancePath: string;
@@ -118,6 +134,7 @@ export type WebhookEventMap<Ps extends ProviderSet = BuiltInProviders> = Provide
     duplicate: AnyWebhookEvent<Ps>;
     error: WebhookHandlerError;
     dead: DeadDelivery<Ps>;
+    "image.failed": ImageFailed<Ps>;
   };
 
 /** Every event name the typed `on()`, `once()` and `off()` accept. */

@@ -22,6 +22,7 @@ export type {
   DeadDelivery,
   EventOrigin,
   GeneratedImage,
+  ImageFailed,
   Generation,
   GenerationStatus,
   InvalidDelivery,
@@ -47,4 +48,8 @@ export type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeConte
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";
 export { replicateSchema, type ReplicatePayload } from "./providers/replicate";
+export { directoryImageStore, type DirectoryImageStoreOptions } from "./images/directory-store";
+export type { ImageStore, StoredImage } from "./images/image-store";
+export type { KeepImagesOptions } from "./images/keeper";
+export { ImageKeepError, type ImageFailureReason } from "./images/failure";
 export { openapiDocument, type OpenApiDocument } from "./openapi";

@@ -12,6 +12,7 @@ import type { AllowList } from "./pipeline/source-ip";
 import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "./pipeline/receiver";
 import type { Inbox } from "./inbox/inbox";
 import type { Platform } from "./platform/platform";
+import type { ImageKeeper, KeepImagesOptions } from "./images/keeper";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {
@@ -101,6 +102,12 @@ export interface WebhooksOptions<Custom extends readonly AnyProvider[] = readonl
    * has ended its events fire with `origin: "reconciled"`.
    */
   reconcile?: ReconcileOptions;
+  /**
+   * Download each generation's images into a store before its events fire, so that they outlive the
+   * provider's expiring URLs: `generation.images[i].keptUrl` says where; `image.failed` reports one
+   * that could not be kept. Node only.
+   */
+  keepImages?: KeepImagesOptions;
 }
 
 const GLOBAL_KEYS = [
@@ -115,6 +122,7 @@ const GLOBAL_KEYS = [
   "inbox",
   "generations",
   "reconcile",
+  "keepImages",
 ];
 const PROVIDER_KEYS = [
   "secret",
@@ -200,6 +208,7 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
     inbox,
     generations: resolveGenerations(options.generations, inbox, store),
     reconcile: resolveReconcile(options.reconcile, resolved),
+    keepImages: options.keepImages === undefined ? undefined : resolveKeepImages(options.keepImages, platform),
   };
 }
 
@@ -476,4 +485,17 @@ function resolveReconcile(reconcile: unknown, providers: Map<string, ResolvedPro
     );
   }
   return settings;
+}
+
+function resolveKeepImages(options: unknown, platform: Platform): ImageKeeper {
+  if (!platform.imageKeeper) {
+    throw new ConfigError(
+      'keepImages needs node:http, which imagegen-webhooks/web does without: import createWebhooks from "imagegen-webhooks" on Node',
+    );
+  }
+  try {
+    return platform.imageKeeper(options);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }

@@ -177,6 +177,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
     while (receiver.inFlight.size > 0) await Promise.allSettled([...receiver.inFlight]);
     await Promise.all([...this.#workers].map((worker) => worker.close()));
     await receiver.options.inbox?.close();
+    receiver.options.keepImages?.close();
   }
 }
 

@@ -4,6 +4,7 @@ import {
   createWebhooks,
   defineProvider,
   type AnyWebhookEvent,
+  type GeneratedImage,
   type GenerationStatus,
   type InvalidDelivery,
   type WebhookEvent,
@@ -23,7 +24,8 @@ webhooks.on("crazyhorse.done", (event) => {
   assertType<Equal<typeof event.payload.generateImageUrls, string[]>>();
   assertType<Equal<typeof event.provider, "crazyhorse">>();
   assertType<Equal<typeof event.payload.code, string>>();
-  assertType<Equal<typeof event.generation.images, { url: string; id?: string }[]>>();
+  assertType<Equal<typeof event.generation.images, GeneratedImage[]>>();
+  assertType<Equal<(typeof event.generation.images)[number]["url"], string>>();
   return event.payload.generateImageUrls.map((path) => path.toUpperCase());
 });
 

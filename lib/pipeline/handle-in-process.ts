@@ -5,7 +5,8 @@ import { problemAnswer, providerAnswer } from "./answer";
 import { settleWithin, TIMED_OUT } from "./deadline";
 import { claimDelivery, settleDelivery, STORE_RETRY_AFTER_SECONDS, type ClaimOutcome } from "./dedupe";
 import type { Delivery, Verdict } from "./delivery";
-import { emitEvent, toHandlerError } from "./listeners";
+import { keepAndEmit } from "../images/emit";
+import { toHandlerError } from "./listeners";
 import { track } from "./receiver";
 import { reportDuplicate, reportError, type DeliveryOutcome } from "./report";
 import { trackGeneration } from "./track";
@@ -107,7 +108,7 @@ function emitTracked(delivery: Delivery, settleClaim: SettleClaim, movedForward:
 
   let running: Promise<void> | undefined;
   try {
-    running = emitEvent(emitter, delivery.event, movedForward);
+    running = keepAndEmit(options.keepImages, emitter, delivery.event, movedForward);
   } catch (failed) {
     return after(conclude(failed), () => failure("failed", new WebhookError("handler.failed")));
   }

@@ -1,4 +1,5 @@
 import type { EventEmitter } from "node:events";
+import type { ImageKeeper } from "../images/keeper";
 import type { Inbox } from "../inbox/inbox";
 import type { OpenGenerations } from "./open-generations";
 import type { Logger } from "../logger";
@@ -45,6 +46,8 @@ export interface ResolvedOptions {
   generations: GenerationStore | undefined;
   /** When open generations are read back from their provider's API; absent: never on its own. */
   reconcile: { afterMs: number; everyMs: number; timeoutMs: number } | undefined;
+  /** Downloads each generation's images before its events fire; absent: images are not kept. */
+  keepImages: ImageKeeper | undefined;
 }
 
 /** Everything one receiver shares between its deliveries. */

@@ -2,7 +2,9 @@ import type { DeliveryRun, StoredDelivery } from "../inbox/inbox";
 import type { AnyWebhookEvent } from "../events";
 import { elapsedMs } from "./delivery";
 import { buildEvent } from "./event";
-import { emitEvent, ListenerFailure, toHandlerError } from "./listeners";
+import { emitWithFailures, imagesToKeep } from "../images/emit";
+import type { ImageFailed } from "../events";
+import { ListenerFailure, toHandlerError } from "./listeners";
 import type { Receiver } from "./receiver";
 import { reportError } from "./report";
 import { trackGeneration } from "./track";
@@ -35,8 +37,9 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
     options.logger.warn({ ...line, err }, `imagegen-webhooks: the generation store failed for ${event.name}; the delivery will be retried`);
     throw err;
   }
+  const failures = await keepStored(receiver, event, moved, run, line);
   try {
-    await emitEvent(emitter, event, moved);
+    await emitWithFailures(emitter, event, moved, failures);
   } catch (failure) {
     reportError(emitter, options.logger, toHandlerError(failure, event));
     options.logger.warn(
@@ -47,4 +50,30 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
     throw cause instanceof Error ? cause : new Error(String(cause));
   }
   options.logger.info({ ...line, outcome: "handled", durationMs: elapsedMs(startedAt) }, `imagegen-webhooks: ${event.name} handled`);
+}
+
+/**
+ * The generation's images, kept before its events fire. A failure a later attempt may not meet
+ * (timeout, 5xx, network, the store) fails the attempt, for the inbox's backoff, until the last
+ * one; then, like a permanent failure (404, not an image), it is reported as `image.failed`.
+ */
+async function keepStored(
+  receiver: Receiver,
+  event: AnyWebhookEvent,
+  moved: boolean,
+  run: DeliveryRun,
+  line: Record<string, unknown>,
+): Promise<ImageFailed[]> {
+  const keeper = imagesToKeep(receiver.options.keepImages, event, moved);
+  if (!keeper) return [];
+  try {
+    return await keeper.keep(event, !run.lastAttempt);
+  } catch (err) {
+    // Not the listeners' fault: no `error` event; the attempt fails and the inbox retries it.
+    receiver.options.logger.warn(
+      { ...line, err },
+      `imagegen-webhooks: an image of ${event.name} could not be kept yet; the delivery will be retried`,
+    );
+    throw err;
+  }
 }

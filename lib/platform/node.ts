@@ -1,7 +1,13 @@
 import { nodeCrypto } from "../crypto/node-crypto";
 import { createNodeMiddleware } from "../http/node-middleware";
 import { buildAllowList } from "./node-allow-list";
+import { resolveKeepImages } from "../images/options";
 import type { Platform } from "./platform";
 
 /** Node (and Bun and Deno through their Node compatibility): node:crypto, node:net, the middleware. */
-export const nodePlatform: Platform = { crypto: nodeCrypto, allowList: buildAllowList, nodeMiddleware: createNodeMiddleware };
+export const nodePlatform: Platform = {
+  crypto: nodeCrypto,
+  allowList: buildAllowList,
+  nodeMiddleware: createNodeMiddleware,
+  imageKeeper: resolveKeepImages,
+};

@@ -2,6 +2,7 @@
 // `Webhooks` class by the entry point (lib/index.ts on Node, lib/web/index.ts elsewhere), so that the
 // pipeline is the same code everywhere and the web entry's module graph holds no `node:` import.
 import type { Crypto } from "../crypto/crypto";
+import type { ImageKeeper } from "../images/keeper";
 import type { NodeMiddleware } from "../http/node-middleware";
 import type { AllowList } from "../pipeline/source-ip";
 import type { Receiver } from "../pipeline/receiver";
@@ -13,4 +14,6 @@ export interface Platform {
   readonly allowList?: (ranges: readonly string[], where: string) => AllowList;
   /** The `(req, res, next)` adapter; absent on the web entry, which serves `fetch()` only. */
   readonly nodeMiddleware?: (receiver: Receiver) => NodeMiddleware;
+  /** Checks `keepImages`; absent on the web entry, which has no node:http to download with. */
+  readonly imageKeeper?: (options: unknown) => ImageKeeper;
 }

@@ -1,0 +1,143 @@
+import { createHash } from "node:crypto";
+import type { AnyWebhookEvent, GeneratedImage, ImageFailed } from "../events";
+import { createAgents, openImage, asKeepError, type DownloadConfig } from "./download";
+import { ImageKeepError } from "./failure";
+import type { ImageStore, StoredImage } from "./image-store";
+
+/** The options of `keepImages`. */
+export interface KeepImagesOptions {
+  /** Where images go: `directoryImageStore(dir)`, `s3ImageStore()` from `imagegen-webhooks/s3`, or your own. */
+  store: ImageStore;
+  /** The largest image kept, in bytes; a larger one fails as `too-large`, whatever its Content-Length says. Default 20 MB. */
+  maxBytes?: number;
+  /** How long one image may take, from the request to the last byte stored. Default 30000. */
+  timeoutMs?: number;
+  /**
+   * Hosts (`host`, or `host:port`) that may be reached over `http:` and at any address, private
+   * ones included: a provider's storage on your network, a test server. Others: `https:` to public addresses only.
+   */
+  allowedHosts?: readonly string[];
+  /** How many images download at once, across all deliveries. Default 4. */
+  concurrency?: number;
+}
+
+/** Downloads a generation's images into the store, each at most once. */
+export class ImageKeeper {
+  readonly #store: ImageStore;
+  readonly #download: DownloadConfig;
+  readonly #timeoutMs: number;
+  readonly #concurrency: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+  /** Images being kept now, by key: a second delivery naming one waits for the first download. */
+  readonly #inFlight = new Map<string, Promise<StoredImage>>();
+
+  constructor(options: { store: ImageStore; download: Omit<DownloadConfig, "agents">; timeoutMs: number; concurrency: number }) {
+    this.#store = options.store;
+    this.#download = { ...options.download, agents: createAgents() };
+    this.#timeoutMs = options.timeoutMs;
+    this.#concurrency = options.concurrency;
+  }
+
+  /**
+   * Keeps each image of the event's generation, setting its `keptUrl` and `kept`; resolves with
+   * the images that could not be kept. With `retryTransient`, rejects on the first failure that a
+   * later attempt may not meet (timeout, 5xx, network, store), for the inbox to retry the delivery.
+   */
+  async keep(event: AnyWebhookEvent, retryTransient: boolean): Promise<ImageFailed[]> {
+    const images = event.generation.images;
+    const outcomes = await Promise.all(
+      images.map((image) =>
+        this.#keepOne(event, image).then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+      ),
+    );
+    const failures: ImageFailed[] = [];
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = outcomes[index];
+      if (outcome === undefined) continue;
+      const error =
+        outcome instanceof ImageKeepError ? outcome : new ImageKeepError("store", String((outcome as Error).message ?? outcome));
+      if (retryTransient && error.transient) throw error;
+      failures.push({ event, index, url: images[index]!.url, reason: error.reason, message: error.message });
+    }
+    return failures;
+  }
+
+  /** Ends the kept-alive sockets. */
+  close(): void {
+    for (const kind of [this.#download.agents.guarded, this.#download.agents.trusted]) {
+      kind.http.destroy();
+      kind.https.destroy();
+    }
+  }
+
+  async #keepOne(event: AnyWebhookEvent, image: GeneratedImage): Promise<void> {
+    const key = imageKey(event, image.url);
+    let stored: StoredImage | undefined;
+    try {
+      stored = await this.#store.stat(key);
+    } catch (err) {
+      throw new ImageKeepError("store", `the image store failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (!stored) {
+      let keeping = this.#inFlight.get(key);
+      if (!keeping) {
+        keeping = this.#limited(() => this.#fetchAndStore(image.url, key));
+        this.#inFlight.set(key, keeping);
+        const forget = () => void this.#inFlight.delete(key);
+        keeping.then(forget, forget);
+      }
+      stored = await keeping;
+    }
+    image.keptUrl = stored.url;
+    image.kept = { key: stored.key, size: stored.size, contentType: stored.contentType };
+  }
+
+  async #fetchAndStore(url: string, key: string): Promise<StoredImage> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#timeoutMs);
+    try {
+      const opened = await openImage(url, this.#download, controller.signal);
+      try {
+        const put = await this.#store.put(key, opened.body, { contentType: opened.contentType });
+        return { ...put, size: opened.bytes(), contentType: opened.contentType };
+      } catch (err) {
+        // The body's own failure (too large, the timeout) explains the store's; else the store failed.
+        if (opened.body.errored || controller.signal.aborted) throw asKeepError(opened.body.errored ?? err, controller.signal);
+        throw new ImageKeepError("store", `the image store failed: ${(err as Error).message}`, { cause: err });
+      } finally {
+        opened.body.destroy();
+      }
+    } catch (err) {
+      throw asKeepError(err, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs `task` once fewer than `concurrency` run; a finishing task hands its slot to the next waiting one. */
+  async #limited<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running < this.#concurrency) this.#running++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
+}
+
+/**
+ * Where an image is stored: by provider and generation, for a reader of the bucket, then a hash of
+ * its URL, so the same image gets the same key in any process, which is what makes it kept once.
+ */
+export function imageKey(event: AnyWebhookEvent, url: string): string {
+  const generation = event.generation.id.replace(/[^\w-]/g, "_").slice(0, 100) || "_";
+  const hash = createHash("sha256").update(url).digest("hex").slice(0, 32);
+  return `${event.provider}/${generation}/${hash}`;
+}
