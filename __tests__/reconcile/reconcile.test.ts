@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { createWebhooks, defineProvider, type AnyWebhookEvent, type Logger, type Webhooks } from "imagegen-webhooks";
+import { bullmqInbox } from "imagegen-webhooks/bullmq";
 import { redisStore } from "imagegen-webhooks/redis";
 import { allImagesDelivery, replicateDelivery } from "imagegen-webhooks/testing";
 import { suiteRedisUrl } from "../helpers/redis-server";
@@ -257,4 +258,25 @@ test("several instances sharing Redis: one reads each generation back (a lease),
   await sleep(200);
   expect(api.requests).toHaveLength(1);
   expect(instances.flatMap((i) => i.fired).map(([n]) => n)).toEqual(["generation.completed"]);
+});
+
+test("in inbox mode the read-back is stored like a delivery, and a worker fires it with origin reconciled", async () => {
+  const id = randomUUID().slice(0, 13);
+  const api = await fakeApi((req, res) => json(res, 200, replicateDelivery("succeeded", { id })));
+  const connection = new Redis(suiteRedisUrl(), { maxRetriesPerRequest: null });
+  clients.push(connection);
+  const webhooks = createWebhooks({
+    providers: { replicate: { secret: SECRET, apiToken: TOKEN, apiBaseUrl: api.url } },
+    inbox: bullmqInbox({ connection, queueName: `reconcile-${randomUUID()}`, backoff: 10 }),
+    reconcile: { afterMs: 40, everyMs: 10 },
+  });
+  receivers.push(webhooks);
+  const completed: string[] = [];
+  webhooks.on("generation.completed", (e) => void completed.push(`${e.generation.id}:${e.origin}`));
+  await webhooks.startWorker();
+  await send(webhooks, "replicate", replicateDelivery("processing", { id }));
+  await until(() => completed.length === 1);
+  expect(completed).toEqual([`${id}:reconciled`]);
+  const listed = await webhooks.deliveries.list({ provider: "replicate" });
+  expect(listed.map((d) => d.key)).toContain(`replicate:reconciled:${id}`);
 });
