@@ -51,6 +51,8 @@ async function startRedis() {
     { stdio: "ignore" },
   );
   const client = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  client.on("error", () => {}); // refused until redis-server listens: the client retries
+
   await new Promise((resolve) => client.once("ready", resolve));
   const stop = () => {
     client.disconnect();
