@@ -7,11 +7,21 @@ import type { BuiltInProviders } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
 import { createFetchHandler, type FetchHandler, type FetchOptions } from "./http/fetch-handler";
 import type { NodeMiddleware } from "./http/node-middleware";
-import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
+import type {
+  DeliveryDetail,
+  DeliveryFilter,
+  DeliveryRun,
+  DeliverySummary,
+  Inbox,
+  InboxWorker,
+  InboxWorkerOptions,
+  StoredDelivery,
+} from "./inbox/inbox";
 import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options";
 import type { Platform } from "./platform/platform";
 import { emitAside, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
 import type { WebhookResponse } from "./response";
+import { createTelemetry, recordDead, runInSpan } from "./telemetry/index";
 
 /** The history of an inbox's deliveries: `webhooks.deliveries`. */
 export interface Deliveries {
@@ -42,7 +52,9 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   constructor(options: WebhooksOptions<readonly AnyProvider[]>, platform: Platform) {
     super();
     this.#platform = platform;
-    this.#receiver = { options: resolveOptions(options, platform), emitter: this, closing: false, inFlight: new Set() };
+    const resolved = resolveOptions(options, platform);
+    const telemetry = createTelemetry(resolved.inbox);
+    this.#receiver = { options: resolved, emitter: this, closing: false, inFlight: new Set(), telemetry };
     this.#fetch = createFetchHandler(this.#receiver);
     this.deliveries = {
       list: async (filter) => this.#inbox("deliveries.list").list(filter),
@@ -122,9 +134,12 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   async startWorker(options: InboxWorkerOptions = {}): Promise<InboxWorker> {
     const inbox = this.#inbox("startWorker");
     const receiver = this.#receiver;
-    const worker = await inbox.startWorker((stored, run) => runStored(receiver, stored, run), {
+    const { telemetry } = receiver;
+    const runOne = (stored: StoredDelivery, run: DeliveryRun) => runStored(receiver, stored, run);
+    const worker = await inbox.startWorker(telemetry ? runInSpan(telemetry, runOne) : runOne, {
       ...options,
       onDead: (stored, error, run) => {
+        if (telemetry) recordDead(telemetry, stored.provider);
         let event;
         try {
           event = storedEvent(receiver, stored, run);
@@ -155,6 +170,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
     receiver.closing = true;
     while (receiver.inFlight.size > 0) await Promise.allSettled([...receiver.inFlight]);
     await Promise.all([...this.#workers].map((worker) => worker.close()));
+    receiver.telemetry?.close();
     await receiver.options.inbox?.close();
   }
 }

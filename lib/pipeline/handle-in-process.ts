@@ -107,7 +107,7 @@ function emitTracked(delivery: Delivery, settleClaim: SettleClaim, movedForward:
 
   let running: Promise<void> | undefined;
   try {
-    running = emitEvent(emitter, delivery.event, movedForward);
+    running = emitEvent(emitter, delivery.event, movedForward, delivery.receiver.telemetry?.callListener);
   } catch (failed) {
     return after(conclude(failed), () => failure("failed", new WebhookError("handler.failed")));
   }

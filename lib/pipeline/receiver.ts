@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { Inbox } from "../inbox/inbox";
 import type { Logger } from "../logger";
+import type { Telemetry } from "../telemetry/index";
 import type { AnyProvider } from "../providers/provider";
 import type { DedupeStore, GenerationStore } from "../stores/store";
 import type { TokenVerifier } from "./authenticate";
@@ -43,6 +44,8 @@ export interface Receiver {
   closing: boolean;
   /** Work still running for deliveries already answered or being answered, which `close()` waits for. */
   readonly inFlight: Set<Promise<unknown>>;
+  /** Where spans and metrics go; absent while the host has no OpenTelemetry SDK, and nothing is recorded. */
+  readonly telemetry: Telemetry | undefined;
 }
 
 /** Keeps `work` in the receiver's in-flight set until it settles. */

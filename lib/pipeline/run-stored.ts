@@ -36,7 +36,7 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
     throw err;
   }
   try {
-    await emitEvent(emitter, event, moved);
+    await emitEvent(emitter, event, moved, receiver.telemetry?.callListener);
   } catch (failure) {
     reportError(emitter, options.logger, toHandlerError(failure, event));
     options.logger.warn(
