@@ -20,6 +20,8 @@ import { providers } from "../lib/providers/index";
 const root = join(__dirname, "..");
 const pkg = require("../package.json") as {
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
   bin: Record<string, string>;
   exports: Record<string, unknown>;
   scripts: Record<string, string>;
@@ -59,7 +61,9 @@ beforeAll(() => {
   installed = join(project, "node_modules", "imagegen-webhooks");
   mkdirSync(installed, { recursive: true });
   run("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"]);
-  for (const dep of [...Object.keys(pkg.dependencies), "@types/node"]) {
+  // npm installs a peer that is not optional (`@opentelemetry/api`) with the package, as a dependency.
+  const requiredPeers = Object.keys(pkg.peerDependencies).filter((dep) => !pkg.peerDependenciesMeta[dep]?.optional);
+  for (const dep of [...Object.keys(pkg.dependencies), ...requiredPeers, "@types/node"]) {
     mkdirSync(dirname(join(project, "node_modules", dep)), { recursive: true });
     symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
   }
@@ -212,6 +216,8 @@ test.each([
     const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir, "--traceResolution"], {
       cwd: dir,
       encoding: "utf8",
+      // The trace of every resolution, @opentelemetry/api's types among them, outgrows the 1 MB default.
+      maxBuffer: 64 * 1024 * 1024,
     });
     const errors = tsc.stdout.split("\n").filter((line) => /error TS\d+/.test(line));
     expect(errors).toEqual([]);

@@ -3,10 +3,11 @@
 //   node bench/server.mjs <kind> <listeners> <dist>
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import express from "express";
 import { Webhooks, createNodeMiddleware } from "@octokit/webhooks";
+import { installOtel } from "./otel.mjs";
 import { OCTOKIT_SECRET, TOKEN } from "./payloads.mjs";
 
 const { positionals } = parseArgs({ allowPositionals: true });
@@ -19,6 +20,8 @@ const count = () => {
 };
 
 function ours() {
+  // BENCH_OTEL=<a build's directory>: that build runs with an OpenTelemetry SDK, the others without.
+  if (process.env.BENCH_OTEL && resolve(process.env.BENCH_OTEL) === resolve(dist)) installOtel();
   const { createWebhooks } = createRequire(import.meta.url)(join(dist, "index.js"));
   const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } } });
   webhooks.setMaxListeners(0);

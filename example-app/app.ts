@@ -7,6 +7,7 @@ import pino, { type Logger } from "pino";
 import { deliveriesPanel } from "./deliveries-panel";
 import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
+import { METRICS_PATH, demoMetrics } from "./metrics";
 import { QUEUE_BOARD_PATH, queueBoard } from "./queue-board";
 import { simulatorRoutes } from "./simulations";
 import { DemoStorage } from "./storage-images";
@@ -64,6 +65,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const storageBase = new URL(options.imageBaseUrl);
   const replicateSigningSecret = options.replicateSigningSecret ?? DEMO_REPLICATE_SIGNING_SECRET;
   const inbox: BullmqInbox | undefined = options.inbox && demoInbox(options.inbox);
+  const serveMetrics = demoMetrics();
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
@@ -160,6 +162,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const app = express();
   app.use("/webhooks", webhooks.middleware());
   app.get("/events", feed.stream);
+  app.get(METRICS_PATH, serveMetrics);
   app.use("/storage", storage.serve);
   app.use(simulator.router);
   app.use(panel.router);

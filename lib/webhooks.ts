@@ -7,12 +7,22 @@ import type { BuiltInProviders } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
 import { createFetchHandler, type FetchHandler, type FetchOptions } from "./http/fetch-handler";
 import type { NodeMiddleware } from "./http/node-middleware";
-import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
+import type {
+  DeliveryDetail,
+  DeliveryFilter,
+  DeliveryRun,
+  DeliverySummary,
+  Inbox,
+  InboxWorker,
+  InboxWorkerOptions,
+  StoredDelivery,
+} from "./inbox/inbox";
 import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options";
 import type { Platform } from "./platform/platform";
 import { emitAside, OpenGenerations, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
 import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
 import type { WebhookResponse } from "./response";
+import { createTelemetry, recordDead, runInSpan } from "./telemetry/index";
 
 /** The history of an inbox's deliveries: `webhooks.deliveries`. */
 export interface Deliveries {
@@ -50,6 +60,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
       emitter: this,
       closing: false,
       inFlight: new Set(),
+      telemetry: createTelemetry(resolved.inbox),
       ...(resolved.reconcile && { openGenerations: new OpenGenerations(resolved.reconcile.afterMs) }),
     };
     this.#reconciler = new Reconciler(this.#receiver);
@@ -133,9 +144,12 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   async startWorker(options: InboxWorkerOptions = {}): Promise<InboxWorker> {
     const inbox = this.#inbox("startWorker");
     const receiver = this.#receiver;
-    const worker = await inbox.startWorker((stored, run) => runStored(receiver, stored, run), {
+    const { telemetry } = receiver;
+    const runOne = (stored: StoredDelivery, run: DeliveryRun) => runStored(receiver, stored, run);
+    const worker = await inbox.startWorker(telemetry ? runInSpan(telemetry, runOne) : runOne, {
       ...options,
       onDead: (stored, error, run) => {
+        if (telemetry) recordDead(telemetry, stored.provider);
         let event;
         try {
           event = storedEvent(receiver, stored, run);
@@ -176,6 +190,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
     await this.#reconciler.stop();
     while (receiver.inFlight.size > 0) await Promise.allSettled([...receiver.inFlight]);
     await Promise.all([...this.#workers].map((worker) => worker.close()));
+    receiver.telemetry?.close();
     await receiver.options.inbox?.close();
     receiver.options.keepImages?.close();
   }

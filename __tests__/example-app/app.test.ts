@@ -594,3 +594,29 @@ describe("npm start", () => {
     }
   }, 30_000);
 });
+
+describe("the example app's metrics", () => {
+  test("/metrics serves the deliveries and their outcomes in Prometheus's format, and the page links to it", async () => {
+    const served = await serve();
+    try {
+      const delivery = JSON.stringify(crazyhorseExample);
+      await fetch(`${served.url}/webhooks/crazyhorse?token=${options.crazyhorseSecret}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: delivery,
+      });
+      await fetch(`${served.url}/webhooks/crazyhorse?token=wrong`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: delivery,
+      });
+      const text = await (await fetch(`${served.url}/metrics`)).text();
+      expect(text).toMatch(/imagegen_webhooks_deliveries_total\{[^}]*imagegen_webhooks_outcome="(handled|duplicate)"[^}]*\} [1-9]/);
+      expect(text).toMatch(/imagegen_webhooks_deliveries_total\{[^}]*error_type="auth.failed"[^}]*\} [1-9]/);
+      expect(text).toContain("imagegen_webhooks_delivery_duration_bucket");
+      expect(await (await fetch(served.url)).text()).toContain('href="metrics"');
+    } finally {
+      await served.close();
+    }
+  });
+});

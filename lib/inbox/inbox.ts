@@ -122,6 +122,8 @@ export interface Inbox {
    * from 1); false if there is no such delivery. Rejects if it is still queued, active or retrying.
    */
   replay(key: string): Promise<boolean>;
+  /** How many deliveries are in each status now (the metrics' gauge reads it when collected). */
+  counts?(): Promise<Record<DeliveryStatus, number>>;
   /** Where the workers keep each generation's furthest status, shared by every worker of the inbox. */
   readonly generations?: GenerationStore;
   /** Closes the inbox's own connections and workers (never the connection the user passed). */

@@ -1,3 +1,4 @@
+import type { Span } from "@opentelemetry/api";
 import type { AnyWebhookEvent } from "../events";
 import type { WebhookResponse } from "../response";
 import type { Receiver, ResolvedProvider } from "./receiver";
@@ -14,6 +15,8 @@ export interface Delivery {
   readonly key: string;
   /** The platform's `waitUntil`, given the listeners that outlive the answer. */
   readonly waitUntil?: (work: Promise<unknown>) => void;
+  /** Its OpenTelemetry span, ended with its answer; absent without an SDK. */
+  readonly span: Span | undefined;
 }
 
 /** What the pipeline answers for a delivery, and the word logged for it. */

@@ -5,7 +5,7 @@ import { problemAnswer, providerAnswer } from "./answer";
 import { settleWithin, TIMED_OUT } from "./deadline";
 import { claimDelivery, settleDelivery, STORE_RETRY_AFTER_SECONDS, type ClaimOutcome } from "./dedupe";
 import type { Delivery, Verdict } from "./delivery";
-import { keepAndEmit } from "../images/emit";
+import { keepAndEmit } from "./keep-images";
 import { toHandlerError } from "./listeners";
 import { track } from "./receiver";
 import { reportDuplicate, reportError, type DeliveryOutcome } from "./report";
@@ -108,7 +108,7 @@ function emitTracked(delivery: Delivery, settleClaim: SettleClaim, movedForward:
 
   let running: Promise<void> | undefined;
   try {
-    running = keepAndEmit(options.keepImages, emitter, delivery.event, movedForward);
+    running = keepAndEmit(options.keepImages, emitter, delivery.event, movedForward, delivery.receiver.telemetry?.callListener);
   } catch (failed) {
     return after(conclude(failed), () => failure("failed", new WebhookError("handler.failed")));
   }

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import { WebhookHandlerError } from "../errors";
 import type { AnyWebhookEvent, GenerationStatus } from "../events";
+import type { CallListener } from "../telemetry/index";
 import { isThenable } from "../thenable";
 
 /** A listener threw or rejected; the listeners after it were not called. */
@@ -16,6 +17,8 @@ export class ListenerFailure extends Error {
 
 type Listener = (this: EventEmitter, arg: unknown) => unknown;
 
+const callPlain: CallListener = (_name, listener, emitter, arg) => listener.call(emitter, arg);
+
 /**
  * Calls the listeners of each name in order, awaiting each one that returns a promise. While
  * every listener is synchronous nothing is awaited, so the common case costs no microtask.
@@ -24,7 +27,12 @@ type Listener = (this: EventEmitter, arg: unknown) => unknown;
  *
  * `rawListeners` keeps `once` wrappers, so calling them removes the listener as `emit` would.
  */
-export function callListeners(emitter: EventEmitter, names: readonly string[], arg: unknown): Promise<void> | undefined {
+export function callListeners(
+  emitter: EventEmitter,
+  names: readonly string[],
+  arg: unknown,
+  call: CallListener = callPlain,
+): Promise<void> | undefined {
   for (let n = 0; n < names.length; n++) {
     const name = names[n] as string;
     if (emitter.listenerCount(name) === 0) continue;
@@ -32,20 +40,26 @@ export function callListeners(emitter: EventEmitter, names: readonly string[], a
     for (let i = 0; i < listeners.length; i++) {
       let result: unknown;
       try {
-        result = (listeners[i] as Listener).call(emitter, arg);
+        result = call(name, listeners[i] as Listener, emitter, arg);
       } catch (err) {
         throw new ListenerFailure(err, name);
       }
-      if (isThenable(result)) return continueAsync(emitter, names, arg, n, listeners, i, result);
+      if (isThenable(result)) return continueAsync({ emitter, names, arg, call }, n, listeners, i, result);
     }
   }
   return undefined;
 }
 
+/** What a run of the listeners shares between its synchronous start and its asynchronous rest. */
+interface ListenerRun {
+  emitter: EventEmitter;
+  names: readonly string[];
+  arg: unknown;
+  call: CallListener;
+}
+
 async function continueAsync(
-  emitter: EventEmitter,
-  names: readonly string[],
-  arg: unknown,
+  { emitter, names, arg, call }: ListenerRun,
   nameIndex: number,
   started: Listener[],
   listenerIndex: number,
@@ -62,7 +76,7 @@ async function continueAsync(
     const listeners = n === nameIndex ? started.slice(listenerIndex + 1) : (emitter.rawListeners(name) as Listener[]);
     for (const listener of listeners) {
       try {
-        await listener.call(emitter, arg);
+        await call(name, listener, emitter, arg);
       } catch (err) {
         throw new ListenerFailure(err, name);
       }
@@ -86,11 +100,16 @@ const GENERATION_EVENTS: Record<GenerationStatus, string> = {
  * instead of `generation.<status>` and `generation`. `undefined` when every listener returned synchronously; throws or rejects a
  * `ListenerFailure`.
  */
-export function emitEvent(emitter: EventEmitter, event: AnyWebhookEvent, movedForward: boolean): Promise<void> | undefined {
+export function emitEvent(
+  emitter: EventEmitter,
+  event: AnyWebhookEvent,
+  movedForward: boolean,
+  call?: CallListener,
+): Promise<void> | undefined {
   const names = movedForward
     ? [event.name, event.provider, GENERATION_EVENTS[event.generation.status], "generation", "*"]
     : [event.name, event.provider, "generation.stale", "*"];
-  return callListeners(emitter, names, event);
+  return callListeners(emitter, names, event, call);
 }
 
 /** The `error` event's argument for what a run of the listeners threw. */

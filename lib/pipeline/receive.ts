@@ -11,6 +11,7 @@ import { refuse } from "./refuse";
 import { logDelivery } from "./report";
 import { checkSourceIp } from "./source-ip";
 import { storeInInbox } from "./store-in-inbox";
+import { recordDelivery, startDeliverySpan, withSpan } from "../telemetry/index";
 
 /** One delivery as `receive()` takes it, from any framework or queue. */
 export interface ReceiveInput extends BodyInput {
@@ -88,30 +89,38 @@ function handleChecked(
   startedAt: number,
 ): WebhookResponse | Promise<WebhookResponse> {
   const identity = identify(provider, payload, input.headers);
+  const { telemetry } = receiver;
   const delivery: Delivery = {
     receiver,
     provider,
     startedAt,
     event: buildEvent(provider, identity, payload, new Date()),
     key: `${provider.name}:${identity.id}`,
+    span: telemetry && startDeliverySpan(telemetry, provider.name, startedAt),
     ...(input.waitUntil && { waitUntil: input.waitUntil }),
   };
-  const { inbox } = receiver.options;
-  const verdict = inbox ? storeInInbox(delivery, inbox) : handleInProcess(delivery);
+  const verdict = delivery.span ? withSpan(delivery.span, storeOrHandle, delivery) : storeOrHandle(delivery);
   if (!isThenable(verdict)) return conclude(delivery, verdict);
   return track(receiver, verdict).then((settled) => conclude(delivery, settled));
 }
 
-/** Logs the delivery's one line and gives its answer. */
+function storeOrHandle(delivery: Delivery): Verdict | Promise<Verdict> {
+  const { inbox } = delivery.receiver.options;
+  return inbox ? storeInInbox(delivery, inbox) : handleInProcess(delivery);
+}
+
+/** Logs the delivery's one line, records it where telemetry is on, and gives its answer. */
 function conclude(delivery: Delivery, { answer, outcome }: Verdict): WebhookResponse {
-  const { event } = delivery;
-  logDelivery(delivery.receiver.options.logger, {
+  const { event, receiver } = delivery;
+  const line = {
     provider: delivery.provider.name,
     deliveryId: event.id,
     event: event.name,
     outcome,
     status: answer.status,
     durationMs: elapsedMs(delivery.startedAt),
-  });
+  };
+  logDelivery(receiver.options.logger, line);
+  if (receiver.telemetry) recordDelivery(receiver.telemetry, line, delivery.span, event.generation.id);
   return answer;
 }

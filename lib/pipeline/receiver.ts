@@ -3,6 +3,7 @@ import type { ImageKeeper } from "../images/keeper";
 import type { Inbox } from "../inbox/inbox";
 import type { OpenGenerations } from "./open-generations";
 import type { Logger } from "../logger";
+import type { Telemetry } from "../telemetry/index";
 import type { AnyProvider } from "../providers/provider";
 import type { DedupeStore, GenerationStore } from "../stores/store";
 import type { TokenVerifier } from "./authenticate";
@@ -59,6 +60,8 @@ export interface Receiver {
   readonly inFlight: Set<Promise<unknown>>;
   /** The generations heard of and not ended, to read back from their provider's API (`reconcile`). */
   readonly openGenerations?: OpenGenerations;
+  /** Where spans and metrics go; absent while the host has no OpenTelemetry SDK, and nothing is recorded. */
+  readonly telemetry: Telemetry | undefined;
 }
 
 /** Keeps `work` in the receiver's in-flight set until it settles. */

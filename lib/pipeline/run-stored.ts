@@ -2,7 +2,7 @@ import type { DeliveryRun, StoredDelivery } from "../inbox/inbox";
 import type { AnyWebhookEvent } from "../events";
 import { elapsedMs } from "./delivery";
 import { buildEvent } from "./event";
-import { emitWithFailures, imagesToKeep } from "../images/emit";
+import { emitWithFailures, imagesToKeep } from "./keep-images";
 import type { ImageFailed } from "../events";
 import { ListenerFailure, toHandlerError } from "./listeners";
 import type { Receiver } from "./receiver";
@@ -39,7 +39,7 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
   }
   const failures = await keepStored(receiver, event, moved, run, line);
   try {
-    await emitWithFailures(emitter, event, moved, failures);
+    await emitWithFailures(emitter, event, moved, failures, receiver.telemetry?.callListener);
   } catch (failure) {
     reportError(emitter, options.logger, toHandlerError(failure, event));
     options.logger.warn(

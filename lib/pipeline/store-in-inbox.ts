@@ -3,6 +3,7 @@ import type { Inbox, StoredDelivery } from "../inbox/inbox";
 import { problemAnswer, providerAnswer } from "./answer";
 import type { Delivery, Verdict } from "./delivery";
 import { reportDuplicate } from "./report";
+import { traceFieldsOf } from "../telemetry/index";
 
 /** The provider retries an inbox outage: ask it to wait a little. */
 const INBOX_RETRY_AFTER_SECONDS = "10";
@@ -10,6 +11,7 @@ const INBOX_RETRY_AFTER_SECONDS = "10";
 /** What the inbox keeps of a delivery: enough for a worker to rebuild its event, nothing secret. */
 export function toStoredDelivery(delivery: Delivery): StoredDelivery {
   const { event, key } = delivery;
+  const trace = traceFieldsOf(delivery.span);
   return {
     key,
     provider: event.provider,
@@ -17,6 +19,7 @@ export function toStoredDelivery(delivery: Delivery): StoredDelivery {
     name: event.name,
     payload: event.payload,
     receivedAt: event.receivedAt.toISOString(),
+    ...(trace && { trace }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import type { Inbox } from "../inbox";
 import { enqueue } from "./enqueue";
-import { get, list, replay } from "./history";
+import { counts, get, list, replay } from "./history";
 import type { DeliveryJobData } from "./jobs";
 import { resolveBullmqInboxOptions, type BullmqInboxOptions } from "./options";
 import type { BullmqInboxState } from "./state";
@@ -53,6 +53,7 @@ export function bullmqInbox(options: BullmqInboxOptions): BullmqInbox {
     list: (filter) => list(state, filter),
     get: (key) => get(state, key),
     replay: (key) => replay(state, key),
+    counts: () => counts(state),
     close: () => (closing ??= close(state)),
   };
 }

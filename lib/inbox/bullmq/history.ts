@@ -1,5 +1,5 @@
 import type { JobState } from "bullmq";
-import type { DeliveryDetail, DeliveryFilter, DeliverySummary } from "../inbox";
+import type { DeliveryDetail, DeliveryFilter, DeliveryStatus, DeliverySummary } from "../inbox";
 import { attemptErrorsOf, jobIdOf, lastChangeOf, statesOf, statusOf, summaryOf, type DeliveryJob } from "./jobs";
 import type { BullmqInboxState } from "./state";
 
@@ -81,4 +81,20 @@ export async function replay(state: BullmqInboxState, key: string): Promise<bool
   await job.updateData({ ...job.data, replays: (job.data.replays ?? 0) + 1 });
   await job.retry(jobState, { resetAttemptsMade: true, resetAttemptsStarted: true });
   return true;
+}
+
+/**
+ * How many deliveries are in each status, in one round trip (BullMQ's counts of its sets). A job
+ * back in the wait list for a retry without backoff counts as queued here: telling it apart would
+ * read every waiting job.
+ */
+export async function counts(state: BullmqInboxState): Promise<Record<DeliveryStatus, number>> {
+  const n = await state.queue.getJobCounts("waiting", "prioritized", "active", "delayed", "completed", "failed");
+  return {
+    queued: (n.waiting ?? 0) + (n.prioritized ?? 0),
+    active: n.active ?? 0,
+    retrying: n.delayed ?? 0,
+    completed: n.completed ?? 0,
+    dead: n.failed ?? 0,
+  };
 }

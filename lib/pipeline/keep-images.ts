@@ -1,7 +1,8 @@
 import type { EventEmitter } from "node:events";
 import type { AnyWebhookEvent, ImageFailed } from "../events";
-import { callListeners, emitEvent } from "../pipeline/listeners";
-import type { ImageKeeper } from "./keeper";
+import type { ImageKeeper } from "../images/keeper";
+import type { CallListener } from "../telemetry/index";
+import { callListeners, emitEvent } from "./listeners";
 
 /**
  * The images of a generation that moved forward, to keep before its events fire; `undefined` when
@@ -17,10 +18,11 @@ export function keepAndEmit(
   emitter: EventEmitter,
   event: AnyWebhookEvent,
   movedForward: boolean,
+  call?: CallListener,
 ): Promise<void> | undefined {
   const keeping = imagesToKeep(keeper, event, movedForward);
-  if (!keeping) return emitEvent(emitter, event, movedForward);
-  return keeping.keep(event, false).then((failures) => emitWithFailures(emitter, event, movedForward, failures));
+  if (!keeping) return emitEvent(emitter, event, movedForward, call);
+  return keeping.keep(event, false).then((failures) => emitWithFailures(emitter, event, movedForward, failures, call));
 }
 
 /** `image.failed` for each image not kept, then the delivery's events as `emitEvent` fires them. */
@@ -29,7 +31,8 @@ export async function emitWithFailures(
   event: AnyWebhookEvent,
   movedForward: boolean,
   failures: readonly ImageFailed[],
+  call?: CallListener,
 ): Promise<void> {
   for (const failure of failures) await callListeners(emitter, ["image.failed"], failure);
-  await emitEvent(emitter, event, movedForward);
+  await emitEvent(emitter, event, movedForward, call);
 }

@@ -1,0 +1,10 @@
+/**
+ * OpenTelemetry traces and metrics of the pipeline, through `@opentelemetry/api` only: the host's
+ * SDK decides where they go. See the README's "Observability".
+ */
+export { createTelemetry, type Telemetry } from "./telemetry";
+export { recordDelivery, startDeliverySpan, traceFieldsOf, withSpan } from "./delivery-span";
+export { runInSpan, recordDead } from "./run-span";
+export { count, COUNTS, type CountName } from "./counts";
+export type { CallListener } from "./listener-span";
+export { ATTR, METRIC, INSTRUMENTATION_NAME } from "./names";
