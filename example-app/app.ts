@@ -5,6 +5,8 @@ import { bullmqInbox, type BullmqInbox } from "imagegen-webhooks/bullmq";
 import type { Redis } from "ioredis";
 import pino, { type Logger } from "pino";
 import { deliveriesPanel } from "./deliveries-panel";
+import { FakeReplicateApi, reconcileOptions, type DemoReconcileOptions } from "./fake-replicate";
+import { keptImages, type DemoKeptImagesOptions } from "./kept-images";
 import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
 import { METRICS_PATH, demoMetrics } from "./metrics";
@@ -36,6 +38,10 @@ export interface DemoOptions {
    * process runs the listeners, with retries, the Deliveries panel and bull-board. Absent: memory.
    */
   inbox?: DemoInboxOptions;
+  /** Lost final webhooks recovered from a fake Replicate API that the demo serves. Absent: no reconciliation. */
+  reconcile?: DemoReconcileOptions;
+  /** Images kept in a directory (`directoryImageStore`) and served at `/kept/`. Absent: not kept. */
+  keepImages?: DemoKeptImagesOptions;
 }
 
 export interface DemoInboxOptions {
@@ -66,15 +72,20 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const replicateSigningSecret = options.replicateSigningSecret ?? DEMO_REPLICATE_SIGNING_SECRET;
   const inbox: BullmqInbox | undefined = options.inbox && demoInbox(options.inbox);
   const serveMetrics = demoMetrics();
+  const recovery = options.reconcile && reconcileOptions(options.reconcile);
+  const replicateApi = recovery && new FakeReplicateApi();
+  const kept = options.keepImages && keptImages(options.keepImages, storageBase.host);
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
       "all-images": { secret: options.allImagesSecret },
-      replicate: { signature: { secret: replicateSigningSecret } },
+      replicate: { signature: { secret: replicateSigningSecret }, ...recovery?.replicate },
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
     ...(inbox && { inbox }),
+    ...(recovery && { reconcile: recovery.reconcile }),
+    ...(kept && { keepImages: kept.keepImages }),
   });
   const feed = new LiveFeed();
   const storage = new DemoStorage();
@@ -87,13 +98,10 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     const images = generation.images.map((image) => image.url).join(", ");
     logger.info(
       { event: event.name, delivery: event.id, generation: generation.id, status: generation.status },
-      `${event.name}: generation ${generation.id} is ${generation.status}${images ? ` (${images})` : ""}`,
+      `${event.name}: generation ${generation.id} is ${generation.status}${images ? ` (${images})` : ""}` +
+        (event.origin === "reconciled" ? ", recovered from the API: its final webhook never came" : ""),
     );
     const caption = captionOf(event);
-    for (const image of generation.images) {
-      const path = storagePath(image.url, storageBase);
-      if (path !== undefined) storage.caption(path, caption);
-    }
     feed.publish("delivery", {
       name: event.name,
       deliveryId: event.id,
@@ -103,6 +111,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       failure: failureOf(event),
       attempt: event.attempt,
       replayed: event.replayed,
+      origin: event.origin,
       generation,
     });
   });
@@ -134,6 +143,21 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       at: new Date(),
     });
   });
+  webhooks.on("image.failed", ({ event, index, url, reason, message }) => {
+    logger.warn(
+      { generation: event.generation.id, index, url, reason },
+      `image ${index} of ${event.generation.id} not kept: ${reason}: ${message}`,
+    );
+    feed.publish("image-failed", {
+      provider: event.provider,
+      generationId: event.generation.id,
+      index,
+      url,
+      reason,
+      message,
+      at: new Date(),
+    });
+  });
   webhooks.on("dead", ({ event, error, attempts }) => {
     logger.warn({ event: event.name, delivery: event.id, attempts }, `${event.name} (${event.id}) is dead after ${attempts} attempts`);
     feed.publish("dead", {
@@ -154,6 +178,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     timeScale: options.simulationTimeScale ?? 1,
     logger,
     ...(faults && { faults }),
+    ...(replicateApi && { replicateApi }),
   });
   const panel = deliveriesPanel({ webhooks, feed, inbox: inbox !== undefined, logger });
   // One worker, one delivery at a time: a job's deliveries run in the order they arrived.
@@ -166,6 +191,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   app.use("/storage", storage.serve);
   app.use(simulator.router);
   app.use(panel.router);
+  if (replicateApi) app.use(replicateApi.router);
+  if (kept) app.use(kept.router);
   if (inbox) app.use(QUEUE_BOARD_PATH, queueBoard(inbox));
   // Browsers ask for /favicon.ico whatever the page says: the same SVG as the page's icon.
   app.get("/favicon.ico", (_req, res) => res.type("image/svg+xml").sendFile(join(__dirname, "public", "favicon.svg")));
@@ -225,9 +252,4 @@ function expectedImages(event: AnyWebhookEvent): number | undefined {
   else if (event.provider === "replicate")
     count = (event.payload.input as { num_outputs?: unknown } | undefined)?.num_outputs as number | undefined;
   return typeof count === "number" && Number.isInteger(count) && count > 0 && count <= 16 ? count : undefined;
-}
-
-/** The path of an image URL below the demo's storage route, if it is one of ours. */
-function storagePath(url: string, base: URL): string | undefined {
-  return url.startsWith(base.href) ? url.slice(base.href.length) : undefined;
 }

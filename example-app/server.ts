@@ -1,8 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { createDemoApp, DEMO_ATTEMPTS, DEMO_REPLICATE_SIGNING_SECRET } from "./app";
+import { FAKE_REPLICATE_PATH } from "./fake-replicate";
+import { KEPT_PATH } from "./kept-images";
 import { QUEUE_BOARD_PATH } from "./queue-board";
 
 const port = Number(process.env.PORT ?? 3000);
@@ -14,6 +17,8 @@ const allImagesSecret = process.env.ALLIMAGES_WEBHOOK_SECRET ?? "demo-all-images
 // Replicate signs: the `whsec_` secret its API gives for your account.
 const replicateSigningSecret = process.env.REPLICATE_WEBHOOK_SECRET ?? DEMO_REPLICATE_SIGNING_SECRET;
 const queueName = "imagegen-webhooks-demo";
+// Kept across restarts, so that a card replayed later still shows its kept copy; gitignored.
+const keptDir = process.env.KEPT_IMAGES_DIR ?? join(__dirname, ".kept");
 const logger = pino();
 
 /** With REDIS_URL, the demo runs in inbox mode, BullMQ over this client. */
@@ -36,6 +41,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const { port: bound } = server.address() as AddressInfo;
   const publicUrl = (process.env.PUBLIC_URL ?? `http://localhost:${bound}`).replace(/\/+$/, "");
+  // The receiver reads the fake Replicate API on the address it listens on: loopback when that is all of them.
+  const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const origin = `http://${selfHost}:${bound}`;
 
   const demo = createDemoApp({
     crazyhorseSecret,
@@ -43,6 +51,8 @@ async function main(): Promise<void> {
     replicateSigningSecret,
     imageBaseUrl: process.env.CRAZYHORSE_IMAGE_BASE_URL ?? `${publicUrl}/storage/`,
     logger,
+    reconcile: { origin },
+    keepImages: { dir: keptDir, publicBaseUrl: `${publicUrl}${KEPT_PATH}/` },
     ...(redis && { inbox: { connection: redis, queueName } }),
   });
   await demo.ready;
@@ -52,6 +62,8 @@ async function main(): Promise<void> {
   console.log(`  crazyhorse: POST ${publicUrl}/webhooks/crazyhorse?token=${crazyhorseSecret}`);
   console.log(`  all-images: POST ${publicUrl}/webhooks/all-images?token=${allImagesSecret}`);
   console.log(`  replicate:  POST ${publicUrl}/webhooks/replicate (signed with REPLICATE_WEBHOOK_SECRET)`);
+  console.log(`  images kept in ${keptDir}, served at ${publicUrl}${KEPT_PATH}/`);
+  console.log(`  lost Replicate webhooks recovered from the fake API at ${origin}${FAKE_REPLICATE_PATH} (3 s of quiet, every 1 s)`);
   // The host only: a Redis URL may hold a password.
   const mode = redis
     ? `inbox (BullMQ on Redis at ${new URL(process.env.REDIS_URL as string).host}, queue ${queueName}, ${DEMO_ATTEMPTS} attempts; ` +

@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Router, type Request } from "express";
 import { crazyhorseDelivery, playJob, sendDelivery, simulateJob, type SimulateJobOptions } from "imagegen-webhooks/testing";
 import type { Logger } from "pino";
+import type { FakeReplicateApi } from "./fake-replicate";
 import type { ListenerFault, ListenerFaults } from "./listener-faults";
 
-type Choice = Pick<SimulateJobOptions, "outcome" | "retry"> & { fault?: ListenerFault };
+/** `finalLost`: the job ends, but its final webhook is never sent (only its API knows). */
+type Choice = Pick<SimulateJobOptions, "outcome" | "retry"> & { fault?: ListenerFault; finalLost?: boolean };
 
 /** What the page's outcome menu offers; `random` leaves it to the simulator. */
 const CHOICES: Record<string, Choice> = {
@@ -14,6 +17,7 @@ const CHOICES: Record<string, Choice> = {
   // The job completes; the demo's own listener fails on it (only an inbox retries and replays).
   flaky: { outcome: "completed", retry: false, fault: "flaky" },
   dead: { outcome: "completed", retry: false, fault: "broken" },
+  lost: { outcome: "completed", retry: false, finalLost: true },
 };
 
 export interface SimulatorOptions {
@@ -29,6 +33,8 @@ export interface SimulatorOptions {
   maxRunning?: number;
   /** In inbox mode: where the `flaky` and `dead` outcomes make the demo's listener fail. Absent, they are refused. */
   faults?: ListenerFaults;
+  /** Replicate's API as the simulator plays it; absent, the `lost` outcome is refused (nothing could recover it). */
+  replicateApi?: FakeReplicateApi;
 }
 
 /**
@@ -60,33 +66,53 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
       res.status(400).json({ error: `outcome must be one of ${Object.keys(CHOICES).join(", ")}` });
       return;
     }
-    const { fault, ...simulation } = choice;
+    const { fault, finalLost, ...simulation } = choice;
     if (fault && !options.faults) {
       res.status(409).json({ error: `the ${outcome as string} outcome needs the durable inbox: start the demo with REDIS_URL` });
+      return;
+    }
+    // crazyhorse.ai documents no API to read a job back from; the demo fakes Replicate's only.
+    if (finalLost && provider !== "replicate") {
+      res.status(400).json({ error: "the lost outcome is Replicate's: only its API is faked here to recover from" });
+      return;
+    }
+    if (finalLost && !options.replicateApi) {
+      res.status(409).json({ error: "the lost outcome needs the fake Replicate API: start the demo with reconcile" });
       return;
     }
     if (running.size >= (options.maxRunning ?? 8)) {
       res.status(429).set("retry-after", "5").json({ error: "enough jobs are playing already: wait for one to end" });
       return;
     }
-    const job = simulateJob(provider, { ...simulation, imageExtension: "svg", imageBaseUrl: options.imageBaseUrl });
+    const job = simulateJob(provider, { ...simulation, imageExtension: "png", imageBaseUrl: options.imageBaseUrl });
     if (fault) options.faults?.add(provider, job.id, fault);
-    const playing = playJob(job, {
+    const api = provider === "replicate" ? options.replicateApi : undefined;
+    const lost = finalLost ? job.deliveries.at(-1) : undefined;
+    const sent = lost ? { ...job, deliveries: job.deliveries.slice(0, -1) } : job;
+    const playing = playJob(sent, {
       url: `${selfUrl(req)}/webhooks/${provider}`,
       ...(provider === "replicate" ? { signingSecret: options.replicateSigningSecret } : { secret: options.secrets[provider] }),
       timeScale: options.timeScale,
       signal: abort.signal,
+      // Replicate's API holds every state its webhooks announce, so the receiver can read any prediction back.
+      ...(api && { onDelivery: (delivery) => api.record(delivery.body as { id: string }) }),
     })
-      .then((played) => {
+      .then(async (played) => {
         const refused = played.find(({ response }) => response.status >= 300);
         if (refused) options.logger.warn({ job: job.id, status: refused.response.status }, `the simulated ${provider} job was refused`);
+        else if (lost && api) {
+          // The prediction ends on time; its webhook goes nowhere, and only the API says it succeeded.
+          await sleep(lost.delayMs * options.timeScale, undefined, { signal: abort.signal });
+          api.record(lost.body as { id: string });
+          options.logger.info({ job: job.id }, `the simulated ${provider} job ended; its final webhook was lost on purpose`);
+        }
       })
       .catch((err: unknown) => {
         if (!abort.signal.aborted) options.logger.error({ err, job: job.id }, `the simulated ${provider} job stopped`);
       })
       .finally(() => running.delete(playing));
     running.add(playing);
-    res.status(202).json({ provider, id: job.id, outcome: job.outcome, deliveries: job.deliveries.length });
+    res.status(202).json({ provider, id: job.id, outcome: job.outcome, deliveries: sent.deliveries.length });
   });
 
   return {

@@ -1,23 +1,16 @@
 import type { NextFunction, Request, Response } from "express";
+import { encodePng } from "./png";
+
+/** The side of the demo's pictures, in pixels: enough for a card's thumbnail, a few kilobytes each. */
+export const IMAGE_SIZE = 192;
 
 /**
  * The demo's stand-in for a provider's image storage: every image path is drawn on request as a
- * deterministic SVG (a gradient landscape from a hash of the path, and a caption), so the demo
- * shows pictures with no account anywhere, and a path always looks the same.
+ * deterministic PNG (a landscape whose colours come from a hash of the path), so the demo shows
+ * pictures with no account anywhere, and a path always looks the same. PNG rather than SVG: the
+ * demo keeps its images (`keepImages`), which accepts raster types only.
  */
 export class DemoStorage {
-  readonly #captions = new Map<string, string>();
-
-  constructor(private readonly maxCaptions = 2000) {}
-
-  /** Remembers what an image shows, learned from the delivery that announced it. */
-  caption(path: string, caption: string): void {
-    this.#captions.delete(path);
-    this.#captions.set(path, caption);
-    // A Map iterates in insertion order: the first key is the oldest.
-    if (this.#captions.size > this.maxCaptions) this.#captions.delete(this.#captions.keys().next().value as string);
-  }
-
   /** Mounted with `app.use("/storage", storage.serve)`: `req.path` is the image's path. */
   readonly serve = (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== "GET" && req.method !== "HEAD") return next();
@@ -26,19 +19,12 @@ export class DemoStorage {
       res.status(404).type("text/plain").send("no such image");
       return;
     }
-    res
-      .type("image/svg+xml")
-      .set({
-        "cache-control": "public, max-age=3600",
-        // An SVG opened on its own is a document: it gets no script and no outside resource.
-        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
-        "x-content-type-options": "nosniff",
-      })
-      .send(renderImage(path, this.#captions.get(path)));
+    res.type("image/png").set({ "cache-control": "public, max-age=3600", "x-content-type-options": "nosniff" }).send(renderImage(path));
   };
 }
 
-const IMAGE_PATH = /^[\w.-]+(?:\/[\w.-]+)*\.(?:png|svg|jpe?g|webp)$/;
+// Whatever extension a provider names, the bytes are a PNG: keepImages trusts the bytes, not the name.
+const IMAGE_PATH = /^[\w.-]+(?:\/[\w.-]+)*\.(?:png|jpe?g|webp)$/;
 
 /** FNV-1a: a stable 32-bit hash, so a path always draws the same picture. */
 function hash(text: string): number {
@@ -47,60 +33,55 @@ function hash(text: string): number {
   return h;
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+type Rgb = readonly [number, number, number];
+
+/** HSL (degrees, 0–1, 0–1) to 8-bit RGB. */
+function hsl(h: number, s: number, l: number): Rgb {
+  const k = (n: number) => (n + h / 30) % 12;
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number) => Math.round(255 * (l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1))));
+  return [f(0), f(8), f(4)];
 }
 
-/** Splits a caption into at most three lines of about 26 characters. */
-function wrap(text: string, width = 26, lines = 3): string[] {
-  const out: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
+const mix = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+
+/** A hill's height at each column: five points from the seed joined by cosine curves. */
+function ridge(seed: number, base: number, amplitude: number, size: number): Float64Array {
+  const points = [0, 1, 2, 3, 4].map((i) => base - (((seed >>> (i * 5)) & 31) / 31) * amplitude);
+  const heights = new Float64Array(size);
+  for (let x = 0; x < size; x++) {
+    const at = (x / (size - 1)) * 4;
+    const i = Math.min(3, Math.floor(at));
+    const t = (1 - Math.cos((at - i) * Math.PI)) / 2;
+    heights[x] = (points[i] as number) * (1 - t) + (points[i + 1] as number) * t;
   }
-  if (line) out.push(line);
-  if (out.length > lines) {
-    out.length = lines;
-    out[lines - 1] = `${(out[lines - 1] as string).slice(0, width - 1)}…`;
-  }
-  return out;
+  return heights;
 }
 
-/** Three hills, each a smooth curve across the picture at its own height. */
-function hill(seed: number, baseY: number, amplitude: number): string {
-  const points = [0, 128, 256, 384, 512].map((x, i) => [x, baseY - (((seed >>> (i * 5)) & 31) / 31) * amplitude] as const);
-  let d = `M0 512 L${points[0]?.[0]} ${points[0]?.[1]}`;
-  for (let i = 1; i < points.length; i++) {
-    const [x0, y0] = points[i - 1] as readonly [number, number];
-    const [x1, y1] = points[i] as readonly [number, number];
-    d += ` C${x0 + 64} ${y0} ${x1 - 64} ${y1} ${x1} ${y1}`;
-  }
-  return `${d} L512 512 Z`;
-}
-
-export function renderImage(path: string, caption?: string): string {
+/** The picture of an image path: a sky, a sun and three hills, in colours drawn from the path's hash. */
+export function renderImage(path: string, size = IMAGE_SIZE): Buffer {
   const h = hash(path);
   const hue = h % 360;
   const hue2 = (hue + 40 + ((h >>> 9) % 80)) % 360;
-  const sunX = 90 + ((h >>> 3) % 330);
-  const sunY = 110 + ((h >>> 11) % 90);
-  const name = path.split("/").pop() ?? path;
-  const lines = wrap(caption ?? name.replace(/\.\w+$/, "").replace(/[-_]/g, " "));
-  const text = lines.map((line, i) => `<text x="28" y="${512 - 28 - (lines.length - 1 - i) * 30}">${escapeXml(line)}</text>`).join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" viewBox="0 0 512 512">
-<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="hsl(${hue} 70% 78%)"/><stop offset="1" stop-color="hsl(${hue2} 60% 45%)"/></linearGradient>
-<linearGradient id="shade" x1="0" y1="0" x2="0" y2="1"><stop offset="0.55" stop-color="#000" stop-opacity="0"/><stop offset="1" stop-color="#000" stop-opacity="0.6"/></linearGradient></defs>
-<rect width="512" height="512" fill="url(#sky)"/>
-<circle cx="${sunX}" cy="${sunY}" r="${38 + ((h >>> 17) % 30)}" fill="hsl(${(hue + 180) % 360} 90% 88%)" opacity="0.9"/>
-<path d="${hill(h, 330, 90)}" fill="hsl(${hue2} 45% 40%)" opacity="0.75"/>
-<path d="${hill((h >>> 7) ^ h, 380, 70)}" fill="hsl(${hue2} 50% 30%)" opacity="0.85"/>
-<path d="${hill((h >>> 13) ^ (h << 3), 430, 50)}" fill="hsl(${hue2} 55% 20%)"/>
-<rect width="512" height="512" fill="url(#shade)"/>
-<g font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="24" font-weight="600" fill="#fff">${text}</g>
-<text x="484" y="44" text-anchor="end" font-family="ui-monospace, monospace" font-size="18" fill="#fff" opacity="0.85">${escapeXml(name)}</text>
-</svg>
-`;
+  const skyTop = hsl(hue, 0.7, 0.78);
+  const skyBottom = hsl(hue2, 0.6, 0.45);
+  const sun = hsl((hue + 180) % 360, 0.9, 0.88);
+  const scale = size / 512;
+  const [sunX, sunY, sunR] = [(90 + ((h >>> 3) % 330)) * scale, (110 + ((h >>> 11) % 90)) * scale, (38 + ((h >>> 17) % 30)) * scale];
+  const hills = [
+    { top: ridge(h, 330 * scale, 90 * scale, size), colour: hsl(hue2, 0.45, 0.4) },
+    { top: ridge((h >>> 7) ^ h, 380 * scale, 70 * scale, size), colour: hsl(hue2, 0.5, 0.3) },
+    { top: ridge((h >>> 13) ^ (h << 3), 430 * scale, 50 * scale, size), colour: hsl(hue2, 0.55, 0.2) },
+  ];
+  const pixels = new Uint8Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      let colour = mix(skyTop, skyBottom, y / size);
+      if ((x - sunX) ** 2 + (y - sunY) ** 2 <= sunR ** 2) colour = mix(colour, sun, 0.9);
+      // The nearest hill is drawn last, over the others.
+      for (const hill of hills) if (y >= (hill.top[x] as number)) colour = hill.colour;
+      pixels.set(colour.map(Math.round), (y * size + x) * 3);
+    }
+  }
+  return encodePng(size, size, pixels);
 }

@@ -1,14 +1,16 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { Redis } from "ioredis";
 import pino from "pino";
 import request from "supertest";
 import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
+import { DEMO_REPLICATE_API_TOKEN } from "../../example-app/fake-replicate";
 import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/testing";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
@@ -36,11 +38,12 @@ interface Served {
 }
 
 /** The example app on a loopback port, its storage route at its own address as `npm start` sets it. */
-async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
+async function serve(extra: Partial<DemoOptions> | ((url: string) => Partial<DemoOptions>) = {}): Promise<Served> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const demo = createDemoApp({ ...options, imageBaseUrl: `${url}/storage/`, simulationTimeScale: 0, ...extra });
+  const more = typeof extra === "function" ? extra(url) : extra;
+  const demo = createDemoApp({ ...options, imageBaseUrl: `${url}/storage/`, simulationTimeScale: 0, ...more });
   await demo.ready;
   server.on("request", demo.app);
   return {
@@ -120,13 +123,12 @@ function openFeed(url: string, lastEventId?: string) {
   };
 }
 
-/** The words an SVG shows, its lines joined: what a viewer of the picture reads. */
-const shownText = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(" ");
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** An image from the storage route, with supertest (which keeps image bodies as bytes). */
 async function storageImage(app: DemoApp["app"], path: string) {
   const response = await request(app).get(path);
-  return { response, svg: Buffer.isBuffer(response.body) ? response.body.toString("utf8") : "" };
+  return { response, bytes: Buffer.isBuffer(response.body) ? response.body : Buffer.alloc(0) };
 }
 
 const names = (events: FeedEvent[], generationId: string) =>
@@ -184,34 +186,25 @@ describe("the example app's page", () => {
 });
 
 describe("the storage route", () => {
-  test("draws any image path as an SVG, the same one each time, captioned from the delivery that announced it", async () => {
+  test("draws any image path as a small PNG, the same one each time, another for another path", async () => {
     const { app } = createDemoApp({ ...options, imageBaseUrl: "http://demo.test/storage/" });
     const path = "u1/job1/generate-1.png";
     const before = await storageImage(app, `/storage/${path}`);
     expect(before.response.status).toBe(200);
-    expect(before.response.headers["content-type"]).toBe("image/svg+xml; charset=utf-8");
+    expect(before.response.headers["content-type"]).toBe("image/png");
     expect(before.response.headers["x-content-type-options"]).toBe("nosniff");
-    expect(before.svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="512" height="512"/);
-    expect((await storageImage(app, `/storage/${path}`)).svg).toBe(before.svg);
-    expect((await storageImage(app, "/storage/u1/job1/generate-2.png")).svg).not.toBe(before.svg);
-
-    const delivery = crazyhorseDelivery({ state: "DONE", generateImageUrls: [path], params: { hair: "green", clothes: "kimono" } });
-    const answer = await request(app)
-      .post("/webhooks/crazyhorse?token=ch-secret")
-      .set("content-type", "application/json")
-      .send(JSON.stringify(delivery));
-    expect(answer.status).toBe(200);
-    expect(shownText((await storageImage(app, `/storage/${path}`)).svg)).toContain("green hair, kimono");
+    expect(before.bytes.subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    // IHDR: 192 × 192.
+    expect([before.bytes.readUInt32BE(16), before.bytes.readUInt32BE(20)]).toEqual([192, 192]);
+    expect(before.bytes.length).toBeLessThan(8000);
+    expect((await storageImage(app, `/storage/${path}`)).bytes).toEqual(before.bytes);
+    expect((await storageImage(app, "/storage/u1/job1/generate-2.png")).bytes).not.toEqual(before.bytes);
   });
 
-  test("escapes what it draws, and answers 404 for what is not an image path", async () => {
+  test("answers 404 for what is not an image path, SVG included (keepImages refuses it)", async () => {
     const { app } = createDemoApp({ ...options, imageBaseUrl: "http://demo.test/storage/" });
-    const delivery = crazyhorseDelivery({ state: "DONE", generateImageUrls: ["u/x.png"], params: { hair: "<script>alert(1)</script>" } });
-    await request(app).post("/webhooks/crazyhorse?token=ch-secret").set("content-type", "application/json").send(JSON.stringify(delivery));
-    const { svg } = await storageImage(app, "/storage/u/x.png");
-    expect(svg).not.toContain("<script>");
-    expect(svg).toContain("&#60;script&#62;");
     expect((await request(app).get("/storage/u/notes.txt")).status).toBe(404);
+    expect((await request(app).get("/storage/u/x.svg")).status).toBe(404);
   });
 });
 
@@ -299,8 +292,8 @@ describe("the simulator", () => {
         expect(url.startsWith(`${served.url}/storage/`)).toBe(true);
         const image = await fetch(url);
         expect(image.status).toBe(200);
-        expect(image.headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
-        expect(shownText(await image.text())).toBe(`${completed.data.caption} ${url.split("/").pop()}`);
+        expect(image.headers.get("content-type")).toBe("image/png");
+        expect(Buffer.from(await image.arrayBuffer()).subarray(0, 8)).toEqual(PNG_SIGNATURE);
       }
     } finally {
       await feed.close();
@@ -401,6 +394,121 @@ describe("the example app in memory mode (no REDIS_URL)", () => {
       await feed.close();
       await served.close();
     }
+  });
+});
+
+describe("a lost final webhook recovered, and images kept (issues 15 and 16)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "demo-kept-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The example app as `npm start` runs it, with reconcile timings short enough for a test. */
+  const recovering = (url: string): Partial<DemoOptions> => ({
+    reconcile: { origin: url, afterMs: 200, everyMs: 50 },
+    keepImages: { dir, publicBaseUrl: `${url}/kept/` },
+  });
+
+  test("the lost outcome: the succeeded webhook is never sent, and the prediction completes from the fake API, origin reconciled", async () => {
+    const served = await serve(recovering);
+    const feed = openFeed(served.url);
+    try {
+      const started = await request(served.url).post("/simulate/replicate?outcome=lost");
+      expect(started.status).toBe(202);
+      expect(started.body).toMatchObject({ provider: "replicate", outcome: "completed", deliveries: 6 });
+      const id = started.body.id as string;
+      await feed.until((events) => names(events, id).includes("replicate.succeeded"), 5000);
+      const deliveries = feed.events.filter((e) => e.type === "delivery" && e.data.generation.id === id);
+      expect(deliveries.map((e) => [e.data.name, e.data.origin])).toEqual([
+        ["replicate.starting", "webhook"],
+        ...Array(5).fill(["replicate.processing", "webhook"]),
+        ["replicate.succeeded", "reconciled"],
+      ]);
+      const recovered = deliveries.at(-1) as FeedEvent;
+      expect(recovered.data.generation).toMatchObject({ status: "completed", previousStatus: "processing" });
+      expect(recovered.data.generation.images).toHaveLength(4);
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("each image is kept in the directory and served at /kept/: the same bytes as the storage's", async () => {
+    const served = await serve(recovering);
+    const feed = openFeed(served.url);
+    try {
+      const id = (await request(served.url).post("/simulate/all-images?outcome=completed")).body.id as string;
+      await feed.until((events) => names(events, id).includes("all-images.print.completed"));
+      const completed = feed.events.find((e) => e.data.name === "all-images.print.completed") as FeedEvent;
+      const images = completed.data.generation.images as { url: string; keptUrl?: string }[];
+      expect(images).toHaveLength(4);
+      expect(feed.events.filter((e) => e.type === "image-failed")).toEqual([]);
+      for (const { url, keptUrl } of images) {
+        expect(keptUrl?.startsWith(`${served.url}/kept/all-images/${id}/`)).toBe(true);
+        const original = Buffer.from(await (await fetch(url)).arrayBuffer());
+        const onDisk = readFileSync(join(dir, decodeURIComponent(new URL(keptUrl as string).pathname.slice("/kept/".length))));
+        expect(onDisk).toEqual(original);
+        const served_ = await fetch(keptUrl as string);
+        expect(served_.status).toBe(200);
+        expect(served_.headers.get("content-type")).toBe("image/png");
+        expect(served_.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(Buffer.from(await served_.arrayBuffer())).toEqual(original);
+      }
+      expect((await fetch(`${served.url}/kept/all-images/${id}/nothing.png`)).status).toBe(404);
+      expect((await fetch(`${served.url}/kept/x.png.abc.partial`)).status).toBe(404);
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("an image that cannot be kept is on the feed with its reason, and its delivery still comes", async () => {
+    const served = await serve(recovering);
+    const feed = openFeed(served.url);
+    try {
+      // A delivery naming an image the storage route does not draw: a 404, a permanent failure.
+      const body = crazyhorseDelivery({ state: "DONE", generateImageUrls: ["u/notes.txt"] });
+      expect((await sendDelivery(`${served.url}/webhooks/crazyhorse`, { body, secret: "ch-secret" })).status).toBe(200);
+      await feed.until((events) => names(events, body.code).length === 1);
+      expect(feed.events.map((e) => e.type)).toEqual(["image-failed", "delivery"]);
+      expect(feed.events[0]?.data).toMatchObject({ provider: "crazyhorse", generationId: body.code, index: 0, reason: "http-status" });
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
+  test("the fake Replicate API wants the demo's token, and knows only the predictions played; lost needs it, and Replicate", async () => {
+    const served = await serve(recovering);
+    try {
+      const id = (await request(served.url).post("/simulate/replicate?outcome=completed")).body.id as string;
+      const read = (token?: string) =>
+        fetch(`${served.url}/fake-replicate/v1/predictions/${id}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      expect((await read()).status).toBe(401);
+      expect((await read("wrong")).status).toBe(401);
+      // The simulator plays at full speed here: its last delivery is recorded as soon as it is answered.
+      for (
+        let i = 0;
+        i < 50 && (await read(DEMO_REPLICATE_API_TOKEN).then((r) => r.json() as Promise<{ status?: string }>)).status !== "succeeded";
+        i++
+      )
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      const known = await read(DEMO_REPLICATE_API_TOKEN);
+      expect(known.status).toBe(200);
+      expect(await known.json()).toMatchObject({ id, status: "succeeded" });
+      const unknown = await fetch(`${served.url}/fake-replicate/v1/predictions/nope`, {
+        headers: { authorization: `Bearer ${DEMO_REPLICATE_API_TOKEN}` },
+      });
+      expect(unknown.status).toBe(404);
+      expect((await request(served.url).post("/simulate/crazyhorse?outcome=lost")).status).toBe(400);
+    } finally {
+      await served.close();
+    }
+    const { app } = createDemoApp(options);
+    const refused = await request(app).post("/simulate/replicate?outcome=lost");
+    expect(refused.status).toBe(409);
+    expect((await request(app).get("/fake-replicate/v1/predictions/x")).status).toBe(404);
   });
 });
 
@@ -514,7 +622,8 @@ async function startDemoServer(env: NodeJS.ProcessEnv) {
   const root = join(__dirname, "..", "..");
   const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "example-app/server.ts"], {
     cwd: root,
-    env: { ...env, PORT: "0" },
+    // Its kept images in a directory of the test's, not in example-app/.kept/.
+    env: { ...env, PORT: "0", KEPT_IMAGES_DIR: mkdtempSync(join(tmpdir(), "demo-npm-start-")) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -559,6 +668,8 @@ describe("npm start", () => {
     const demo = await startDemoServer(env);
     try {
       expect(demo.output()).toContain("mode: in memory (set REDIS_URL for the durable inbox)");
+      expect(demo.output()).toMatch(/images kept in \S*demo-npm-start-\w+, served at http:\/\/localhost:\d+\/kept\//);
+      expect(demo.output()).toMatch(/lost Replicate webhooks recovered from the fake API at http:\/\/127\.0\.0\.1:\d+\/fake-replicate/);
       const url = new URL(curl.url);
       url.port = demo.port;
       const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: curl.body });

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { chromium, type Browser, type Page, type Response } from "playwright-core";
@@ -29,16 +30,22 @@ interface Served {
   close(): Promise<void>;
 }
 
-/** The example app on a loopback port; a fifth of the providers' pace, so that cards still visibly move. */
+/**
+ * The example app on a loopback port, as `npm start` runs it (images kept, lost webhooks recovered);
+ * a fifth of the providers' pace, so that cards still visibly move, and a second of quiet before a read-back.
+ */
 async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const kept = mkdtempSync(join(tmpdir(), "demo-browser-kept-"));
   const demo = createDemoApp({
     crazyhorseSecret: "ch-secret",
     allImagesSecret: "ai-secret",
     imageBaseUrl: `${url}storage/`,
     simulationTimeScale: 0.2,
+    reconcile: { origin: url, afterMs: 1000, everyMs: 200 },
+    keepImages: { dir: kept, publicBaseUrl: `${url}kept/` },
     ...extra,
   });
   await demo.ready;
@@ -50,6 +57,7 @@ async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
       await demo.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+      rmSync(kept, { recursive: true, force: true });
     },
   };
 }
@@ -117,7 +125,25 @@ test("a simulated all-images job becomes a completed card whose four images load
     "all-images.print.completed",
   ]);
   const sources = await page.locator(`${card(id)} img`).evaluateAll((images) => images.map((image) => image.getAttribute("src")));
-  for (const source of sources) expect(source?.startsWith(`${url}storage/`)).toBe(true);
+  // The kept copies, not the provider's URLs.
+  for (const source of sources) expect(source?.startsWith(`${url}kept/all-images/${id}/`)).toBe(true);
+});
+
+test("a Replicate prediction whose final webhook is lost completes from the API: marked recovered, its kept images load", async () => {
+  const id = await simulate("replicate", "lost");
+  await page.waitForSelector(`${card(id)}[data-status=completed]`);
+  await page.waitForFunction(fourImagesLoaded, card(id));
+  expect(await page.isVisible(`${card(id)} .recovered`)).toBe(true);
+  expect(await page.textContent(`${card(id)} .recovered`)).toBe("recovered from the API: its final webhook never came");
+  expect(await page.$$eval(`${card(id)} .deliveries code`, (codes) => codes.map((code) => code.textContent))).toEqual([
+    "replicate.starting",
+    ...Array(5).fill("replicate.processing"),
+    "replicate.succeeded · recovered from the API",
+  ]);
+  const sources = await page.locator(`${card(id)} img`).evaluateAll((images) => images.map((image) => image.getAttribute("src")));
+  for (const source of sources) expect(source?.startsWith(`${url}kept/replicate/${id}/`)).toBe(true);
+  // A card that came by webhook is not marked.
+  expect(await page.locator(".card:not(.is-recovered) .recovered:visible").count()).toBe(0);
 });
 
 test("a simulated Replicate prediction, signed, becomes a completed card whose four images load", async () => {

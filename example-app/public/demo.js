@@ -9,6 +9,8 @@ const RANK = { unknown: -1, queued: 0, processing: 1, progress: 2, completed: 3,
 const PROVIDER_LABEL = { crazyhorse: "crazyhorse.ai", "all-images": "all-images.ai", replicate: "replicate.com" };
 
 const cards = new Map();
+// image.failed comes before its delivery's events: a generation's first images may fail before its card exists.
+const pendingImageFailures = new Map();
 const $ = (id) => document.getElementById(id);
 
 function el(tag, className, text) {
@@ -46,19 +48,24 @@ function createCard(delivery) {
   }
   const failure = el("p", "failure");
   failure.hidden = true;
+  const recovered = el("p", "recovered", "recovered from the API: its final webhook never came");
+  recovered.hidden = true;
   card.append(
     head,
     el("h3", "caption", delivery.caption),
     el("code", "gen-id", id),
     steps,
     failure,
+    recovered,
     el("div", "images"),
     el("ul", "deliveries"),
   );
-  const state = { card, status: "unknown", images: [], expected: 0, failure: "" };
+  const state = { card, status: "unknown", images: [], expected: 0, failure: "", recovered: false };
   cards.set(`${provider}:${id}`, state);
   $("cards").prepend(card);
   $("empty").hidden = true;
+  for (const failed of pendingImageFailures.get(`${provider}:${id}`) || []) appendImageFailure(state, failed);
+  pendingImageFailures.delete(`${provider}:${id}`);
   return state;
 }
 
@@ -87,17 +94,25 @@ function render(state) {
   const failure = card.querySelector(".failure");
   failure.hidden = !(status === "failed" && state.failure);
   failure.textContent = state.failure;
+  card.querySelector(".recovered").hidden = !state.recovered;
+  card.classList.toggle("is-recovered", state.recovered);
 
   const grid = card.querySelector(".images");
   while (grid.children.length < expected) grid.append(el("figure", "slot"));
   images.forEach((image, i) => {
     const slot = grid.children[i];
-    if (slot.classList.contains("filled")) return;
-    slot.classList.add("filled");
-    const img = el("img");
-    img.alt = `image ${i + 1} of ${card.querySelector(".caption").textContent}`;
-    img.src = image.url;
-    slot.append(img);
+    // The kept copy outlives the provider's URL: show it once there is one.
+    const source = image.keptUrl && isWebUrl(image.keptUrl) ? image.keptUrl : image.url;
+    let img = slot.querySelector("img");
+    if (!img) {
+      slot.classList.add("filled");
+      img = el("img");
+      img.alt = `image ${i + 1} of ${card.querySelector(".caption").textContent}`;
+      slot.append(img);
+    }
+    if (img.getAttribute("src") !== source) img.src = source;
+    slot.classList.toggle("kept", source !== image.url);
+    slot.title = source !== image.url ? `kept copy of ${image.url}` : image.url;
   });
 }
 
@@ -107,14 +122,19 @@ function onDelivery(delivery) {
   const terminal = state.status === "completed" || state.status === "failed";
   if (!terminal && (RANK[generation.status] ?? -1) >= (RANK[state.status] ?? -1)) state.status = generation.status;
   for (const image of generation.images) {
-    if (isWebUrl(image.url) && !state.images.some((known) => known.url === image.url)) state.images.push(image);
+    if (!isWebUrl(image.url)) continue;
+    const known = state.images.findIndex((seen) => seen.url === image.url);
+    if (known < 0) state.images.push(image);
+    else if (image.keptUrl && !state.images[known].keptUrl) state.images[known] = image;
   }
+  if (delivery.origin === "reconciled") state.recovered = true;
   state.expected = Math.max(state.expected, delivery.expectedImages || 0);
   if (delivery.failure) state.failure = delivery.failure;
 
   // In inbox mode a delivery may run more than once: say which run this was.
   const run = delivery.replayed ? " · replayed" : delivery.attempt > 1 ? ` · attempt ${delivery.attempt}` : "";
-  appendDelivery(state.card, delivery.receivedAt, `${delivery.name}${run}`, "");
+  const recovered = delivery.origin === "reconciled" ? " · recovered from the API" : "";
+  appendDelivery(state.card, delivery.receivedAt, `${delivery.name}${run}${recovered}`, recovered ? "recovered" : "");
   render(state);
 }
 
@@ -130,6 +150,17 @@ function appendDelivery(card, at, text, className) {
 
 function cardOf(provider, generationId) {
   return cards.get(`${provider}:${generationId}`);
+}
+
+function appendImageFailure(state, { index, reason, message, at }) {
+  appendDelivery(state.card, at, `image ${index + 1} not kept: ${reason}: ${message}`, "image-failed");
+}
+
+function onImageFailed(failed) {
+  const key = `${failed.provider}:${failed.generationId}`;
+  const state = cards.get(key);
+  if (state) appendImageFailure(state, failed);
+  else pendingImageFailures.set(key, [...(pendingImageFailures.get(key) || []), failed]);
 }
 
 // The durable inbox's deliveries (GET deliveries, then the "deliveries" snapshots of the stream).
@@ -240,6 +271,7 @@ function connect() {
     const state = cardOf(provider, generationId);
     if (state) appendDelivery(state.card, at, `${name} · dead after ${attempts} attempts: replay it from Deliveries`, "dead");
   });
+  source.addEventListener("image-failed", (message) => onImageFailed(JSON.parse(message.data)));
   source.addEventListener("deliveries", (message) => renderDeliveries(JSON.parse(message.data).deliveries));
 }
 
