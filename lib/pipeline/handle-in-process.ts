@@ -108,7 +108,7 @@ function emitTracked(delivery: Delivery, settleClaim: SettleClaim, movedForward:
 
   let running: Promise<void> | undefined;
   try {
-    running = keepAndEmit(options.keepImages, emitter, delivery.event, movedForward, delivery.receiver.telemetry?.callListener);
+    running = keepAndEmit(options.keepImages, emitter, delivery.event, movedForward, delivery.receiver.telemetry);
   } catch (failed) {
     return after(conclude(failed), () => failure("failed", new WebhookError("handler.failed")));
   }

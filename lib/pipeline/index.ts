@@ -12,6 +12,7 @@ export { track, type Receiver, type ResolvedOptions, type ResolvedProvider } fro
 export { buildEvent, type DeliveryIdentity, type RunInfo } from "./event";
 export { emitEvent, toHandlerError } from "./listeners";
 export { identify } from "./event";
+export { keepAndEmit } from "./keep-images";
 export { trackGeneration } from "./track";
 export { OpenGenerations, type OpenGeneration } from "./open-generations";
 export { runStored, storedEvent } from "./run-stored";

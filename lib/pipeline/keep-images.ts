@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { AnyWebhookEvent, ImageFailed } from "../events";
 import type { ImageKeeper } from "../images/keeper";
-import type { CallListener } from "../telemetry/index";
+import { ATTR, count, type Telemetry } from "../telemetry/index";
 import { callListeners, emitEvent } from "./listeners";
 
 /**
@@ -18,11 +18,11 @@ export function keepAndEmit(
   emitter: EventEmitter,
   event: AnyWebhookEvent,
   movedForward: boolean,
-  call?: CallListener,
+  telemetry?: Telemetry,
 ): Promise<void> | undefined {
   const keeping = imagesToKeep(keeper, event, movedForward);
-  if (!keeping) return emitEvent(emitter, event, movedForward, call);
-  return keeping.keep(event, false).then((failures) => emitWithFailures(emitter, event, movedForward, failures, call));
+  if (!keeping) return emitEvent(emitter, event, movedForward, telemetry?.callListener);
+  return keeping.keep(event, false).then((failures) => emitWithFailures(emitter, event, movedForward, failures, telemetry));
 }
 
 /** `image.failed` for each image not kept, then the delivery's events as `emitEvent` fires them. */
@@ -31,8 +31,13 @@ export async function emitWithFailures(
   event: AnyWebhookEvent,
   movedForward: boolean,
   failures: readonly ImageFailed[],
-  call?: CallListener,
+  telemetry?: Telemetry,
 ): Promise<void> {
+  if (telemetry) {
+    const attributes = { [ATTR.provider]: event.provider };
+    count(telemetry, "images.kept", event.generation.images.filter((image) => image.keptUrl !== undefined).length, attributes);
+    if (failures.length > 0) count(telemetry, "images.failed", failures.length, attributes);
+  }
   for (const failure of failures) await callListeners(emitter, ["image.failed"], failure);
-  await emitEvent(emitter, event, movedForward, call);
+  await emitEvent(emitter, event, movedForward, telemetry?.callListener);
 }

@@ -39,7 +39,7 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
   }
   const failures = await keepStored(receiver, event, moved, run, line);
   try {
-    await emitWithFailures(emitter, event, moved, failures, receiver.telemetry?.callListener);
+    await emitWithFailures(emitter, event, moved, failures, receiver.telemetry);
   } catch (failure) {
     reportError(emitter, options.logger, toHandlerError(failure, event));
     options.logger.warn(

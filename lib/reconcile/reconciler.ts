@@ -5,10 +5,11 @@ import type { GenerationStatus } from "../events";
 import type { StoredDelivery } from "../inbox/inbox";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
+import { ATTR, count } from "../telemetry/index";
 import {
   buildEvent,
-  emitEvent,
   identify,
+  keepAndEmit,
   reportError,
   toHandlerError,
   trackGeneration,
@@ -39,6 +40,7 @@ const MAX_BACKOFF_MS = 60 * 60_000;
 export async function reconcileGeneration(receiver: Receiver, providerName: string, id: string): Promise<ReconcileResult> {
   const provider = receiver.options.providers.get(providerName);
   if (!provider) throw new Error(`imagegen-webhooks: reconcile: no provider "${providerName}" is configured`);
+  count(receiver.telemetry, "reconcile.checked", 1, { [ATTR.provider]: providerName });
   const payload = await readBack(receiver, provider, id);
   const identity = identify(provider, payload, undefined);
   const event = buildEvent(provider, identity, payload, new Date(), { attempt: 1, replayed: false, origin: "reconciled" });
@@ -59,6 +61,7 @@ export async function reconcileGeneration(receiver: Receiver, providerName: stri
     };
     const answer = await inbox.enqueue(stored);
     receiver.openGenerations?.forget(providerName, id);
+    if (answer === "stored") count(receiver.telemetry, "reconcile.recovered", 1, { [ATTR.provider]: providerName });
     return result(answer === "stored" ? "stored" : "known");
   }
   // Deduplicated like a delivery under its own key: read back twice, it fires once; its listener
@@ -67,8 +70,10 @@ export async function reconcileGeneration(receiver: Receiver, providerName: stri
   if (store && (await store.claim(key)) !== "claimed") return result("known");
   try {
     const { moved } = await trackGeneration(receiver, event, key);
-    if (moved) await emitEvent(receiver.emitter, event, true);
+    // Its images are kept before its events fire, as a delivery's are.
+    if (moved) await keepAndEmit(receiver.options.keepImages, receiver.emitter, event, true, receiver.telemetry);
     await store?.complete(key);
+    if (moved) count(receiver.telemetry, "reconcile.recovered", 1, { [ATTR.provider]: providerName });
     return result(moved ? "emitted" : "known");
   } catch (failure) {
     await Promise.resolve(store?.release(key)).catch(() => {});
