@@ -37,7 +37,7 @@ const connections = Number(flags.connections);
 const sizes = flags.sizes.split(",").map(Number);
 const listenerCounts = flags.listeners.split(",").map(Number);
 const kinds = flags.servers.split(",");
-const WITH_LISTENERS = new Set(["ours-express", "ours-node", "octokit-express", "octokit-node"]);
+const WITH_LISTENERS = new Set(["ours-express", "ours-node", "ours-fetch-node", "octokit-express", "octokit-node"]);
 
 /** Groups run one after the other; within a group the servers' rounds interleave. */
 const groups = [];

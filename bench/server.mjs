@@ -19,14 +19,25 @@ const count = () => {
   handled++;
 };
 
-function ours() {
+function oursWebhooks() {
   // BENCH_OTEL=<a build's directory>: that build runs with an OpenTelemetry SDK, the others without.
   if (process.env.BENCH_OTEL && resolve(process.env.BENCH_OTEL) === resolve(dist)) installOtel();
   const { createWebhooks } = createRequire(import.meta.url)(join(dist, "index.js"));
   const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } } });
   webhooks.setMaxListeners(0);
   for (let i = 0; i < listeners; i++) webhooks.on("crazyhorse.done", count);
-  return webhooks.middleware();
+  return webhooks;
+}
+
+function ours() {
+  return oursWebhooks().middleware();
+}
+
+/** webhooks.fetch() on node:http, bridged by @hono/node-server as a Node app on another framework would be. */
+function oursFetch() {
+  const { getRequestListener } = createRequire(import.meta.url)("@hono/node-server");
+  const webhooks = oursWebhooks();
+  return getRequestListener((request) => webhooks.fetch(request, { basePath: "/webhooks" }));
 }
 
 /** The edge of the durable inbox: each delivery stored in BullMQ (REDIS_URL, QUEUE) before the answer. */
@@ -81,6 +92,7 @@ const servers = {
   "express-lean": () => createServer(expressApp((app) => app.use("/webhooks/crazyhorse", bareJson))),
   "ours-express": () => createServer(expressApp((app) => app.use("/webhooks", ours()))),
   "ours-node": () => createServer(ours()),
+  "ours-fetch-node": () => createServer(oursFetch()),
   "ours-inbox-express": () => createServer(expressApp((app) => app.use("/webhooks", oursInbox()))),
   "octokit-express": () => createServer(expressApp((app) => app.use(octokit()))),
   "octokit-node": () => createServer(octokit()),
