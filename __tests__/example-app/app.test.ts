@@ -1,8 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -12,6 +10,7 @@ import request from "supertest";
 import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
 import { DEMO_REPLICATE_API_TOKEN } from "../../example-app/fake-replicate";
 import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/testing";
+import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret", imageBaseUrl: "https://storage.example.com/" };
@@ -31,30 +30,16 @@ function capturingLogger(): { logger: pino.Logger; messages: string[] } {
 /** Only the example app's own lines, not the middleware's (which logs through the same logger). */
 const demoLines = (messages: string[]) => messages.filter((m) => !m.startsWith("imagegen-webhooks:"));
 
-interface Served {
-  url: string;
-  demo: DemoApp;
-  close(): Promise<void>;
-}
+type Served = ServedExampleApp;
 
 /** The example app on a loopback port, its storage route at its own address as `npm start` sets it. */
-async function serve(extra: Partial<DemoOptions> | ((url: string) => Partial<DemoOptions>) = {}): Promise<Served> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const more = typeof extra === "function" ? extra(url) : extra;
-  const demo = createDemoApp({ ...options, imageBaseUrl: `${url}/storage/`, simulationTimeScale: 0, ...more });
-  await demo.ready;
-  server.on("request", demo.app);
-  return {
-    url,
-    demo,
-    async close() {
-      await demo.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+function serve(extra: Partial<DemoOptions> | ((url: string) => Partial<DemoOptions>) = {}): Promise<Served> {
+  return serveExampleApp((url) => ({
+    ...options,
+    imageBaseUrl: `${url}/storage/`,
+    simulationTimeScale: 0,
+    ...(typeof extra === "function" ? extra(url) : extra),
+  }));
 }
 
 interface FeedEvent {

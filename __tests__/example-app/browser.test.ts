@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { chromium, type Browser, type Page, type Response } from "playwright-core";
-import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
+import type { DemoOptions } from "../../example-app/app";
+import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 // Debian's chromium, driven by playwright-core: never a browser download.
@@ -24,42 +23,29 @@ const ARTIFACTS = join(__dirname, "..", "..", "artifacts");
 
 jest.setTimeout(90_000);
 
-interface Served {
-  url: string;
-  demo: DemoApp;
-  close(): Promise<void>;
-}
+type Served = ServedExampleApp;
 
 /**
  * The example app on a loopback port, as `npm start` runs it (images kept, lost webhooks recovered);
  * a fifth of the providers' pace, so that cards still visibly move, and a second of quiet before a read-back.
  */
-async function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+function serve(extra: Partial<DemoOptions> = {}): Promise<Served> {
   const kept = mkdtempSync(join(tmpdir(), "demo-browser-kept-"));
-  const demo = createDemoApp({
-    crazyhorseSecret: "ch-secret",
-    allImagesSecret: "ai-secret",
-    imageBaseUrl: `${url}storage/`,
-    simulationTimeScale: 0.2,
-    reconcile: { origin: url, afterMs: 1000, everyMs: 200 },
-    keepImages: { dir: kept, publicBaseUrl: `${url}kept/` },
-    ...extra,
-  });
-  await demo.ready;
-  server.on("request", demo.app);
-  return {
-    url,
-    demo,
-    async close() {
-      await demo.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      rmSync(kept, { recursive: true, force: true });
+  return serveExampleApp(
+    (origin) => {
+      const url = `${origin}/`;
+      return {
+        crazyhorseSecret: "ch-secret",
+        allImagesSecret: "ai-secret",
+        imageBaseUrl: `${url}storage/`,
+        simulationTimeScale: 0.2,
+        reconcile: { origin: url, afterMs: 1000, everyMs: 200 },
+        keepImages: { dir: kept, publicBaseUrl: `${url}kept/` },
+        ...extra,
+      };
     },
-  };
+    () => rmSync(kept, { recursive: true, force: true }),
+  );
 }
 
 let served: Served;
@@ -76,7 +62,7 @@ beforeAll(async () => {
     );
   }
   served = await serve();
-  url = served.url;
+  url = `${served.url}/`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
   page.on("response", (response: Response) => {

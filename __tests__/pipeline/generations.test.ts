@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { createWebhooks, MemoryGenerations, type AnyWebhookEvent, type Webhooks, type WebhooksOptions } from "imagegen-webhooks";
 import { redisStore } from "imagegen-webhooks/redis";
 import { allImagesDelivery, crazyhorseDelivery, replicateDelivery } from "imagegen-webhooks/testing";
+import { receiveOk } from "../helpers/receive";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 const SECRET = "generations-test-secret";
@@ -79,14 +80,8 @@ function receiver(options: Pick<WebhooksOptions, "generations" | "dedupe"> = {})
   return { webhooks, fired };
 }
 
-async function send(webhooks: Webhooks, provider: string, body: unknown) {
-  const answer = await webhooks.receive({
-    provider,
-    headers: { "content-type": "application/json" },
-    query: { token: SECRET },
-    rawBody: JSON.stringify(body),
-  });
-  expect(answer.status).toBe(200);
+function send(webhooks: Webhooks, provider: string, body: unknown): Promise<void> {
+  return receiveOk(webhooks, provider, body, SECRET);
 }
 
 const names = (fired: [string, AnyWebhookEvent][]) => fired.map(([name]) => name);

@@ -10,6 +10,7 @@ import { createWebhooks, defineProvider, type AnyWebhookEvent, type Logger, type
 import { bullmqInbox } from "imagegen-webhooks/bullmq";
 import { redisStore } from "imagegen-webhooks/redis";
 import { allImagesDelivery, replicateDelivery } from "imagegen-webhooks/testing";
+import { receiveOk } from "../helpers/receive";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 const SECRET = "reconcile-test-secret";
@@ -71,14 +72,8 @@ function receiver(apiBaseUrl: string, extra: { logger?: Logger; dedupe?: ReturnT
   return { webhooks, fired };
 }
 
-async function send(webhooks: Webhooks, provider: string, body: unknown): Promise<void> {
-  const answer = await webhooks.receive({
-    provider,
-    headers: { "content-type": "application/json" },
-    query: { token: SECRET },
-    rawBody: JSON.stringify(body),
-  });
-  expect(answer.status).toBe(200);
+function send(webhooks: Webhooks, provider: string, body: unknown): Promise<void> {
+  return receiveOk(webhooks, provider, body, SECRET);
 }
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
