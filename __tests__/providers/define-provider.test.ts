@@ -2,22 +2,12 @@ import express from "express";
 import request from "supertest";
 import { createWebhooks, defineProvider } from "../../lib";
 import { buildDelivery, sendDelivery, simulateJob } from "../../lib/testing";
-import { bareforge, pixelforge as forgeWithHooks } from "../fixtures/pixelforge-provider";
+import { bareforge, pixelforge as forgeWithHooks, pixelforgeSchema } from "../fixtures/pixelforge-provider";
 
 // A provider of the user's own, defined through the public API.
 const pixelforge = defineProvider({
   name: "pixelforge",
-  schema: {
-    type: "object",
-    required: ["event_id", "job", "state"],
-    properties: {
-      event_id: { type: "string" },
-      job: { type: "string" },
-      state: { type: "string" },
-      prompt: { type: "string" },
-      urls: { type: "array", items: { type: "string" } },
-    },
-  } as const,
+  schema: pixelforgeSchema,
   knownEvents: ["ready", "broken"],
   eventName: (payload) => payload.state,
   idempotencyKey: (payload) => payload.event_id,

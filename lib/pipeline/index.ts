@@ -10,7 +10,7 @@ export { refuse } from "./refuse";
 export { problemAnswer } from "./answer";
 export { track, type Receiver, type ResolvedOptions, type ResolvedProvider } from "./receiver";
 export { buildEvent, type DeliveryIdentity, type RunInfo } from "./event";
-export { emitEvent, toHandlerError } from "./listeners";
+export { emitEvent, ListenerFailure, toHandlerError } from "./listeners";
 export { identify } from "./event";
 export { keepAndEmit } from "./keep-images";
 export { trackGeneration } from "./track";

@@ -75,18 +75,24 @@ export function receiveBody(receiver: Receiver, provider: ResolvedProvider, inpu
   } catch (err) {
     return refused(err);
   }
+  const request: AdmittedBody = { receiver, provider, input, startedAt };
   // A promise only where the crypto is (Web Crypto): on Node the checks answer in this tick.
-  if (isThenable(checked)) return checked.then(({ payload }) => handleChecked(receiver, provider, input, payload, startedAt), refused);
-  return handleChecked(receiver, provider, input, checked.payload, startedAt);
+  if (isThenable(checked)) return checked.then(({ payload }) => handleChecked(request, payload), refused);
+  return handleChecked(request, checked.payload);
+}
+
+/** A request past admission, whose body is being checked. */
+interface AdmittedBody {
+  receiver: Receiver;
+  provider: ResolvedProvider;
+  input: BodyInput;
+  startedAt: number;
 }
 
 /** Steps 7 to 9 for a delivery that passed its checks: dedupe, emit (or store), answer. */
 function handleChecked(
-  receiver: Receiver,
-  provider: ResolvedProvider,
-  input: BodyInput,
+  { receiver, provider, input, startedAt }: AdmittedBody,
   payload: unknown,
-  startedAt: number,
 ): WebhookResponse | Promise<WebhookResponse> {
   const identity = identify(provider, payload, input.headers);
   const { telemetry } = receiver;

@@ -10,6 +10,7 @@ import {
   buildEvent,
   identify,
   keepAndEmit,
+  ListenerFailure,
   reportError,
   toHandlerError,
   trackGeneration,
@@ -77,8 +78,8 @@ export async function reconcileGeneration(receiver: Receiver, providerName: stri
     return result(moved ? "emitted" : "known");
   } catch (failure) {
     await Promise.resolve(store?.release(key)).catch(() => {});
-    if (failure instanceof ProviderApiError) throw failure;
-    reportError(receiver.emitter, receiver.options.logger, toHandlerError(failure, event));
+    // A listener's failure is the host app's to hear (`error`); a store's is only logged by the caller.
+    if (failure instanceof ListenerFailure) reportError(receiver.emitter, receiver.options.logger, toHandlerError(failure, event));
     throw failure;
   }
 }
