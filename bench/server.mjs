@@ -51,6 +51,26 @@ function oursInbox() {
   return createWebhooks({ providers: { crazyhorse: { secret: TOKEN } }, inbox }).middleware();
 }
 
+/**
+ * The hand-written durable handler, for comparison with the inbox's edge: express.json(), then
+ * BullMQ's Queue.add with the delivery's id as the job id, and the answer once it is stored. No
+ * signature, schema or duplicate answer: the least a handler on BullMQ does.
+ */
+function expressBullmq() {
+  const { Queue } = createRequire(import.meta.url)("bullmq");
+  const { Redis } = createRequire(import.meta.url)("ioredis");
+  const queue = new Queue(`${process.env.QUEUE}-by-hand`, { connection: new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null }) });
+  return expressApp((app) => {
+    app.use(express.json());
+    app.post("/webhooks/crazyhorse", (req, res, next) => {
+      queue.add("crazyhorse.done", req.body, { jobId: `crazyhorse%3A${req.body.code}`, attempts: 8 }).then(() => {
+        count();
+        res.send("success");
+      }, next);
+    });
+  });
+}
+
 function octokit() {
   const webhooks = new Webhooks({ secret: OCTOKIT_SECRET });
   for (let i = 0; i < listeners; i++) webhooks.on("push", count);
@@ -94,6 +114,7 @@ const servers = {
   "ours-node": () => createServer(ours()),
   "ours-fetch-node": () => createServer(oursFetch()),
   "ours-inbox-express": () => createServer(expressApp((app) => app.use("/webhooks", oursInbox()))),
+  "express-bullmq": () => createServer(expressBullmq()),
   "octokit-express": () => createServer(expressApp((app) => app.use(octokit()))),
   "octokit-node": () => createServer(octokit()),
 };

@@ -50,6 +50,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port and directory. */
   restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open and nothing is answered, as a Redis that hangs. */
+  pause(): void;
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void;
   /** Kills it and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -78,7 +82,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await kill();
       child = await launch(args, port);
     },
+    pause: () => void child.kill("SIGSTOP"),
+    resume: () => void child.kill("SIGCONT"),
     async stop() {
+      // A paused process ignores nothing but SIGKILL; CONT first so that it dies at once.
+      child.kill("SIGCONT");
       await kill();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },

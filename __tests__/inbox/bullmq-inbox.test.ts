@@ -130,6 +130,32 @@ describe("bullmqInbox: enqueue", () => {
       (answer) => answer === "stored",
     );
   }, 20_000);
+  test("Redis that hangs: every delivery waiting on it rejects within enqueueTimeoutMs; once it answers, a retry is a duplicate", async () => {
+    const server = await startRedisServer();
+    servers.push(server);
+    const box = inbox({ connection: connect(server.url), enqueueTimeoutMs: 300 });
+    expect(await box.enqueue(delivery())).toBe("stored");
+
+    server.pause();
+    const waiting = Array.from({ length: 5 }, () => delivery());
+    const started = Date.now();
+    const answers = await Promise.allSettled(waiting.map((d) => box.enqueue(d)));
+    const elapsed = Date.now() - started;
+    server.resume();
+    for (const answer of answers) {
+      expect(answer.status).toBe("rejected");
+      expect((answer as PromiseRejectedResult).reason).toBeInstanceOf(InboxUnavailableError);
+    }
+    expect(elapsed).toBeLessThan(1500);
+
+    // The MULTI was sent before the timeout: Redis runs it when it wakes, so the provider's retry
+    // of a delivery answered 503 finds it stored, and its listeners run once.
+    await waitFor(
+      () => box.get(waiting[0]!.key),
+      (found) => found !== undefined,
+    );
+    expect(await box.enqueue(waiting[0]!)).toBe("duplicate");
+  }, 20_000);
 });
 
 describe("bullmqInbox: workers", () => {

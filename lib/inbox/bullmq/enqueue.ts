@@ -17,27 +17,14 @@ export class InboxUnavailableError extends Error {
  * Adds the delivery's job under its key. BullMQ answers a duplicate id exactly as a new one (the id,
  * and a `duplicated` event on the stream; its addStandardJob script), so the key's existence is read
  * in the same MULTI as the add: nothing runs between the two, so of two instances adding one key at
- * once exactly one sees it absent. One round trip, as `Queue.addBulk` does it.
+ * once exactly one sees it absent. One round trip, as `Queue.addBulk` does it. Rejects with
+ * `InboxUnavailableError` when Redis has not answered within `enqueueTimeoutMs`.
  */
-export async function enqueue(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
-  const { enqueueTimeoutMs } = state.options;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new InboxUnavailableError(
-            `imagegen-webhooks: the inbox did not store the delivery within ${enqueueTimeoutMs} ms (enqueueTimeoutMs)`,
-          ),
-        ),
-      enqueueTimeoutMs,
-    );
+export function enqueue(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
+  return new Promise((resolve, reject) => {
+    if (state.batch.length === 0) setImmediate(() => void flush(state));
+    state.batch.push({ delivery, resolve, reject });
   });
-  try {
-    return await Promise.race([add(state, delivery), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A delivery waiting for the next MULTI, with the settlement of its `enqueue()`. */
@@ -50,18 +37,20 @@ export interface PendingAdd {
 /**
  * Deliveries whose bodies ended in the same turn of the event loop go to Redis in one MULTI: one
  * write and one transaction for all of them instead of one each (an ioredis MULTI is costly to
- * build, and Redis reads them all at once). The wait is the rest of the current turn.
+ * build, and Redis reads them all at once). The wait is the rest of the current turn. The batch has
+ * one deadline, not one timer per delivery: they were all sent in the same write.
  */
-function add(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
-  return new Promise((resolve, reject) => {
-    if (state.batch.length === 0) setImmediate(() => void flush(state));
-    state.batch.push({ delivery, resolve, reject });
-  });
-}
-
 async function flush(state: BullmqInboxState): Promise<void> {
   const batch = state.batch.splice(0);
   const { queue, options } = state;
+  let settled = false;
+  const timer = setTimeout(() => {
+    settled = true;
+    const error = new InboxUnavailableError(
+      `imagegen-webhooks: the inbox did not store the delivery within ${options.enqueueTimeoutMs} ms (enqueueTimeoutMs)`,
+    );
+    for (const pending of batch) pending.reject(error);
+  }, options.enqueueTimeoutMs);
   let results: [Error | null, unknown][] | null;
   try {
     const client = await queue.client;
@@ -91,10 +80,14 @@ async function flush(state: BullmqInboxState): Promise<void> {
     }
     results = await multi.exec();
   } catch (err) {
+    clearTimeout(timer);
+    if (settled) return;
     const error = new InboxUnavailableError(`imagegen-webhooks: the inbox could not store the delivery: ${messageOf(err)}`, { cause: err });
     for (const pending of batch) pending.reject(error);
     return;
   }
+  clearTimeout(timer);
+  if (settled) return;
   batch.forEach((pending, i) => settle(pending, results?.[2 * i], results?.[2 * i + 1]));
 }
 
