@@ -204,6 +204,112 @@ test("a card's delivery log scrolls by whole lines: at its end, no line is cut a
   expect(await page.evaluate(logLinesCut, card(id))).toEqual([]);
 });
 
+/**
+ * Runs in the page: how every card's parts are laid out, as faults to read (none, when it is right).
+ * At every depth of a card, an element lies inside its parent's content box and meets none of its
+ * siblings; in a box that scrolls (the delivery log) a child lies wholly inside the visible area or
+ * wholly outside it, never across its edge; and a box that lets its content overflow has none that does.
+ * Elements not rendered (hidden) are left out. Also returns each card's outcome, to say what was looked at.
+ */
+function cardLayout(): { cards: string[]; faults: string[] } {
+  type Rect = { left: number; top: number; right: number; bottom: number };
+  type Element = {
+    tagName: string;
+    className: string;
+    parentElement: Element | null;
+    children: ArrayLike<Element>;
+    dataset: Record<string, string | undefined>;
+    classList: { contains(name: string): boolean };
+    getBoundingClientRect(): Rect;
+    getClientRects(): ArrayLike<Rect>;
+    clientLeft: number;
+    clientTop: number;
+    clientWidth: number;
+    clientHeight: number;
+    scrollWidth: number;
+    scrollHeight: number;
+  };
+  type Style = Record<"display" | "overflowX" | "overflowY" | "paddingLeft" | "paddingTop" | "paddingRight" | "paddingBottom", string>;
+  const page = globalThis as unknown as {
+    document: { querySelectorAll(selector: string): ArrayLike<Element> };
+    getComputedStyle(element: Element): Style;
+  };
+  const slack = 0.5;
+  const name = (element: Element) =>
+    `${element.tagName.toLowerCase()}${element.className ? `.${element.className.split(/\s+/).join(".")}` : ""}`;
+  const meet = (a: Rect, b: Rect) =>
+    a.left < b.right - slack && b.left < a.right - slack && a.top < b.bottom - slack && b.top < a.bottom - slack;
+  const inside = (a: Rect, box: Rect) =>
+    a.left >= box.left - slack && a.right <= box.right + slack && a.top >= box.top - slack && a.bottom <= box.bottom + slack;
+  const rendered = (element: Element) => element.getClientRects().length > 0;
+  /** The content box; for a box that scrolls, the area it shows (its padding box). */
+  function innerBox(element: Element, style: Style, scrolls: boolean): Rect {
+    const outer = element.getBoundingClientRect();
+    const left = outer.left + element.clientLeft;
+    const top = outer.top + element.clientTop;
+    const pad = (side: string) => (scrolls ? 0 : parseFloat(side));
+    return {
+      left: left + pad(style.paddingLeft),
+      top: top + pad(style.paddingTop),
+      right: left + element.clientWidth - pad(style.paddingRight),
+      bottom: top + element.clientHeight - pad(style.paddingBottom),
+    };
+  }
+
+  const cards: string[] = [];
+  const faults: string[] = [];
+  for (const card of Array.from(page.document.querySelectorAll(".card"))) {
+    const label = `${card.dataset.provider} ${card.dataset.status}${card.classList.contains("is-recovered") ? " (recovered)" : ""}`;
+    cards.push(label);
+    const where = (element: Element) => {
+      const path: string[] = [];
+      for (let at: Element | null = element; at && at !== card; at = at.parentElement) path.unshift(name(at));
+      return `${label} ${card.dataset.generation}: ${path.join(" > ") || "the card"}`;
+    };
+    const visit = (element: Element) => {
+      const style = page.getComputedStyle(element);
+      const scrolls = /auto|scroll/.test(`${style.overflowX} ${style.overflowY}`);
+      const clips = scrolls || /hidden|clip/.test(`${style.overflowX} ${style.overflowY}`);
+      if (
+        !clips &&
+        style.display !== "inline" &&
+        (element.scrollWidth > element.clientWidth + 1 || element.scrollHeight > element.clientHeight + 1)
+      )
+        faults.push(`${where(element)}: its content overflows it`);
+      const box = innerBox(element, style, scrolls);
+      const children = Array.from(element.children).filter(rendered);
+      children.forEach((child, i) => {
+        const rect = child.getBoundingClientRect();
+        const hidden = scrolls && (rect.bottom <= box.top + slack || rect.top >= box.bottom - slack);
+        if (!hidden && !inside(rect, box))
+          faults.push(`${where(child)}: leaves ${scrolls ? "the visible area" : "the box"} of ${name(element)}`);
+        for (const sibling of children.slice(i + 1))
+          if (meet(rect, sibling.getBoundingClientRect())) faults.push(`${where(child)}: meets ${name(sibling)}`);
+        visit(child);
+      });
+    };
+    visit(card);
+  }
+  return { cards, faults };
+}
+
+/** At each width the tests use, every card of the page is laid out without overlap or overflow. */
+async function expectCardsLaidOut(on: Page): Promise<string[]> {
+  const viewport = on.viewportSize();
+  const cards: string[] = [];
+  try {
+    for (const width of [1360, 1280]) {
+      await on.setViewportSize({ width, height: 900 });
+      const layout = await on.evaluate(cardLayout);
+      expect([width, layout.faults]).toEqual([width, []]);
+      cards.push(...layout.cards);
+    }
+  } finally {
+    if (viewport) await on.setViewportSize(viewport);
+  }
+  return cards;
+}
+
 test("at 1280 px wide, the outcome menu and the header's buttons sit on one row, each label on one line", async () => {
   await page.setViewportSize({ width: 1280, height: 900 });
   try {
@@ -302,6 +408,10 @@ describe("in inbox mode (REDIS_URL)", () => {
     expect(await inboxPage.textContent("#notice")).toBe(`${key}: replayed, a worker runs it again`);
   });
 
+  test("its cards, with failed attempts, a dead delivery and a replay in their logs, lay out without overlap or overflow", async () => {
+    expect(await expectCardsLaidOut(inboxPage)).toContain("crazyhorse completed");
+  });
+
   test("links bull-board, which shows the inbox's queue", async () => {
     expect(await inboxPage.isVisible("#queue-board")).toBe(true);
     const board = await browser.newPage();
@@ -327,4 +437,11 @@ test("a forged delivery is answered 401 and listed as rejected", async () => {
   await page.waitForSelector(`${card(moving)} .slot.filled`);
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "example-app.png"), fullPage: true });
+});
+
+test("after every outcome, at 1360 and 1280 px wide, no part of a card meets another or leaves the card, the recovered one's included", async () => {
+  const cards = await expectCardsLaidOut(page);
+  expect(cards).toEqual(
+    expect.arrayContaining(["replicate completed (recovered)", "replicate failed", "crazyhorse failed", "all-images completed"]),
+  );
 });

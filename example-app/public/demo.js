@@ -134,7 +134,8 @@ function onDelivery(delivery) {
   // In inbox mode a delivery may run more than once: say which run this was.
   const run = delivery.replayed ? " · replayed" : delivery.attempt > 1 ? ` · attempt ${delivery.attempt}` : "";
   const recovered = delivery.origin === "reconciled" ? " · recovered from the API" : "";
-  appendDelivery(state.card, delivery.receivedAt, `${delivery.name}${run}${recovered}`, recovered ? "recovered" : "");
+  // "reconciled", not the banner's "recovered": a line of that class took the banner's style.
+  appendDelivery(state.card, delivery.receivedAt, `${delivery.name}${run}${recovered}`, recovered ? "reconciled" : "");
   render(state);
 }
 
