@@ -1,18 +1,18 @@
 import bytes from "bytes";
-import { providers as builtInProviders, type ProviderName } from "./providers/index";
-import type { AnyProvider } from "./providers/provider";
-import { silentLogger, type Logger } from "./logger";
-import { MemoryStore } from "./stores/memory-store";
-import type { DedupeStore, GenerationStore } from "./stores/store";
-import { MemoryGenerations } from "./stores/memory-generations";
-import { compileValidator, type Validator } from "./pipeline/validate";
-import { createTokenVerifier } from "./pipeline/authenticate";
-import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./pipeline/signature";
-import type { AllowList } from "./pipeline/source-ip";
-import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "./pipeline/receiver";
-import type { Inbox } from "./inbox/inbox";
-import type { Platform } from "./platform/platform";
-import type { ImageKeeper, KeepImagesOptions } from "./images/keeper";
+import { providers as builtInProviders, type ProviderName } from "../providers/index";
+import type { AnyProvider } from "../providers/provider";
+import { silentLogger, type Logger } from "../logger";
+import { MemoryStore } from "../stores/memory-store";
+import type { DedupeStore, GenerationStore } from "../stores/store";
+import { MemoryGenerations } from "../stores/memory-generations";
+import { compileValidator, type Validator } from "../pipeline/validate";
+import { createTokenVerifier } from "../pipeline/authenticate";
+import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "../pipeline/signature";
+import type { AllowList } from "../pipeline/source-ip";
+import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "../pipeline/receiver";
+import type { Inbox } from "../inbox/inbox";
+import type { Platform } from "../platform/platform";
+import type { ImageKeeper, KeepImagesOptions } from "../images/keeper";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {
