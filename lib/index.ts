@@ -16,7 +16,7 @@ export type {
   InboxWorkerOptions,
   StoredDelivery,
 } from "./inbox/inbox";
-export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "./options";
+export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "./options/index";
 export type {
   AnyWebhookEvent,
   DeadDelivery,

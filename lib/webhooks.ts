@@ -17,7 +17,7 @@ import type {
   InboxWorkerOptions,
   StoredDelivery,
 } from "./inbox/inbox";
-import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options";
+import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options/index";
 import type { Platform } from "./platform/platform";
 import { emitAside, OpenGenerations, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
 import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";

@@ -15,7 +15,7 @@ export const createWebhooks = createWebhooksFor(webPlatform);
 
 export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "../webhooks";
 export type { FetchOptions } from "../http/fetch-handler";
-export type { WebhooksOptions, ProviderOptions, SignatureOptions } from "../options";
+export type { WebhooksOptions, ProviderOptions, SignatureOptions } from "../options/index";
 export type {
   AnyWebhookEvent,
   DeadDelivery,

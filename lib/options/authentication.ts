@@ -1,0 +1,112 @@
+// lib/options/authentication.ts: who may deliver to a provider: its token `secret`, its Standard
+// Webhooks `signature`, its `allowedIps`, or the explicit opt-out `allowUnauthenticated`. Imports the
+// signature stage's start-up builders, the providers' and the platform's types, and the folder's checks.
+import type { AnyProvider } from "../providers/provider";
+import type { Platform } from "../platform/platform";
+import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "../pipeline/signature";
+import type { AllowList } from "../pipeline/source-ip";
+import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
+
+/** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
+export interface SignatureOptions {
+  /**
+   * The `whsec_…` signing secret the provider shows; several while you rotate. `undefined` is
+   * accepted by the type, as for the token `secret`, so `process.env.X` compiles under `strict`;
+   * `createWebhooks` throws if it is unset.
+   */
+  secret: string | readonly string[] | undefined;
+  /** How far `webhook-timestamp` may be from now, either way, against replays. Default 300. */
+  toleranceSeconds?: number;
+}
+
+/** What to set for each way the provider can be authenticated, in the order it prefers them. */
+const AUTHENTICATION_HINTS = {
+  token: (name: string) =>
+    `providers.${name}.secret (a token you choose and put in the callback URL you register with ${name}, as ?token=…, ` +
+    `or send as "Authorization: Bearer …" or "X-Webhook-Token")`,
+  signature: (name: string) => `providers.${name}.signature ({ secret: "whsec_…" }, the signing secret ${name} gives you)`,
+};
+
+/** The options of one provider that say how its deliveries are authenticated, as given. */
+interface GivenAuthentication {
+  secret?: string | readonly string[];
+  signature?: unknown;
+  allowUnauthenticated?: boolean;
+}
+
+/**
+ * The token secrets, once the provider is known to be authenticated by a way it supports, or to
+ * have opted out: a provider left open by a missing environment variable is a start-up error.
+ */
+export function resolveTokenSecrets(
+  provider: AnyProvider,
+  options: GivenAuthentication,
+  allowUnauthenticatedGlobally: boolean,
+): readonly string[] {
+  const { name } = provider;
+  const { secret, signature, allowUnauthenticated } = options;
+  const secrets: unknown = secret === undefined ? [] : typeof secret === "string" ? [secret] : secret;
+  if (!Array.isArray(secrets) || !secrets.every((s): s is string => typeof s === "string" && s.length > 0)) {
+    throw new ConfigError(`providers.${name}.secret must be a non-empty string, or an array of them while you rotate`);
+  }
+  if (secrets.length === 0 && signature === undefined && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
+    throw new ConfigError(
+      `provider ${name} has no secret: set ${provider.authentication.map((method) => AUTHENTICATION_HINTS[method](name)).join(", or ")}, ` +
+        `or set allowUnauthenticated: true to accept anyone's deliveries` +
+        (secret === undefined && signature === undefined ? " (is the environment variable you read it from set?)" : ""),
+    );
+  }
+  for (const [method, given] of [
+    ["token", secrets.length > 0],
+    ["signature", signature !== undefined],
+  ] as const) {
+    if (given && !provider.authentication.includes(method)) {
+      throw new ConfigError(
+        `provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name)} instead`,
+      );
+    }
+  }
+  return secrets;
+}
+
+export function resolveSignature(name: string, signature: unknown, platform: Platform): SignatureVerifier {
+  const where = `providers.${name}.signature`;
+  if (!isObject(signature)) throw new ConfigError(`${where} must be an object, e.g. { secret: "whsec_…" }`);
+  rejectUnknownKeys(signature, ["secret", "toleranceSeconds"], `in ${where}`);
+  const { secret, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = signature as Partial<SignatureOptions>;
+  const secrets = typeof secret === "string" ? [secret] : secret;
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new ConfigError(
+      `${where}.secret must be the provider's "whsec_…" signing secret, or an array of them while you rotate` +
+        (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
+    );
+  }
+  const keys = secrets.map((s: unknown, i: number) => {
+    try {
+      return decodeSigningSecret(s);
+    } catch (err) {
+      throw new ConfigError(`${where}.secret${secrets.length > 1 ? `[${i}]` : ""}: ${(err as Error).message}`);
+    }
+  });
+  if (!isPositiveNumber(toleranceSeconds)) {
+    throw new ConfigError(`${where}.toleranceSeconds must be a positive number of seconds (default ${DEFAULT_TOLERANCE_SECONDS})`);
+  }
+  return createSignatureVerifier(keys, toleranceSeconds, platform.crypto);
+}
+
+export function resolveAllowedIps(name: string, allowedIps: unknown, platform: Platform): AllowList {
+  const where = `providers.${name}.allowedIps`;
+  if (!platform.allowList) {
+    throw new ConfigError(
+      `${where} needs node:net, which imagegen-webhooks/web does without: import createWebhooks from "imagegen-webhooks" where the runtime has it (Node, Bun, Deno), or check the address at the platform (a Cloudflare WAF rule)`,
+    );
+  }
+  if (!Array.isArray(allowedIps) || allowedIps.length === 0) {
+    throw new ConfigError(`${where} must be a non-empty array of addresses or CIDR ranges, e.g. ["203.0.113.0/24", "2001:db8::/32"]`);
+  }
+  try {
+    return platform.allowList(allowedIps, where);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
