@@ -3,8 +3,13 @@
 // signature stage's start-up builders, the providers' and the platform's types, and the folder's checks.
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
-import { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "../pipeline/signature";
-import type { AllowList } from "../pipeline/source-ip";
+import {
+  createSignatureVerifier,
+  decodeSigningSecret,
+  DEFAULT_TOLERANCE_SECONDS,
+  type AllowList,
+  type SignatureVerifier,
+} from "../pipeline/index";
 import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */

@@ -9,7 +9,7 @@ import type { ProviderName } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import { silentLogger, type Logger } from "../logger";
 import type { DedupeStore, GenerationStore } from "../stores/store";
-import type { ResolvedOptions } from "../pipeline/receiver";
+import type { ResolvedOptions } from "../pipeline/index";
 import type { Inbox } from "../inbox/inbox";
 import type { Platform } from "../platform/platform";
 import type { KeepImagesOptions } from "../images/keeper";

@@ -4,9 +4,7 @@
 // start-up builders, the pipeline's and the platform's types, and the folder's modules.
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
-import { createTokenVerifier } from "../pipeline/authenticate";
-import type { ResolvedProvider } from "../pipeline/receiver";
-import { compileValidator, type Validator } from "../pipeline/validate";
+import { compileValidator, createTokenVerifier, type ResolvedProvider, type Validator } from "../pipeline/index";
 import { resolveAllowedIps, resolveSignature, resolveTokenSecrets, type SignatureOptions } from "./authentication";
 import { ConfigError, isObject, rejectUnknownKeys } from "./checks";
 import { resolveApi } from "./reconcile";

@@ -2,7 +2,7 @@
 // or `apiKey`, `apiBaseUrl`), and `reconcile`, when to read. Imports the providers' and the
 // pipeline's types, and the folder's checks.
 import type { AnyProvider } from "../providers/provider";
-import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "../pipeline/receiver";
+import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "../pipeline/index";
 import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
 
 /** When open generations are read back from their provider's API. */

@@ -1,7 +1,7 @@
 /**
  * The pipeline of one delivery, one module per stage, in the order the README's "HTTP answers"
  * gives: route, raw body, content type, authenticate, parse, validate, dedupe, emit, answer. This file is its only entry for the layers
- * above it (the HTTP adapters, the façade in `webhooks.ts`, the inbox worker); the stages import
+ * above it (the HTTP adapters, the façade in `webhooks.ts`, the options that build its checks, the inbox worker); the stages import
  * providers, stores and the shared modules at `lib/`'s top, never a layer above.
  */
 export { admit, receive, receiveBody, type ReceiveInput, type RequestLine } from "./receive";
@@ -17,3 +17,9 @@ export { trackGeneration } from "./track";
 export { OpenGenerations, type OpenGeneration } from "./open-generations";
 export { runStored, storedEvent } from "./run-stored";
 export { emitAside, reportError, logDelivery, type DeliveryOutcome } from "./report";
+// The checks that options/ builds once, at start-up.
+export { createTokenVerifier } from "./authenticate";
+export { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./signature";
+export type { AllowList } from "./source-ip";
+export { compileValidator, type Validator } from "./validate";
+export type { ProviderApiSettings } from "./receiver";
