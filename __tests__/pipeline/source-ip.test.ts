@@ -3,11 +3,18 @@ import express from "express";
 import request from "supertest";
 import { createWebhooks, type InvalidDelivery } from "../../lib";
 import { crazyhorseDelivery } from "../../lib/testing";
+import { createWebhooks as createWebWebhooks } from "../../lib/web";
 
 const TOKEN = "token-for-ip-tests";
 
-function receiver(allowedIps: string[]) {
-  const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN, allowedIps } } });
+// The main entry matches with node:net, the web entry with ipaddr.js: every receive() case runs on both.
+const ENTRIES = [
+  ["main", createWebhooks],
+  ["web", createWebWebhooks],
+] as const;
+
+function receiver(allowedIps: string[], create: typeof createWebhooks = createWebhooks) {
+  const webhooks = create({ providers: { crazyhorse: { secret: TOKEN, allowedIps } } });
   const emitted: string[] = [];
   const invalid: InvalidDelivery[] = [];
   webhooks.on("*", (event) => void emitted.push(event.id));
@@ -23,7 +30,7 @@ const fromIp = (webhooks: ReturnType<typeof receiver>["webhooks"], ip: string | 
     ...(ip !== undefined && { ip }),
   });
 
-describe("allowedIps through receive()", () => {
+describe.each(ENTRIES)("allowedIps through receive(), the %s entry", (_entry, create) => {
   const ranges = ["203.0.113.0/24", "198.51.100.7", "2001:db8::/32"];
 
   test.each([
@@ -38,7 +45,7 @@ describe("allowedIps through receive()", () => {
     ["::1", 403],
     ["not an address", 403],
   ])("%s answers %i", async (ip, status) => {
-    const { webhooks, emitted, invalid } = receiver(ranges);
+    const { webhooks, emitted, invalid } = receiver(ranges, create);
     const answer = await fromIp(webhooks, ip);
     expect(answer.status).toBe(status);
     if (status === 403) {
@@ -51,12 +58,12 @@ describe("allowedIps through receive()", () => {
   });
 
   test("with an allowlist, a call that gives no address is refused: the list fails closed", async () => {
-    const { webhooks } = receiver(ranges);
+    const { webhooks } = receiver(ranges, create);
     expect((await fromIp(webhooks, undefined)).status).toBe(403);
   });
 
   test("the 403 comes before authentication: a wrong token from outside is 403, from inside 401", async () => {
-    const { webhooks } = receiver(ranges);
+    const { webhooks } = receiver(ranges, create);
     const send = (ip: string) =>
       webhooks.receive({
         provider: "crazyhorse",
@@ -72,7 +79,7 @@ describe("allowedIps through receive()", () => {
   test.each([[["300.1.1.1"]], [["10.0.0.0/33"]], [["2001:db8::/129"]], [["10.0.0.0/8/8"]], [["example.com"]], [[]], ["10.0.0.0/8"]])(
     "createWebhooks refuses allowedIps %j, naming the option",
     (allowedIps) => {
-      expect(() => createWebhooks({ providers: { crazyhorse: { secret: TOKEN, allowedIps: allowedIps as string[] } } })).toThrow(
+      expect(() => create({ providers: { crazyhorse: { secret: TOKEN, allowedIps: allowedIps as string[] } } })).toThrow(
         /providers\.crazyhorse\.allowedIps/,
       );
     },

@@ -1,9 +1,10 @@
 /**
  * Bun and Deno, each the binary its npm package ships, serving the receiver over HTTP: Bun the main
- * entry (through its Node compatibility: node:crypto, synchronous), Deno the web entry (Web Crypto).
+ * entry (through its Node compatibility: node:crypto, synchronous), Deno the web entry (Web Crypto);
+ * then both the web entry's `allowedIps`, with the address each runtime gives for the connection.
  */
 import { bundle } from "./bundle";
-import { expectDeliveryCases } from "./delivery-cases";
+import { expectAllowedIpsCases, expectDeliveryCases } from "./delivery-cases";
 import { runtimeBinary, startRuntime, type RuntimeServer } from "./runtime-process";
 
 const HANDLER = `
@@ -12,16 +13,26 @@ import { makeHandler } from "./receiver";
 const handle = makeHandler(createWebhooks);
 `;
 
-async function runCases(server: RuntimeServer): Promise<void> {
+const ALLOWED_IPS_HANDLER = `
+import { createWebhooks } from "imagegen-webhooks";
+import { makeAllowedIpsHandler } from "./receiver";
+const handle = makeAllowedIpsHandler(createWebhooks);
+`;
+
+async function runCases(server: RuntimeServer, cases = expectDeliveryCases, base = "/webhooks"): Promise<void> {
   try {
-    await expectDeliveryCases(
-      (path, init) => fetch(`${server.url}/webhooks${path}`, init),
+    await cases(
+      (path, init) => fetch(`${server.url}${base}${path}`, init),
       async () => Number(await (await fetch(`${server.url}/events`)).text()),
     );
   } finally {
     await server.stop();
   }
 }
+
+const startBun = (code: string) => startRuntime(runtimeBinary("bun"), (script) => ["run", script], code);
+const startDeno = (code: string) =>
+  startRuntime(runtimeBinary("deno"), (script) => ["run", "--allow-net=127.0.0.1", "--no-prompt", script], code);
 
 test("Bun serves the main entry with Bun.serve and answers every delivery case", async () => {
   const { code } = await bundle(
@@ -30,7 +41,7 @@ test("Bun serves the main entry with Bun.serve and answers every delivery case",
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request) => handle(request) });
     console.log("listening " + server.port);`,
   );
-  await runCases(await startRuntime(runtimeBinary("bun"), (script) => ["run", script], code));
+  await runCases(await startBun(code));
 }, 30_000);
 
 test("Deno serves the web entry with Deno.serve and answers every delivery case", async () => {
@@ -39,5 +50,27 @@ test("Deno serves the web entry with Deno.serve and answers every delivery case"
     `${HANDLER}
     Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log("listening " + port) }, (request) => handle(request));`,
   );
-  await runCases(await startRuntime(runtimeBinary("deno"), (script) => ["run", "--allow-net=127.0.0.1", "--no-prompt", script], code));
+  await runCases(await startDeno(code));
+}, 30_000);
+
+test("Bun: the web entry's allowedIps, with server.requestIP(request) as fetch()'s `ip`", async () => {
+  const { code } = await bundle(
+    "web",
+    `${ALLOWED_IPS_HANDLER}
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request, server) => handle(request, server.requestIP(request)?.address) });
+    console.log("listening " + server.port);`,
+  );
+  await runCases(await startBun(code), expectAllowedIpsCases, "");
+}, 30_000);
+
+test("Deno: the web entry's allowedIps, with Deno.serve's info.remoteAddr as fetch()'s `ip`", async () => {
+  const { code } = await bundle(
+    "web",
+    `${ALLOWED_IPS_HANDLER}
+    Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log("listening " + port) },
+      (request, info) => handle(request, info.remoteAddr.hostname),
+    );`,
+  );
+  await runCases(await startDeno(code), expectAllowedIpsCases, "");
 }, 30_000);

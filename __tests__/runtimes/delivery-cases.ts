@@ -3,10 +3,11 @@
  * Workers): a valid delivery, its duplicate, a Standard Webhooks delivery signed by the
  * `standardwebhooks` package, and each refusal, with the middleware's statuses, headers and
  * problem+json bodies. `send` reaches the runtime's server at a path below its `/webhooks`.
+ * expectAllowedIpsCases() does the same for `allowedIps`.
  */
 import { Webhook } from "standardwebhooks";
 import { crazyhorseExample, replicateExample } from "../../lib/testing";
-import { SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
+import { BAD_ALLOWED_IPS, SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
 
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -81,4 +82,38 @@ export async function expectDeliveryCases(send: Send, events: () => Promise<numb
   // Fastify answers its own 404 below its prefix; every other runtime the problem document.
   expect((await send("/nobody", { method: "POST", headers: json, body })).status).toBe(404);
   expect(await events()).toBe(2);
+}
+
+const FORBIDDEN = { type: "urn:imagegen-webhooks:problem:ip.forbidden", title: "Forbidden", status: 403, allow: null };
+
+/**
+ * `allowedIps` on a runtime, served by fixtures/receiver.ts's makeAllowedIpsHandler(); `send`
+ * reaches the server's root. The runtime's own view of the peer first, then addresses sent as a
+ * proxy forwards them: IPv4 and IPv6 ranges, an IPv4-mapped IPv6 sender, and the looser forms that
+ * ipaddr.js would read into the range but node:net does not take for addresses.
+ */
+export async function expectAllowedIpsCases(send: Send, events: () => Promise<number>): Promise<void> {
+  let deliveries = 0;
+  const deliver = (list: string, forwardedFor?: string) =>
+    send(`/ips/${list}/crazyhorse`, {
+      method: "POST",
+      headers: { ...json, "x-webhook-token": TOKEN, ...(forwardedFor !== undefined && { "x-forwarded-for": forwardedFor }) },
+      body: JSON.stringify({ ...crazyhorseExample, code: `ip-${Date.now()}-${++deliveries}` }),
+    });
+
+  const direct = await deliver("loopback");
+  expect([direct.status, await direct.text()]).toEqual([200, "success"]);
+  expect(await problem(await deliver("ranges"))).toEqual(FORBIDDEN);
+  for (const sender of ["203.0.113.9", "::ffff:203.0.113.10", "2001:db8:1::5"]) {
+    expect([sender, (await deliver("ranges", sender)).status]).toEqual([sender, 200]);
+  }
+  for (const sender of ["203.0.114.1", "::ffff:203.0.114.1", "2001:db9::1", "0xcb.0.113.9", "203.0.29449", "::203.0.113.9", "nowhere"]) {
+    expect([sender, await problem(await deliver("ranges", sender))]).toEqual([sender, FORBIDDEN]);
+  }
+  expect(await events()).toBe(4);
+
+  const badEntry = await (await send("/ips/bad-entry")).text();
+  expect(badEntry).toBe(
+    `imagegen-webhooks: providers.crazyhorse.allowedIps: ${JSON.stringify(BAD_ALLOWED_IPS[1])} is not an IP address or CIDR range (e.g. "203.0.113.0/24", "2001:db8::/32")`,
+  );
 }

@@ -1,18 +1,22 @@
 /**
  * webhooks.fetch() on Node: served by Node's http server through @hono/node-server's
  * Request/Response bridge, with the main entry (node:crypto) and with the web entry (Web Crypto);
- * in a Hono app; through a Next.js route handler's exported POST; and its waitUntil and inbox modes.
+ * in a Hono app; through a Next.js route handler's exported POST; its waitUntil and inbox modes; and
+ * `allowedIps` with the address passed beside the request.
  */
-import { serve, type ServerType } from "@hono/node-server";
+import { serve, type Http2Bindings, type HttpBindings, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createWebhooks, type Inbox, type StoredDelivery } from "../../lib";
 import { crazyhorseExample } from "../../lib/testing";
 import { createWebhooks as createWebWebhooks } from "../../lib/web";
-import { expectDeliveryCases } from "./delivery-cases";
-import { makeHandler, TOKEN } from "./fixtures/receiver";
+import { expectAllowedIpsCases, expectDeliveryCases } from "./delivery-cases";
+import { makeAllowedIpsHandler, makeHandler, TOKEN } from "./fixtures/receiver";
 
-async function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<{ url: string; close: () => Promise<void> }> {
+type NodeFetch = (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>;
+
+async function listen(fetch: NodeFetch): Promise<{ url: string; close: () => Promise<void> }> {
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
   });
@@ -53,6 +57,47 @@ test("Hono on @hono/node-server, mounted below /webhooks: every delivery case", 
   app.all("/webhooks/*", (c) => handle(c.req.raw));
   app.get("/health", (c) => c.text("ok"));
   await casesOver((request) => app.fetch(request));
+});
+
+test.each([
+  ["main", createWebhooks],
+  ["web", createWebWebhooks],
+])("allowedIps, the %s entry: the socket's address, or one forwarded, passed as fetch()'s `ip`", async (_entry, create) => {
+  const handle = makeAllowedIpsHandler(create);
+  const server = await listen((request, env) => handle(request, env.incoming.socket.remoteAddress));
+  try {
+    await expectAllowedIpsCases(
+      (path, init) => fetch(`${server.url}${path}`, init),
+      async () => Number(await (await fetch(`${server.url}/events`)).text()),
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+test("allowedIps: the web entry refuses a sender outside, or no `ip` at all, with the very answer the middleware gives", async () => {
+  const options = { providers: { crazyhorse: { secret: TOKEN, allowedIps: ["203.0.113.0/24"] } } };
+  const middleware = createServer(createWebhooks(options).middleware());
+  await new Promise<void>((resolve) => middleware.listen(0, "127.0.0.1", resolve));
+  const { port } = middleware.address() as AddressInfo;
+  const read = async (answer: Response) => ({
+    status: answer.status,
+    type: answer.headers.get("content-type"),
+    body: await answer.text(),
+  });
+  try {
+    const expected = await read(await fetch(`http://127.0.0.1:${port}/crazyhorse`, deliveryInit("ip-middleware")));
+    expect(expected).toMatchObject({ status: 403, type: "application/problem+json" });
+    const webhooks = createWebWebhooks(options);
+    const outside = await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("ip-outside")), { ip: "127.0.0.1" });
+    expect(await read(outside)).toEqual(expected);
+    const unknown = await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("ip-unknown")));
+    expect(await read(unknown)).toEqual(expected);
+    const inside = await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("ip-inside")), { ip: "203.0.113.7" });
+    expect(inside.status).toBe(200);
+  } finally {
+    await new Promise((resolve) => middleware.close(resolve));
+  }
 });
 
 test("a Next.js route handler's POST, given a web Request and the route's params", async () => {

@@ -9,6 +9,9 @@ test("the web entry bundles for the browser with no Node built-in in its module 
   expect(inputs.filter((input) => input.startsWith("node:") || /(^|\/)node_modules\/body-parser\//.test(input))).toEqual([]);
   // The EventEmitter is the `events` package here, where Node's own is absent.
   expect(inputs.some((input) => input.includes("node_modules/events/"))).toBe(true);
+  // allowedIps is matched by ipaddr.js here, where node:net is absent.
+  expect(inputs.some((input) => input.includes("node_modules/ipaddr.js/"))).toBe(true);
+  expect(inputs.some((input) => input.endsWith("lib/platform/node-allow-list.ts"))).toBe(false);
   expect(inputs.some((input) => input.endsWith("lib/crypto/node-crypto.ts"))).toBe(false);
 });
 

@@ -5,7 +5,22 @@
  */
 import { Miniflare } from "miniflare";
 import { bundle } from "./bundle";
-import { expectDeliveryCases } from "./delivery-cases";
+import { expectAllowedIpsCases, expectDeliveryCases, type Send } from "./delivery-cases";
+
+/** Runs `cases` against a Worker of `code`; `base` is prefixed to every path the cases send. */
+async function inWorkerd(code: string, cases: typeof expectDeliveryCases, base: string): Promise<void> {
+  const mf = new Miniflare({ modules: true, script: code, compatibilityDate: "2025-06-01" });
+  try {
+    const url = await mf.ready;
+    const send: Send = async (path, init) => {
+      const response = await mf.dispatchFetch(new URL(`${base}${path}`, url), init as never);
+      return new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers as unknown as Headers });
+    };
+    await cases(send, async () => Number(await (await mf.dispatchFetch(new URL("/events", url))).text()));
+  } finally {
+    await mf.dispose();
+  }
+}
 
 test("a Worker serves the web entry and answers every delivery case", async () => {
   const { code } = await bundle(
@@ -20,15 +35,18 @@ test("a Worker serves the web entry and answers every delivery case", async () =
       },
     };`,
   );
-  const mf = new Miniflare({ modules: true, script: code, compatibilityDate: "2025-06-01" });
-  try {
-    const url = await mf.ready;
-    const send = async (path: string, init?: RequestInit) => {
-      const response = await mf.dispatchFetch(new URL(`/webhooks${path}`, url), init as never);
-      return new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers as unknown as Headers });
-    };
-    await expectDeliveryCases(send, async () => Number(await (await mf.dispatchFetch(new URL("/events", url))).text()));
-  } finally {
-    await mf.dispose();
-  }
+  await inWorkerd(code, expectDeliveryCases, "/webhooks");
+}, 30_000);
+
+test("a Worker's allowedIps, with the CF-Connecting-IP header Cloudflare sets as fetch()'s `ip`", async () => {
+  const { code } = await bundle(
+    "web",
+    `import { createWebhooks } from "imagegen-webhooks";
+    import { makeAllowedIpsHandler } from "./receiver";
+    const handle = makeAllowedIpsHandler(createWebhooks);
+    export default {
+      fetch: (request) => handle(request, request.headers.get("cf-connecting-ip") ?? undefined),
+    };`,
+  );
+  await inWorkerd(code, expectAllowedIpsCases, "");
 }, 30_000);

@@ -24,7 +24,11 @@ export interface FetchOptions {
    * when the provider is answered `202`; without it, a serverless platform may stop them there.
    */
   waitUntil?: (work: Promise<unknown>) => void;
-  /** The sender's address, for a provider's `allowedIps` (e.g. Bun's `server.requestIP(request)`); a web Request has none. */
+  /**
+   * The sender's address, for a provider's `allowedIps`: a web Request has none. Bun's
+   * `server.requestIP(request)?.address`, Deno's `info.remoteAddr.hostname`, or what your own
+   * proxy forwards. Without it, a provider with `allowedIps` answers `403`, as it does to an unknown sender.
+   */
   ip?: string;
 }
 

@@ -10,8 +10,8 @@ import type { Receiver } from "../pipeline/receiver";
 /** The runtime's pieces: its crypto, and what only Node has. */
 export interface Platform {
   readonly crypto: Crypto;
-  /** Builds a provider's `allowedIps` matcher; absent where node:net is (the option is then refused at start-up). */
-  readonly allowList?: (ranges: readonly string[], where: string) => AllowList;
+  /** Builds a provider's `allowedIps` matcher: node:net's BlockList on Node, ipaddr.js on the web entry. */
+  readonly allowList: (ranges: readonly string[], where: string) => AllowList;
   /** The `(req, res, next)` adapter; absent on the web entry, which serves `fetch()` only. */
   readonly nodeMiddleware?: (receiver: Receiver) => NodeMiddleware;
   /** Checks `keepImages`; absent on the web entry, which has no node:http to download with. */

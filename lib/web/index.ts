@@ -7,7 +7,9 @@ import { createWebhooksFor } from "../webhooks";
 
 /**
  * Creates a receiver that needs web APIs only. Every option is checked here, as in the main
- * entry's `createWebhooks`, except `allowedIps`, which needs node:net and is refused.
+ * entry's `createWebhooks`; `keepImages`, which needs node:http, is refused. `allowedIps` means
+ * what it means on Node, but a web Request carries no address: pass the sender's as
+ * `webhooks.fetch(request, { ip })`, or every delivery to that provider is refused `403`.
  * On Cloudflare Workers, call it at the module's top level: the schemas are compiled to code at
  * start-up, which Workers allow only then.
  */
