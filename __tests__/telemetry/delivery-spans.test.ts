@@ -144,3 +144,38 @@ test("the HTTP span of the host, when there is one, is the delivery span's paren
   http.end();
   expect(receiveSpans()[0]?.parentSpanContext?.spanId).toBe(http.spanContext().spanId);
 });
+
+/** A 503 after close(), as the metrics have it; its span has the status beside. */
+const closing = { "imagegen_webhooks.provider": "crazyhorse", "imagegen_webhooks.outcome": "closing", "error.type": "receiver.closing" };
+const closingSpan = { ...closing, "http.response.status_code": 503 };
+
+test("a delivery after close(): 503, a span and a count under the outcome closing, receiver.closing its error", async () => {
+  const before = countOf(await otel.collect(), "imagegen_webhooks.deliveries", { "imagegen_webhooks.outcome": "closing" });
+  await webhooks.close();
+  expect((await send(crazyhorseDelivery())).status).toBe(503);
+  const [span] = receiveSpans();
+  expect(receiveSpans()).toHaveLength(1);
+  expect(span?.name).toBe("webhook receive crazyhorse");
+  expect(span?.attributes).toEqual(closingSpan);
+  expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: "receiver.closing" });
+  expect(countOf(await otel.collect(), "imagegen_webhooks.deliveries", closing)).toBe(before + 1);
+});
+
+test("a delivery whose body was still arriving when close() began: its 503 is recorded too", async () => {
+  let push: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>({ start: (controller) => void (push = controller) });
+  const answered = webhooks.fetch(
+    new Request(`http://localhost/crazyhorse?token=${SECRET}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    }),
+  );
+  // Admitted in the call itself: the handler now waits for the body.
+  await webhooks.close();
+  push?.enqueue(new TextEncoder().encode(JSON.stringify(crazyhorseDelivery())));
+  push?.close();
+  expect((await answered).status).toBe(503);
+  expect(receiveSpans().map((span) => span.attributes)).toEqual([closingSpan]);
+});
