@@ -1,5 +1,6 @@
 // With an SDK registered: each outcome of a delivery gives one span with the right attributes and
 // status, and the right counts; each listener a child span; a failing listener an exception event.
+import { randomUUID } from "node:crypto";
 import { context, SpanStatusCode, trace } from "@opentelemetry/api";
 import express from "express";
 import request from "supertest";
@@ -178,4 +179,42 @@ test("a delivery whose body was still arriving when close() began: its 503 is re
   push?.close();
   expect((await answered).status).toBe(503);
   expect(receiveSpans().map((span) => span.attributes)).toEqual([closingSpan]);
+});
+
+/** A 404 for no provider, as the metrics have it: its outcome alone, no provider and never the path. */
+const notFound = { "imagegen_webhooks.outcome": "not-found", "error.type": "route.not-found" };
+const notFoundCount = async () => countOf(await otel.collect(), "imagegen_webhooks.deliveries", notFound);
+
+test("a 404 this package answers (receive() for no provider, another path on a bare server or fetch()): recorded by its outcome alone", async () => {
+  const before = await notFoundCount();
+  const probe = `probe-${randomUUID()}`;
+  const statuses = [
+    (await webhooks.receive({ provider: probe, headers: { "content-type": "application/json" }, rawBody: "{}" })).status,
+    (await request(webhooks.middleware()).post(`/${probe}?token=${probe}`).send("{}")).status,
+    (await webhooks.fetch(new Request(`http://localhost/${probe}/crazyhorse`, { method: "POST", body: "{}" }))).status,
+  ];
+  expect(statuses).toEqual([404, 404, 404]);
+
+  const recorded = receiveSpans().map((span) => [span.name, span.attributes, span.status]);
+  const expected = [
+    "webhook receive",
+    { ...notFound, "http.response.status_code": 404 },
+    { code: SpanStatusCode.ERROR, message: "route.not-found" },
+  ];
+  expect(recorded).toEqual([expected, expected, expected]);
+  const metrics = await otel.collect();
+  expect(countOf(metrics, "imagegen_webhooks.deliveries", notFound)).toBe(before + 3);
+  for (const name of ["imagegen_webhooks.deliveries", "imagegen_webhooks.delivery.duration"]) {
+    const points = pointsOf(metrics, name).filter((point) => point.attributes["imagegen_webhooks.outcome"] === "not-found");
+    expect(points.map((point) => point.attributes)).toEqual([notFound]);
+  }
+});
+
+test("a path Express passes on to next() is the host's: no span, no count", async () => {
+  const before = await notFoundCount();
+  const app = express().use("/webhooks", webhooks.middleware());
+  await request(app).post("/webhooks/nothing").send("{}").expect(404);
+  await request(app).get("/elsewhere").expect(404);
+  expect(receiveSpans()).toEqual([]);
+  expect(await notFoundCount()).toBe(before);
 });

@@ -1,13 +1,12 @@
 import { WebhookError } from "../errors";
 import type { WebhookResponse } from "../response";
 import { isThenable } from "../thenable";
-import { problemAnswer } from "./answer";
 import { checkBody, type BodyInput, type Checked } from "./check";
 import { elapsedMs, type Delivery, type Verdict } from "./delivery";
 import { buildEvent, identify } from "./event";
 import { handleInProcess } from "./handle-in-process";
 import { track, type Receiver, type ResolvedProvider } from "./receiver";
-import { refuse, turnAway } from "./refuse";
+import { notFound, refuse, turnAway } from "./refuse";
 import { logDelivery } from "./report";
 import { checkSourceIp } from "./source-ip";
 import { storeInInbox } from "./store-in-inbox";
@@ -55,7 +54,7 @@ export function admit(receiver: Receiver, provider: ResolvedProvider, request: R
 /** The whole pipeline of one delivery, without HTTP: checks, dedupe, emit (or store), answer. */
 export function receive(receiver: Receiver, input: ReceiveInput): WebhookResponse | Promise<WebhookResponse> {
   const provider = receiver.options.providers.get(input.provider);
-  if (!provider) return problemAnswer(new WebhookError("route.not-found"));
+  if (!provider) return notFound(receiver);
   return admit(receiver, provider, { method: "POST", ip: input.ip }) ?? receiveBody(receiver, provider, input);
 }
 

@@ -1,10 +1,10 @@
-import type { WebhookError } from "../errors";
+import { WebhookError } from "../errors";
 import type { WebhookResponse } from "../response";
 import { problemAnswer } from "./answer";
 import { elapsedMs } from "./delivery";
 import type { Receiver } from "./receiver";
 import { logDelivery, reportInvalid, type DeliveryOutcome } from "./report";
-import { recordDelivery } from "../telemetry/index";
+import { recordDelivery, recordNotFound } from "../telemetry/index";
 
 /** Answers a request the pipeline does not take, logged and recorded under `outcome` with the error's word as its reason. */
 export function turnAway(
@@ -26,4 +26,15 @@ export function refuse(receiver: Receiver, provider: string, error: WebhookError
   const { status, code: reason } = error;
   reportInvalid(receiver.emitter, receiver.options.logger, { provider, status, reason, ...(error.errors && { errors: error.errors }) });
   return answer;
+}
+
+/**
+ * The 404 for a request on no provider's path, where this package answers it (a bare server,
+ * `fetch()`, `receive()`; Express passes it on to `next()`). Recorded, but neither logged nor an
+ * `invalid` event: it is no provider's delivery, and a scanner's probes would fill the log.
+ */
+export function notFound(receiver: Receiver, startedAt = performance.now()): WebhookResponse {
+  const error = new WebhookError("route.not-found");
+  if (receiver.telemetry) recordNotFound(receiver.telemetry, error, startedAt);
+  return problemAnswer(error);
 }
