@@ -119,7 +119,7 @@ test("a failing run is an error span and a failed run; after its last attempt, a
   expect(depth.map((point) => point.value)).toContain(1);
 });
 
-test("two inboxes on two queues: the gauge tells their depths apart by messaging.system and messaging.destination.name", async () => {
+test("two inboxes on two queues: the gauge tells their depths apart by the queue's name", async () => {
   const [first, second] = [`otel-${randomUUID()}`, `otel-${randomUUID()}`];
   const [one, two] = [instance(first), instance(second)];
   // No worker: what is stored stays queued.

@@ -6,7 +6,7 @@ import type { Receiver } from "./receiver";
 import { logDelivery, reportInvalid, type DeliveryOutcome } from "./report";
 import { recordDelivery, recordNotFound } from "../telemetry/index";
 
-/** Answers a request the pipeline does not take, logged and recorded under `outcome` with the error's word as its reason. */
+/** Answers a request the pipeline does not take: logged and recorded under `outcome`, the error's word its reason. */
 export function turnAway(
   receiver: Receiver,
   provider: string,
@@ -24,7 +24,8 @@ export function turnAway(
 export function refuse(receiver: Receiver, provider: string, error: WebhookError, startedAt = performance.now()): WebhookResponse {
   const answer = turnAway(receiver, provider, "refused", error, startedAt);
   const { status, code: reason } = error;
-  reportInvalid(receiver.emitter, receiver.options.logger, { provider, status, reason, ...(error.errors && { errors: error.errors }) });
+  const { emitter, options } = receiver;
+  reportInvalid(emitter, options.logger, { provider, status, reason, ...(error.errors && { errors: error.errors }) });
   return answer;
 }
 
