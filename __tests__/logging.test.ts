@@ -34,6 +34,7 @@ test("each delivery is logged once, with its id, provider, event, outcome, statu
   await post(crazyhorseDelivery({ state: "RUNNING" }));
   await request(app).get("/webhooks/crazyhorse");
   await webhooks.close();
+  await post(crazyhorseDelivery());
 
   const lines = deliveryLines();
   expect(lines.map(({ level, obj }) => [level, obj.outcome, obj.status])).toEqual([
@@ -43,6 +44,7 @@ test("each delivery is logged once, with its id, provider, event, outcome, statu
     ["warn", "failed", 500],
     ["warn", "timed-out", 202],
     ["info", "refused", 405],
+    ["warn", "closing", 503],
   ]);
   expect(lines[0]?.obj).toEqual({
     provider: "crazyhorse",

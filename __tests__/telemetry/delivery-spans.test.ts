@@ -1,5 +1,6 @@
 // With an SDK registered: each outcome of a delivery gives one span with the right attributes and
 // status, and the right counts; each listener a child span; a failing listener an exception event.
+import { randomUUID } from "node:crypto";
 import { context, SpanStatusCode, trace } from "@opentelemetry/api";
 import express from "express";
 import request from "supertest";
@@ -143,4 +144,81 @@ test("the HTTP span of the host, when there is one, is the delivery span's paren
   await context.with(trace.setSpan(context.active(), http), () => send(crazyhorseDelivery()));
   http.end();
   expect(receiveSpans()[0]?.parentSpanContext?.spanId).toBe(http.spanContext().spanId);
+});
+
+/** A 503 after close(), as the metrics have it; its span has the status beside. */
+const closing = {
+  "imagegen_webhooks.provider": "crazyhorse",
+  "imagegen_webhooks.outcome": "closing",
+  "error.type": "receiver.closing",
+};
+const closingSpan = { ...closing, "http.response.status_code": 503 };
+
+test("a delivery after close(): 503, a span and a count with the outcome closing", async () => {
+  const before = countOf(await otel.collect(), "imagegen_webhooks.deliveries", closing);
+  await webhooks.close();
+  expect((await send(crazyhorseDelivery())).status).toBe(503);
+  const [span] = receiveSpans();
+  expect(receiveSpans()).toHaveLength(1);
+  expect(span?.name).toBe("webhook receive crazyhorse");
+  expect(span?.attributes).toEqual(closingSpan);
+  expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: "receiver.closing" });
+  expect(countOf(await otel.collect(), "imagegen_webhooks.deliveries", closing)).toBe(before + 1);
+});
+
+test("a delivery whose body was still arriving when close() began: its 503 is recorded too", async () => {
+  let push: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>({ start: (controller) => void (push = controller) });
+  const answered = webhooks.fetch(
+    new Request(`http://localhost/crazyhorse?token=${SECRET}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    }),
+  );
+  // Admitted in the call itself: the handler now waits for the body.
+  await webhooks.close();
+  push?.enqueue(new TextEncoder().encode(JSON.stringify(crazyhorseDelivery())));
+  push?.close();
+  expect((await answered).status).toBe(503);
+  expect(receiveSpans().map((span) => span.attributes)).toEqual([closingSpan]);
+});
+
+/** A 404 for no provider, as the metrics have it: its outcome alone, no provider and never the path. */
+const notFound = { "imagegen_webhooks.outcome": "not-found", "error.type": "route.not-found" };
+const notFoundCount = async () => countOf(await otel.collect(), "imagegen_webhooks.deliveries", notFound);
+
+test("a 404 for no provider (receive(), a bare server, fetch()): recorded by its outcome alone", async () => {
+  const before = await notFoundCount();
+  const probe = `probe-${randomUUID()}`;
+  const statuses = [
+    (await webhooks.receive({ provider: probe, headers: {}, rawBody: "{}" })).status,
+    (await request(webhooks.middleware()).post(`/${probe}?token=${probe}`).send("{}")).status,
+    (await webhooks.fetch(new Request(`http://localhost/${probe}/crazyhorse`, { method: "POST", body: "{}" }))).status,
+  ];
+  expect(statuses).toEqual([404, 404, 404]);
+
+  const recorded = receiveSpans().map((span) => [span.name, span.attributes, span.status]);
+  const expected = [
+    "webhook receive",
+    { ...notFound, "http.response.status_code": 404 },
+    { code: SpanStatusCode.ERROR, message: "route.not-found" },
+  ];
+  expect(recorded).toEqual([expected, expected, expected]);
+  const metrics = await otel.collect();
+  expect(countOf(metrics, "imagegen_webhooks.deliveries", notFound)).toBe(before + 3);
+  for (const name of ["imagegen_webhooks.deliveries", "imagegen_webhooks.delivery.duration"]) {
+    const points = pointsOf(metrics, name).filter((point) => point.attributes["imagegen_webhooks.outcome"] === "not-found");
+    expect(points.map((point) => point.attributes)).toEqual([notFound]);
+  }
+});
+
+test("a path Express passes on to next() is the host's: no span, no count", async () => {
+  const before = await notFoundCount();
+  const app = express().use("/webhooks", webhooks.middleware());
+  await request(app).post("/webhooks/nothing").send("{}").expect(404);
+  await request(app).get("/elsewhere").expect(404);
+  expect(receiveSpans()).toEqual([]);
+  expect(await notFoundCount()).toBe(before);
 });

@@ -118,3 +118,22 @@ test("a failing run is an error span and a failed run; after its last attempt, a
   );
   expect(depth.map((point) => point.value)).toContain(1);
 });
+
+test("two inboxes on two queues: the gauge tells their depths apart by the queue's name", async () => {
+  const [first, second] = [`otel-${randomUUID()}`, `otel-${randomUUID()}`];
+  const [one, two] = [instance(first), instance(second)];
+  // No worker: what is stored stays queued.
+  await send(one, randomUUID().replace(/-/g, ""));
+  await send(two, randomUUID().replace(/-/g, ""));
+  await send(two, randomUUID().replace(/-/g, ""));
+
+  const queued = pointsOf(await otel.collect(), "imagegen_webhooks.inbox.deliveries").filter(
+    (point) => point.attributes["imagegen_webhooks.inbox.state"] === "queued",
+  );
+  const depthOf = (queueName: string) =>
+    queued
+      .filter((point) => point.attributes["messaging.destination.name"] === queueName)
+      .map((point) => [point.attributes["messaging.system"], point.value]);
+  expect(depthOf(first)).toEqual([["bullmq", 1]]);
+  expect(depthOf(second)).toEqual([["bullmq", 2]]);
+});

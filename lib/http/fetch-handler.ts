@@ -3,7 +3,7 @@
 // method and the raw body, and the pipeline does the rest.
 import { WebhookError } from "../errors";
 import type { Logger } from "../logger";
-import { admit, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
+import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import type { WebhookResponse } from "../response";
 
 /** How `webhooks.fetch()` finds the provider, and what the platform offers beside the request. */
@@ -145,7 +145,7 @@ export function createFetchHandler(receiver: Receiver): FetchHandler {
   return async function imagegenWebhooksFetch(request, options = {}) {
     const url = new URL(request.url);
     const config = find(url, options);
-    if (!config) return toResponse(problemAnswer(new WebhookError("route.not-found")));
+    if (!config) return toResponse(notFound(receiver));
     const refused = admit(receiver, config, { method: request.method, ip: options.ip });
     if (refused) return toResponse(refused);
     try {

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
-import { admit, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
+import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import type { WebhookResponse } from "../response";
 import { isThenable } from "../thenable";
 import { bodyFromEarlierParser, RESERIALIZED_BODY, warnOnce } from "./earlier-parser";
@@ -190,7 +190,7 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
       (pathname === "/" ? mountedAtRoute(req, receiver) : undefined);
     if (!config) {
       if (next) return next();
-      return write(res, problemAnswer(new WebhookError("route.not-found")));
+      return write(res, notFound(receiver));
     }
     // The address is only read for an allowlist: Express's req.ip getter was a measured cost.
     // Express's req.ip honours its `trust proxy` setting; a bare server has only the socket.

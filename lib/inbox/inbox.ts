@@ -124,6 +124,11 @@ export interface Inbox {
   replay(key: string): Promise<boolean>;
   /** How many deliveries are in each status now (the metrics' gauge reads it when collected). */
   counts?(): Promise<Record<DeliveryStatus, number>>;
+  /**
+   * The queue the deliveries are stored in, by OpenTelemetry's messaging words (`messaging.system`,
+   * `messaging.destination.name`): the gauge carries them, so that two inboxes' depths are told apart.
+   */
+  readonly destination?: { readonly system: string; readonly name: string };
   /** Where the workers keep each generation's furthest status, shared by every worker of the inbox. */
   readonly generations?: GenerationStore;
   /** Closes the inbox's own connections and workers (never the connection the user passed). */

@@ -6,7 +6,7 @@
  */
 export { admit, receive, receiveBody, type ReceiveInput, type RequestLine } from "./receive";
 export type { BodyInput } from "./check";
-export { refuse } from "./refuse";
+export { notFound, refuse } from "./refuse";
 export { problemAnswer } from "./answer";
 export { track, type Receiver, type ResolvedOptions, type ResolvedProvider } from "./receiver";
 export { buildEvent, type DeliveryIdentity, type RunInfo } from "./event";

@@ -1,13 +1,12 @@
 import { WebhookError } from "../errors";
 import type { WebhookResponse } from "../response";
 import { isThenable } from "../thenable";
-import { problemAnswer } from "./answer";
 import { checkBody, type BodyInput, type Checked } from "./check";
 import { elapsedMs, type Delivery, type Verdict } from "./delivery";
 import { buildEvent, identify } from "./event";
 import { handleInProcess } from "./handle-in-process";
 import { track, type Receiver, type ResolvedProvider } from "./receiver";
-import { refuse } from "./refuse";
+import { notFound, refuse, turnAway } from "./refuse";
 import { logDelivery } from "./report";
 import { checkSourceIp } from "./source-ip";
 import { storeInInbox } from "./store-in-inbox";
@@ -29,8 +28,10 @@ export interface RequestLine {
 
 const CLOSING_RETRY_AFTER_SECONDS = "5";
 
-function closingAnswer(): WebhookResponse {
-  return problemAnswer(new WebhookError("receiver.closing", { headers: { "retry-after": CLOSING_RETRY_AFTER_SECONDS } }));
+/** Logged and recorded, but no `invalid` event: nothing is wrong with the delivery, and the provider retries it. */
+function closingAnswer(receiver: Receiver, provider: string, startedAt?: number): WebhookResponse {
+  const error = new WebhookError("receiver.closing", { headers: { "retry-after": CLOSING_RETRY_AFTER_SECONDS } });
+  return turnAway(receiver, provider, "closing", error, startedAt);
 }
 
 /**
@@ -41,7 +42,7 @@ export function admit(receiver: Receiver, provider: ResolvedProvider, request: R
   if (request.method !== "POST") {
     return refuse(receiver, provider.name, new WebhookError("method.not-allowed", { headers: { allow: "POST" } }));
   }
-  if (receiver.closing) return closingAnswer();
+  if (receiver.closing) return closingAnswer(receiver, provider.name);
   try {
     checkSourceIp(provider.allowedIps, request.ip);
   } catch (err) {
@@ -53,7 +54,7 @@ export function admit(receiver: Receiver, provider: ResolvedProvider, request: R
 /** The whole pipeline of one delivery, without HTTP: checks, dedupe, emit (or store), answer. */
 export function receive(receiver: Receiver, input: ReceiveInput): WebhookResponse | Promise<WebhookResponse> {
   const provider = receiver.options.providers.get(input.provider);
-  if (!provider) return problemAnswer(new WebhookError("route.not-found"));
+  if (!provider) return notFound(receiver);
   return admit(receiver, provider, { method: "POST", ip: input.ip }) ?? receiveBody(receiver, provider, input);
 }
 
@@ -64,7 +65,7 @@ export function receive(receiver: Receiver, input: ReceiveInput): WebhookRespons
  */
 export function receiveBody(receiver: Receiver, provider: ResolvedProvider, input: BodyInput): WebhookResponse | Promise<WebhookResponse> {
   const startedAt = performance.now();
-  if (receiver.closing) return closingAnswer();
+  if (receiver.closing) return closingAnswer(receiver, provider.name, startedAt);
   const refused = (err: unknown) => {
     if (err instanceof WebhookError) return refuse(receiver, provider.name, err, startedAt);
     throw err;

@@ -1,18 +1,41 @@
-import type { WebhookError } from "../errors";
+import { WebhookError } from "../errors";
 import type { WebhookResponse } from "../response";
 import { problemAnswer } from "./answer";
 import { elapsedMs } from "./delivery";
 import type { Receiver } from "./receiver";
-import { logDelivery, reportInvalid, type DeliveryLog } from "./report";
-import { recordDelivery } from "../telemetry/index";
+import { logDelivery, reportInvalid, type DeliveryOutcome } from "./report";
+import { recordDelivery, recordNotFound } from "../telemetry/index";
+
+/** Answers a request the pipeline does not take: logged and recorded under `outcome`, the error's word its reason. */
+export function turnAway(
+  receiver: Receiver,
+  provider: string,
+  outcome: DeliveryOutcome,
+  error: WebhookError,
+  startedAt = performance.now(),
+): WebhookResponse {
+  const line = { provider, outcome, status: error.status, reason: error.code, durationMs: elapsedMs(startedAt) };
+  logDelivery(receiver.options.logger, line);
+  if (receiver.telemetry) recordDelivery(receiver.telemetry, line);
+  return problemAnswer(error);
+}
 
 /** Answers a refusal, logs it, and tells the `invalid` listeners why (no secret, no body). */
 export function refuse(receiver: Receiver, provider: string, error: WebhookError, startedAt = performance.now()): WebhookResponse {
+  const answer = turnAway(receiver, provider, "refused", error, startedAt);
   const { status, code: reason } = error;
   const { emitter, options } = receiver;
-  const line: DeliveryLog = { provider, outcome: "refused", status, reason, durationMs: elapsedMs(startedAt) };
-  logDelivery(options.logger, line);
-  if (receiver.telemetry) recordDelivery(receiver.telemetry, line);
   reportInvalid(emitter, options.logger, { provider, status, reason, ...(error.errors && { errors: error.errors }) });
+  return answer;
+}
+
+/**
+ * The 404 for a request on no provider's path, where this package answers it (a bare server,
+ * `fetch()`, `receive()`; Express passes it on to `next()`). Recorded, but neither logged nor an
+ * `invalid` event: it is no provider's delivery, and a scanner's probes would fill the log.
+ */
+export function notFound(receiver: Receiver, startedAt = performance.now()): WebhookResponse {
+  const error = new WebhookError("route.not-found");
+  if (receiver.telemetry) recordNotFound(receiver.telemetry, error, startedAt);
   return problemAnswer(error);
 }

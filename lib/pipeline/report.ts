@@ -45,7 +45,8 @@ export function reportDuplicate(emitter: EventEmitter, logger: Logger, event: An
 }
 
 /** What became of a delivery, in the one line logged for it. */
-export type DeliveryOutcome = "handled" | "stored" | "refused" | "duplicate" | "in-flight" | "store-unavailable" | "failed" | "timed-out";
+export type DeliveryOutcome =
+  "handled" | "stored" | "refused" | "duplicate" | "in-flight" | "store-unavailable" | "closing" | "failed" | "timed-out";
 
 /** The one line logged for each delivery. Never a secret or the body: ids, names, the status, the time taken. */
 export interface DeliveryLog {

@@ -1,4 +1,5 @@
 import { context, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
+import type { WebhookError } from "../errors";
 import type { DeliveryLog } from "../pipeline/report";
 import { ATTR } from "./names";
 import type { Telemetry } from "./telemetry";
@@ -46,6 +47,23 @@ export function recordDelivery(telemetry: Telemetry, line: DeliveryLog, span?: S
   if (generationId !== undefined) ended.setAttribute(ATTR.generationId, generationId);
   if (line.status >= 400) ended.setStatus({ code: SpanStatusCode.ERROR, message: error });
   ended.end();
+}
+
+/**
+ * A 404 this package answered for no provider: counted and spanned by its outcome and error alone.
+ * No provider, there being none, and never the path or anything else of the request: the sender
+ * chooses them, so they are unbounded, and a path may carry a token.
+ */
+export function recordNotFound(telemetry: Telemetry, error: WebhookError, startedAt: number): void {
+  const attributes: Attributes = { [ATTR.outcome]: "not-found", [ATTR.errorType]: error.code };
+  telemetry.deliveries.add(1, attributes);
+  telemetry.deliveryDuration.record((performance.now() - startedAt) / 1000, attributes);
+  const span = telemetry.tracer.startSpan("webhook receive", {
+    startTime: performance.timeOrigin + startedAt,
+    attributes: { ...attributes, [ATTR.httpStatus]: error.status },
+  });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+  span.end();
 }
 
 /** The trace context to store with a delivery, for the worker's span to link to. */

@@ -3,7 +3,7 @@
  * SDK decides where they go. See the README's "Observability".
  */
 export { createTelemetry, type Telemetry } from "./telemetry";
-export { recordDelivery, startDeliverySpan, traceFieldsOf, withSpan } from "./delivery-span";
+export { recordDelivery, recordNotFound, startDeliverySpan, traceFieldsOf, withSpan } from "./delivery-span";
 export { runInSpan, recordDead } from "./run-span";
 export { count, COUNTS, type CountName } from "./counts";
 export type { CallListener } from "./listener-span";

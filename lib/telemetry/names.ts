@@ -2,7 +2,8 @@
  * The names this package's spans and metrics use. OpenTelemetry's semantic conventions have no
  * namespace for webhooks, so ours are under `imagegen_webhooks.` (their rule for a library's own
  * names), beside the conventions' shared ones where they fit (`http.response.status_code`,
- * `error.type`). Durations are in seconds, as the conventions ask of every duration histogram.
+ * `error.type`, and the messaging ones for the inbox's queue). Durations are in seconds, as the
+ * conventions ask of every duration histogram.
  */
 export const INSTRUMENTATION_NAME = "imagegen-webhooks";
 
@@ -15,6 +16,8 @@ export const ATTR = {
   attempt: "imagegen_webhooks.attempt",
   replayed: "imagegen_webhooks.replayed",
   inboxState: "imagegen_webhooks.inbox.state",
+  messagingSystem: "messaging.system",
+  messagingDestination: "messaging.destination.name",
   httpStatus: "http.response.status_code",
   errorType: "error.type",
 } as const;

@@ -77,6 +77,6 @@ export function createTelemetry(inbox: Inbox | undefined): Telemetry | undefined
     inboxDead: meter.createCounter(METRIC.inboxDead, { unit: "{delivery}", description: "Stored deliveries whose last attempt failed." }),
     callListener: callListenerTraced(tracer, listenerDuration, listenerFailures),
     counters: new Map(),
-    close: inbox?.counts ? watchInbox(meter, inbox.counts.bind(inbox)) : () => {},
+    close: inbox?.counts ? watchInbox(meter, inbox.counts.bind(inbox), inbox.destination) : () => {},
   };
 }

@@ -45,6 +45,8 @@ export function bullmqInbox(options: BullmqInboxOptions): BullmqInbox {
   return {
     generations,
     queue,
+    // The conventions name no BullMQ among their messaging systems, and take a library's own word then.
+    destination: { system: "bullmq", name: resolved.queueName },
     enqueue: (delivery) => enqueue(state, delivery),
     startWorker: (run, workerOptions) => {
       if (closing) return Promise.reject(new Error("imagegen-webhooks: the inbox is closed"));
