@@ -76,14 +76,25 @@ describe.each(ENTRIES)("allowedIps through receive(), the %s entry", (_entry, cr
     expect((await send("203.0.113.1")).status).toBe(401);
   });
 
-  test.each([[["300.1.1.1"]], [["10.0.0.0/33"]], [["2001:db8::/129"]], [["10.0.0.0/8/8"]], [["example.com"]], [[]], ["10.0.0.0/8"]])(
-    "createWebhooks refuses allowedIps %j, naming the option",
-    (allowedIps) => {
-      expect(() => create({ providers: { crazyhorse: { secret: TOKEN, allowedIps: allowedIps as string[] } } })).toThrow(
-        /providers\.crazyhorse\.allowedIps/,
-      );
-    },
-  );
+  // "203.0.113.0/" read as /0 would let every address in: a prefix is decimal digits or nothing.
+  test.each([
+    [["300.1.1.1"]],
+    [["10.0.0.0/33"]],
+    [["2001:db8::/129"]],
+    [["10.0.0.0/8/8"]],
+    [["example.com"]],
+    [[]],
+    ["10.0.0.0/8"],
+    [["203.0.113.0/"]],
+    [["203.0.113.0/ 24"]],
+    [["203.0.113.0/0x18"]],
+    [["203.0.113.0/24.0"]],
+    [["2001:db8::/"]],
+  ])("createWebhooks refuses allowedIps %j, naming the option", (allowedIps) => {
+    expect(() => create({ providers: { crazyhorse: { secret: TOKEN, allowedIps: allowedIps as string[] } } })).toThrow(
+      /providers\.crazyhorse\.allowedIps/,
+    );
+  });
 });
 
 describe("allowedIps over HTTP", () => {

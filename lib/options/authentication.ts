@@ -101,11 +101,6 @@ export function resolveSignature(name: string, signature: unknown, platform: Pla
 
 export function resolveAllowedIps(name: string, allowedIps: unknown, platform: Platform): AllowList {
   const where = `providers.${name}.allowedIps`;
-  if (!platform.allowList) {
-    throw new ConfigError(
-      `${where} needs node:net, which imagegen-webhooks/web does without: import createWebhooks from "imagegen-webhooks" where the runtime has it (Node, Bun, Deno), or check the address at the platform (a Cloudflare WAF rule)`,
-    );
-  }
   if (!Array.isArray(allowedIps) || allowedIps.length === 0) {
     throw new ConfigError(`${where} must be a non-empty array of addresses or CIDR ranges, e.g. ["203.0.113.0/24", "2001:db8::/32"]`);
   }

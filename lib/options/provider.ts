@@ -17,7 +17,8 @@ export interface ProviderOptions {
   signature?: SignatureOptions;
   /**
    * Accept deliveries only from these addresses or CIDR ranges (IPv4 and IPv6); `403` from anywhere
-   * else. Behind a proxy, set Express's `trust proxy` so that `req.ip` is the provider's address.
+   * else. Behind a proxy, set Express's `trust proxy` so that `req.ip` is the provider's address;
+   * with `fetch()` or `receive()`, pass the sender's address as `ip`.
    */
   allowedIps?: readonly string[];
   /** The route below the mount point. Default `/<provider>`. */

@@ -7,8 +7,9 @@ export function buildAllowList(ranges: readonly string[], where: string): AllowL
   for (const range of ranges) {
     const [address = "", prefix, extra] = typeof range === "string" ? range.trim().split("/") : [];
     const family = isIP(address);
-    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
-    if (family === 0 || extra !== undefined || !/^\d{1,3}$/.test(String(bits)) || bits > (family === 6 ? 128 : 32)) {
+    // The prefix's own text is checked: Number() reads "" as 0, so "203.0.113.0/" would allow everyone.
+    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+    if (family === 0 || extra !== undefined || !(bits <= (family === 6 ? 128 : 32))) {
       throw new TypeError(`${where}: ${JSON.stringify(range)} is not an IP address or CIDR range (e.g. "203.0.113.0/24", "2001:db8::/32")`);
     }
     list.addSubnet(address, bits, family === 6 ? "ipv6" : "ipv4");
