@@ -109,8 +109,11 @@ test("a failing run is an error span and a failed run; after its last attempt, a
   const runs = otel.spans().filter((span) => span.name === "webhook process crazyhorse.done" && span.status.code === SpanStatusCode.ERROR);
   expect(runs.length).toBeGreaterThanOrEqual(2);
   const metrics = await otel.collect();
-  expect(countOf(metrics, "imagegen_webhooks.inbox.runs", { "imagegen_webhooks.outcome": "failed" })).toBe(2);
-  expect(countOf(metrics, "imagegen_webhooks.inbox.dead", { "imagegen_webhooks.provider": "crazyhorse" })).toBe(1);
+  // Each named by its queue, as the gauge is: two inboxes' runs and dead deliveries are two series.
+  const queue = { "messaging.system": "bullmq", "messaging.destination.name": queueName };
+  expect(countOf(metrics, "imagegen_webhooks.inbox.runs", { ...queue, "imagegen_webhooks.outcome": "failed" })).toBe(2);
+  expect(countOf(metrics, "imagegen_webhooks.inbox.dead", { ...queue, "imagegen_webhooks.provider": "crazyhorse" })).toBe(1);
+  expect(runs.every((run) => run.attributes["messaging.destination.name"] === queueName)).toBe(true);
   expect(pointsOf(metrics, "imagegen_webhooks.inbox.run.duration").length).toBeGreaterThan(0);
   // Collected once in this file: the inbox is read when a reader collects, at most once a second.
   const depth = pointsOf(metrics, "imagegen_webhooks.inbox.deliveries").filter(

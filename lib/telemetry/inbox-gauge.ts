@@ -1,5 +1,5 @@
 import type { Attributes, Meter, ObservableResult } from "@opentelemetry/api";
-import type { DeliveryStatus, Inbox } from "../inbox/inbox";
+import type { DeliveryStatus } from "../inbox/inbox";
 import { ATTR, METRIC } from "./names";
 
 export type ReadCounts = () => Promise<Record<DeliveryStatus, number>>;
@@ -11,18 +11,14 @@ const FRESH_MS = 1000;
  * The inbox's deliveries by status, read from the inbox only when a metric reader collects (one
  * round trip to Redis), never on a delivery's path. Additive counts of items in a state are an
  * UpDownCounter by the conventions (`messaging`'s and `system.process.count` alike); Prometheus
- * shows it as a gauge. Each point names the inbox's queue (`destination`) in the messaging
- * conventions' words, so that two inboxes are two series; a queue's name is the host's own setting,
- * bounded. Returns the function that stops the observation.
+ * shows it as a gauge. Each point carries the inbox's `queue` attributes. Returns the function that
+ * stops the observation.
  */
-export function watchInbox(meter: Meter, readCounts: ReadCounts, destination?: Inbox["destination"]): () => void {
+export function watchInbox(meter: Meter, readCounts: ReadCounts, queue: Attributes): () => void {
   const gauge = meter.createObservableUpDownCounter(METRIC.inboxDeliveries, {
     unit: "{delivery}",
     description: "Deliveries in the inbox by status: queued, active, retrying, completed, dead.",
   });
-  const queue: Attributes = destination
-    ? { [ATTR.messagingSystem]: destination.system, [ATTR.messagingDestination]: destination.name }
-    : {};
   let last: { at: number; counts: Promise<Record<DeliveryStatus, number> | undefined> } | undefined;
   const read = () => {
     if (!last || performance.now() - last.at > FRESH_MS) {

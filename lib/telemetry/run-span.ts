@@ -20,6 +20,7 @@ export function runInSpan(telemetry: Telemetry, run: RunStored): RunStored {
       kind: SpanKind.CONSUMER,
       links,
       attributes: {
+        ...telemetry.queue,
         [ATTR.provider]: stored.provider,
         [ATTR.eventName]: stored.name,
         [ATTR.deliveryId]: stored.id,
@@ -28,7 +29,7 @@ export function runInSpan(telemetry: Telemetry, run: RunStored): RunStored {
       },
     });
     const startedAt = performance.now();
-    const attributes: Attributes = { [ATTR.provider]: stored.provider, [ATTR.outcome]: "handled" };
+    const attributes: Attributes = { ...telemetry.queue, [ATTR.provider]: stored.provider, [ATTR.outcome]: "handled" };
     try {
       await context.with(trace.setSpan(context.active(), span), run, undefined, stored, info);
     } catch (err) {
@@ -47,5 +48,5 @@ export function runInSpan(telemetry: Telemetry, run: RunStored): RunStored {
 
 /** A stored delivery is dead: its last attempt failed. */
 export function recordDead(telemetry: Telemetry, provider: string): void {
-  telemetry.inboxDead.add(1, { [ATTR.provider]: provider });
+  telemetry.inboxDead.add(1, { ...telemetry.queue, [ATTR.provider]: provider });
 }

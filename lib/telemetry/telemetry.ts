@@ -6,12 +6,13 @@ import {
   type Counter,
   type Histogram,
   type Meter,
+  type Attributes,
   type Tracer,
 } from "@opentelemetry/api";
 import type { Inbox } from "../inbox/inbox";
 import { watchInbox } from "./inbox-gauge";
 import { callListenerTraced, type CallListener } from "./listener-span";
-import { DURATION_BUCKETS, INSTRUMENTATION_NAME, METRIC } from "./names";
+import { ATTR, DURATION_BUCKETS, INSTRUMENTATION_NAME, METRIC } from "./names";
 
 /** What one receiver records with: made once, by `createTelemetry`, when the host has an SDK. */
 export interface Telemetry {
@@ -24,6 +25,8 @@ export interface Telemetry {
   readonly listenerDuration: Histogram;
   readonly listenerFailures: Counter;
   readonly inboxDead: Counter;
+  /** The inbox's queue in the messaging conventions' words, on everything recorded of it; empty without one. */
+  readonly queue: Attributes;
   /** How the pipeline calls each listener: in a span of its own, timed. */
   readonly callListener: CallListener;
   /** The counters of `count()`, made on first use. */
@@ -58,6 +61,11 @@ export function createTelemetry(inbox: Inbox | undefined): Telemetry | undefined
     ...seconds,
     description: "One listener's call, until its promise settles.",
   });
+  // A queue's name is the host's own setting, bounded: two inboxes are two series.
+  const destination = inbox?.destination;
+  const queue: Attributes = destination
+    ? { [ATTR.messagingSystem]: destination.system, [ATTR.messagingDestination]: destination.name }
+    : {};
   const listenerFailures = meter.createCounter(METRIC.listenerFailures, {
     unit: "{failure}",
     description: "Listeners that threw or rejected.",
@@ -75,8 +83,9 @@ export function createTelemetry(inbox: Inbox | undefined): Telemetry | undefined
     listenerDuration,
     listenerFailures,
     inboxDead: meter.createCounter(METRIC.inboxDead, { unit: "{delivery}", description: "Stored deliveries whose last attempt failed." }),
+    queue,
     callListener: callListenerTraced(tracer, listenerDuration, listenerFailures),
     counters: new Map(),
-    close: inbox?.counts ? watchInbox(meter, inbox.counts.bind(inbox), inbox.destination) : () => {},
+    close: inbox?.counts ? watchInbox(meter, inbox.counts.bind(inbox), queue) : () => {},
   };
 }
