@@ -65,7 +65,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
     };
     this.#reconciler = new Reconciler(this.#receiver);
     this.#reconciler.start();
-    this.#fetch = createFetchHandler(this.#receiver);
+    this.#fetch = createFetchHandler(this.#receiver, platform.decoder);
     this.deliveries = {
       list: async (filter) => this.#inbox("deliveries.list").list(filter),
       get: async (key) => this.#inbox("deliveries.get").get(key),

@@ -4,6 +4,7 @@
  * in a Hono app; through a Next.js route handler's exported POST; its waitUntil and inbox modes; and
  * `allowedIps` with the address passed beside the request.
  */
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { createServer } from "node:http";
@@ -122,21 +123,44 @@ test("a body already read is a 500 that says so, never a delivery checked agains
   expect(await answer.json()).toMatchObject({ type: "urn:imagegen-webhooks:problem:body.unavailable" });
 });
 
-test("a gzip body is inflated and capped after inflating, as the middleware does", async () => {
+test.each([
+  ["gzip", (text: string) => gzipSync(text)],
+  ["deflate", (text: string) => deflateSync(text)],
+  ["br", (text: string) => brotliCompressSync(text)],
+])("a %s body is inflated and capped after inflating, as the middleware does", async (encoding, compress) => {
   const webhooks = createWebhooks({ providers: { crazyhorse: { secret: TOKEN } }, limit: "2kb" });
-  const gzip = async (text: string) =>
-    new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
-  const send = async (text: string, encoding = "gzip") =>
+  const emitted: string[] = [];
+  webhooks.on("crazyhorse.done", (event) => void emitted.push(event.id));
+  const send = (body: Uint8Array, contentEncoding = encoding) =>
     webhooks.fetch(
       new Request("https://app.example/crazyhorse", {
         method: "POST",
-        headers: { "content-type": "application/json", "content-encoding": encoding, "x-webhook-token": TOKEN },
-        body: await gzip(text),
+        headers: { "content-type": "application/json", "content-encoding": contentEncoding, "x-webhook-token": TOKEN },
+        body,
       }),
     );
-  expect((await send(JSON.stringify({ ...crazyhorseExample, code: "gz-1" }))).status).toBe(200);
-  expect((await send(JSON.stringify({ ...crazyhorseExample, code: "gz-2", pad: "x".repeat(10_000) }))).status).toBe(413);
-  expect((await send("{}", "br")).status).toBe(415);
+  expect((await send(compress(JSON.stringify({ ...crazyhorseExample, code: `${encoding}-1` })))).status).toBe(200);
+  expect((await send(compress(JSON.stringify({ ...crazyhorseExample, code: `${encoding}-2`, pad: "x".repeat(10_000) })))).status).toBe(413);
+  // Bytes that do not inflate are the sender's mistake, a 400, never a 500 to retry forever.
+  expect((await send(new TextEncoder().encode(JSON.stringify({ ...crazyhorseExample, code: `${encoding}-3` })))).status).toBe(400);
+  expect((await send(compress("{}"), "compress")).status).toBe(415);
+  expect(emitted).toEqual([`${encoding}-1:done`]);
+});
+
+test("the web entry, for runtimes with no brotli: a br body is a 415 encoding.unsupported, and nothing is emitted", async () => {
+  const webhooks = createWebWebhooks({ providers: { crazyhorse: { secret: TOKEN } } });
+  const emitted = jest.fn();
+  webhooks.on("crazyhorse.done", emitted);
+  const answer = await webhooks.fetch(
+    new Request("https://app.example/crazyhorse", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "br", "x-webhook-token": TOKEN },
+      body: brotliCompressSync(JSON.stringify({ ...crazyhorseExample, code: "br-web" })),
+    }),
+  );
+  expect(answer.status).toBe(415);
+  expect(await answer.json()).toMatchObject({ type: "urn:imagegen-webhooks:problem:encoding.unsupported" });
+  expect(emitted).not.toHaveBeenCalled();
 });
 
 test("waitUntil: listeners past handlerTimeoutMs are answered 202 and handed to the platform, which sees them finish", async () => {

@@ -54,12 +54,17 @@ function toResponse(answer: WebhookResponse): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
+/** What the platform inflates beyond `DecompressionStream`'s formats (`Platform.decoder`): a transform for the body, or nothing. */
+export type Decoder = (encoding: string) => { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } | undefined;
+
 /** The bytes as sent once a `Content-Encoding` is undone; the encodings that body-parser inflates, where the runtime can. */
-function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableStream<Uint8Array> {
+function decoded(body: ReadableStream<Uint8Array>, encoding: string, decoder: Decoder | undefined): ReadableStream<Uint8Array> {
   if (encoding === "identity") return body;
   const format = encoding === "gzip" || encoding === "x-gzip" ? "gzip" : encoding === "deflate" ? "deflate" : undefined;
-  if (!format) throw new WebhookError("encoding.unsupported");
-  return body.pipeThrough(new DecompressionStream(format));
+  if (format) return body.pipeThrough(new DecompressionStream(format));
+  const other = decoder?.(encoding);
+  if (!other) throw new WebhookError("encoding.unsupported");
+  return body.pipeThrough(other);
 }
 
 /**
@@ -79,7 +84,7 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
  * The raw body, streamed and capped: nothing is kept past the limit, whether the Content-Length
  * says so at once or the body (chunked, or inflated) grows beyond it.
  */
-async function readBody(request: Request, limit: number, logger: Logger): Promise<Uint8Array> {
+async function readBody(request: Request, limit: number, logger: Logger, decoder: Decoder | undefined): Promise<Uint8Array> {
   if (request.bodyUsed) {
     logger.error({}, ALREADY_READ);
     throw new WebhookError("body.unavailable");
@@ -93,7 +98,7 @@ async function readBody(request: Request, limit: number, logger: Logger): Promis
     throw new WebhookError("entity.too.large");
   }
 
-  const reader = decoded(request.body, encoding).getReader();
+  const reader = decoded(request.body, encoding, decoder).getReader();
   const chunks: Uint8Array[] = [];
   let received = 0;
   for (;;) {
@@ -124,7 +129,7 @@ async function readBody(request: Request, limit: number, logger: Logger): Promis
 }
 
 /** The web-standard adapter: route, method, raw body; then the pipeline. It always answers: there is no `next` here. */
-export function createFetchHandler(receiver: Receiver): FetchHandler {
+export function createFetchHandler(receiver: Receiver, decoder?: Decoder): FetchHandler {
   const { providers, routes, limit, logger } = receiver.options;
 
   function find(url: URL, options: FetchOptions): ResolvedProvider | undefined {
@@ -151,7 +156,7 @@ export function createFetchHandler(receiver: Receiver): FetchHandler {
     try {
       let rawBody: Uint8Array;
       try {
-        rawBody = await readBody(request, limit, logger);
+        rawBody = await readBody(request, limit, logger, decoder);
       } catch (err) {
         if (!(err instanceof WebhookError)) throw err;
         // As in the middleware: a body consumed upstream is the application's mistake, not an invalid delivery.

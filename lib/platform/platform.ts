@@ -3,6 +3,7 @@
 // pipeline is the same code everywhere and the web entry's module graph holds no `node:` import.
 import type { Crypto } from "../crypto/crypto";
 import type { ImageKeeper } from "../images/keeper";
+import type { Decoder } from "../http/fetch-handler";
 import type { NodeMiddleware } from "../http/node-middleware";
 import type { AllowList } from "../pipeline/source-ip";
 import type { Receiver } from "../pipeline/receiver";
@@ -14,6 +15,11 @@ export interface Platform {
   readonly allowList: (ranges: readonly string[], where: string) => AllowList;
   /** The `(req, res, next)` adapter; absent on the web entry, which serves `fetch()` only. */
   readonly nodeMiddleware?: (receiver: Receiver) => NodeMiddleware;
+  /**
+   * Undoes a `Content-Encoding` that `DecompressionStream` does not know (`br`, which body-parser
+   * inflates for the middleware), for `fetch()`; absent on the web entry, whose runtimes have no brotli.
+   */
+  readonly decoder?: Decoder;
   /** Checks `keepImages`; absent on the web entry, which has no node:http to download with. */
   readonly imageKeeper?: (options: unknown) => ImageKeeper;
 }
