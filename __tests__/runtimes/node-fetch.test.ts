@@ -101,6 +101,38 @@ test("allowedIps: the web entry refuses a sender outside, or no `ip` at all, wit
   }
 });
 
+test.each([
+  ["the main entry", createWebhooks],
+  ["the web entry", createWebWebhooks],
+])("allowedIps with no `ip` passed to fetch(), %s: said once, naming the fix; with `ip`, nothing is said", async (_entry, create) => {
+  const warn = jest.fn();
+  const logger = { debug: jest.fn(), info: jest.fn(), warn, error: jest.fn() };
+  const webhooks = create({ providers: { crazyhorse: { secret: TOKEN, allowedIps: ["203.0.113.0/24"] } }, logger });
+  const inside = await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("ip-given")), { ip: "203.0.113.7" });
+  expect([inside.status, warn.mock.calls.length]).toEqual([200, 0]);
+  for (const id of ["ip-missing-1", "ip-missing-2"]) {
+    expect((await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit(id)))).status).toBe(403);
+  }
+  expect(warn.mock.calls).toEqual([
+    [{}, expect.stringContaining("providers.crazyhorse.allowedIps is set, but webhooks.fetch() was given no `ip`")],
+  ]);
+  expect(warn.mock.calls[0]![1]).toContain("webhooks.fetch(request, { ip })");
+});
+
+test("with no logger set, the missing `ip` is a process warning, as the middleware's setup mistakes are", async () => {
+  const webhooks = createWebWebhooks({ providers: { crazyhorse: { secret: TOKEN, allowedIps: ["203.0.113.0/24"] } } });
+  const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+  try {
+    await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("ip-silent-1")));
+    await webhooks.fetch(new Request("https://app.example/crazyhorse", deliveryInit("ip-silent-2")));
+    expect(warnings.mock.calls).toEqual([
+      [expect.stringContaining("was given no `ip`"), { type: "ImagegenWebhooksWarning", code: "IMAGEGEN_WEBHOOKS_SETUP" }],
+    ]);
+  } finally {
+    warnings.mockRestore();
+  }
+});
+
 test("a Next.js route handler's POST, given a web Request and the route's params", async () => {
   process.env.CRAZYHORSE_WEBHOOK_SECRET = TOKEN;
   // Loaded once the route's environment is set, as Next.js loads a route module on its first request.

@@ -1,9 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { silentLogger, type Logger } from "../logger";
 
 type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: unknown; _body?: boolean };
-
-const said = new WeakMap<object, Set<string>>();
 
 /** A body an earlier parser left: `exact` when these are the bytes as received, which a signature needs. */
 export interface EarlierBody {
@@ -37,16 +34,3 @@ export function bodyFromEarlierParser(req: IncomingMessage): EarlierBody | undef
 export const RESERIALIZED_BODY =
   "imagegen-webhooks: a body parser mounted before this middleware consumed the request; the parsed body is re-serialized. " +
   "Mount the webhooks middleware before express.json(), or keep the raw bytes in req.rawBody with express.json({ verify }).";
-
-/**
- * Said once per receiver (`key`; else per logger): a misconfiguration repeats on every delivery,
- * and the log need not. With no logger set (silent by default), a process warning says it instead:
- * a setup mistake reaches the developer with no setup, since Node prints warnings on stderr.
- */
-export function warnOnce(logger: Logger, message: string, level: "warn" | "error" = "warn", key: object = logger): void {
-  const messages = said.get(key) ?? new Set<string>();
-  if (messages.has(message)) return;
-  said.set(key, messages.add(message));
-  if (logger === silentLogger) process.emitWarning(message, { type: "ImagegenWebhooksWarning", code: "IMAGEGEN_WEBHOOKS_SETUP" });
-  else logger[level]({}, message);
-}

@@ -5,6 +5,7 @@ import { WebhookError } from "../errors";
 import type { Logger } from "../logger";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import type { WebhookResponse } from "../response";
+import { warnOnce } from "./warn-once";
 
 /** How `webhooks.fetch()` finds the provider, and what the platform offers beside the request. */
 export interface FetchOptions {
@@ -128,6 +129,15 @@ async function readBody(request: Request, limit: number, logger: Logger, decoder
   return body;
 }
 
+/** Said once: every delivery to this provider will be refused until `ip` is passed. */
+function missingIp(provider: string): string {
+  return (
+    `imagegen-webhooks: providers.${provider}.allowedIps is set, but webhooks.fetch() was given no \`ip\`, so its deliveries are answered 403: ` +
+    "a web Request carries no sender's address. Pass it: webhooks.fetch(request, { ip }) (Bun's server.requestIP(request)?.address, " +
+    "Deno's info.remoteAddr.hostname, a Worker's CF-Connecting-IP header, or what your own proxy forwards)."
+  );
+}
+
 /** The web-standard adapter: route, method, raw body; then the pipeline. It always answers: there is no `next` here. */
 export function createFetchHandler(receiver: Receiver, decoder?: Decoder): FetchHandler {
   const { providers, routes, limit, logger } = receiver.options;
@@ -151,6 +161,7 @@ export function createFetchHandler(receiver: Receiver, decoder?: Decoder): Fetch
     const url = new URL(request.url);
     const config = find(url, options);
     if (!config) return toResponse(notFound(receiver));
+    if (config.allowedIps && options.ip === undefined) warnOnce(logger, missingIp(config.name), "warn", receiver);
     const refused = admit(receiver, config, { method: request.method, ip: options.ip });
     if (refused) return toResponse(refused);
     try {

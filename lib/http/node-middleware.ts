@@ -7,7 +7,8 @@ import { WebhookError, type WebhookErrorCode } from "../errors";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import type { WebhookResponse } from "../response";
 import { isThenable } from "../thenable";
-import { bodyFromEarlierParser, RESERIALIZED_BODY, warnOnce } from "./earlier-parser";
+import { bodyFromEarlierParser, RESERIALIZED_BODY } from "./earlier-parser";
+import { warnOnce } from "./warn-once";
 
 const UNSIGNABLE_BODY =
   "imagegen-webhooks: a body parser mounted before this middleware consumed the request without keeping its raw bytes, " +
