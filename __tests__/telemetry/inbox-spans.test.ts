@@ -115,7 +115,7 @@ test("a failing run is an error span and a failed run; after its last attempt, a
   expect(countOf(metrics, "imagegen_webhooks.inbox.dead", { ...queue, "imagegen_webhooks.provider": "crazyhorse" })).toBe(1);
   expect(runs.every((run) => run.attributes["messaging.destination.name"] === queueName)).toBe(true);
   expect(pointsOf(metrics, "imagegen_webhooks.inbox.run.duration").length).toBeGreaterThan(0);
-  // Collected once in this file: the inbox is read when a reader collects, at most once a second.
+  // The inbox is read when a reader collects, at most once a second: this test's collection reads it.
   const depth = pointsOf(metrics, "imagegen_webhooks.inbox.deliveries").filter(
     (point) => point.attributes["imagegen_webhooks.inbox.state"] === "dead",
   );

@@ -47,10 +47,22 @@ export function resolveReconcile(reconcile: unknown, providers: Map<string, Reso
   for (const [key, value] of Object.entries(settings)) {
     if (!isPositiveNumber(value)) throw new ConfigError(`reconcile.${key} must be a positive number of milliseconds`);
   }
-  if (![...providers.values()].some((provider) => provider.api)) {
+  const configured = [...providers.values()];
+  if (!configured.some((provider) => provider.api)) {
+    // Name the credentials of the providers configured here that have an API, else say which do.
+    const readable = configured.filter((resolved) => resolved.provider.fetchGeneration).map((resolved) => credentialOption(resolved.name));
     throw new ConfigError(
-      'reconcile needs a provider it can read back: set providers.replicate.apiToken or providers["all-images"].apiKey (crazyhorse.ai documents no such API)',
+      readable.length > 0
+        ? `reconcile needs a provider it can read back: set ${readable.join(" or ")}`
+        : `reconcile needs a provider it can read back, and ${configured.map((resolved) => resolved.name).join(", ")} cannot: ` +
+            "replicate (apiToken) and all-images (apiKey) can, and a defineProvider() with fetchGeneration (crazyhorse.ai documents no such API)",
     );
   }
   return settings;
+}
+
+/** Where a provider's API credential goes, as the options spell it. */
+function credentialOption(name: string): string {
+  const key = /^[A-Za-z_$][\w$]*$/.test(name) ? `providers.${name}` : `providers[${JSON.stringify(name)}]`;
+  return `${key}.${name === "all-images" ? "apiKey" : "apiToken"}`;
 }
