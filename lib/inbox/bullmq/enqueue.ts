@@ -1,7 +1,7 @@
 import { Job, type IRedisTransaction } from "bullmq";
 import type { StoredDelivery } from "../inbox";
 import { jobIdOf, type DeliveryJobData } from "./jobs";
-import type { BullmqInboxState } from "./state";
+import type { BullmqInboxState, PendingAdd } from "./state";
 
 const MAX_ATTEMPT_ERRORS = 100;
 
@@ -25,13 +25,6 @@ export function enqueue(state: BullmqInboxState, delivery: StoredDelivery): Prom
     if (state.batch.length === 0) setImmediate(() => void flush(state));
     state.batch.push({ delivery, resolve, reject });
   });
-}
-
-/** A delivery waiting for the next MULTI, with the settlement of its `enqueue()`. */
-export interface PendingAdd {
-  delivery: StoredDelivery;
-  resolve(result: "stored" | "duplicate"): void;
-  reject(error: unknown): void;
 }
 
 /**

@@ -1,8 +1,15 @@
 import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { PendingAdd } from "./enqueue";
+import type { StoredDelivery } from "../inbox";
 import type { DeliveryJobData } from "./jobs";
 import type { ResolvedBullmqInboxOptions } from "./options";
+
+/** A delivery waiting for the next MULTI (`enqueue.ts`), with the settlement of its `enqueue()`. */
+export interface PendingAdd {
+  delivery: StoredDelivery;
+  resolve(result: "stored" | "duplicate"): void;
+  reject(error: unknown): void;
+}
 
 /** What the inbox's functions share: made once by `bullmqInbox()`. */
 export interface BullmqInboxState {
