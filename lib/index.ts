@@ -1,55 +1,10 @@
+// `imagegen-webhooks`: the main entry, for Node (and Bun and Deno through their Node compatibility).
+// What both entries share is in shared-exports.ts; here, what needs Node: createWebhooks with
+// node:crypto, the (req, res, next) middleware's type, and keepImages' stores and errors.
+export * from "./shared-exports";
 export { createWebhooks } from "./create-webhooks";
-export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
-export type { FetchOptions } from "./http/fetch-handler";
-export type { ReconcileResult } from "./reconcile/reconciler";
-export { ProviderApiError, type ProviderApi } from "./providers/provider-api";
-export type {
-  DeadHandler,
-  DeliveryAttemptError,
-  DeliveryDetail,
-  DeliveryFilter,
-  DeliveryRun,
-  DeliveryStatus,
-  DeliverySummary,
-  Inbox,
-  InboxWorker,
-  InboxWorkerOptions,
-  StoredDelivery,
-} from "./inbox/inbox";
-export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "./options/index";
-export type {
-  AnyWebhookEvent,
-  DeadDelivery,
-  EventOrigin,
-  GeneratedImage,
-  ImageFailed,
-  Generation,
-  GenerationStatus,
-  InvalidDelivery,
-  ProviderSet,
-  SchemaError,
-  WebhookEvent,
-  WebhookEventMap,
-  WebhookEventName,
-  WebhookListener,
-} from "./events";
-export { WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
-export type { Logger } from "./logger";
-export type { ReceiveInput } from "./pipeline/index";
-export type { WebhookResponse } from "./response";
-export type { HeadersInput, QueryInput } from "./headers";
 export type { NodeMiddleware } from "./http/node-middleware";
-export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
-export type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./stores/store";
-export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
-export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
-export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
-export type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./providers/provider";
-export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
-export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";
-export { replicateSchema, type ReplicatePayload } from "./providers/replicate";
 export { directoryImageStore, type DirectoryImageStoreOptions } from "./images/directory-store";
 export type { ImageStore, StoredImage } from "./images/image-store";
 export type { KeepImagesOptions } from "./images/keeper";
 export { ImageKeepError, type ImageFailureReason } from "./images/failure";
-export { openapiDocument, type OpenApiDocument } from "./openapi";

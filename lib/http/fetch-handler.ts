@@ -28,7 +28,8 @@ export interface FetchOptions {
   /**
    * The sender's address, for a provider's `allowedIps`: a web Request has none. Bun's
    * `server.requestIP(request)?.address`, Deno's `info.remoteAddr.hostname`, or what your own
-   * proxy forwards. Without it, a provider with `allowedIps` answers `403`, as it does to an unknown sender.
+   * proxy forwards. Without it, a provider with `allowedIps` answers `403`, as it does to an unknown
+   * sender, and says why once.
    */
   ip?: string;
 }

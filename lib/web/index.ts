@@ -15,32 +15,4 @@ import { createWebhooksFor } from "../webhooks";
  */
 export const createWebhooks = createWebhooksFor(webPlatform);
 
-export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "../webhooks";
-export type { FetchOptions } from "../http/fetch-handler";
-export type { WebhooksOptions, ProviderOptions, SignatureOptions } from "../options/index";
-export type {
-  AnyWebhookEvent,
-  DeadDelivery,
-  GeneratedImage,
-  Generation,
-  GenerationStatus,
-  InvalidDelivery,
-  ProviderSet,
-  SchemaError,
-  WebhookEvent,
-  WebhookEventMap,
-  WebhookEventName,
-  WebhookListener,
-} from "../events";
-export { WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "../errors";
-export type { Logger } from "../logger";
-export type { WebhookResponse } from "../response";
-export { MemoryStore, memoryStore, type MemoryStoreOptions } from "../stores/memory-store";
-export type { Advance, ClaimResult, DedupeStore, GenerationStore, TrackedStatus } from "../stores/store";
-export { MemoryGenerations, type MemoryGenerationsOptions } from "../stores/memory-generations";
-export type { BuiltInProviders, ProviderName, ProviderPayloads } from "../providers/index";
-export { defineProvider, type ProviderDefinition } from "../providers/define-provider";
-export type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "../providers/provider";
-export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "../providers/crazyhorse";
-export { allImagesSchema, type AllImagesPayload } from "../providers/all-images";
-export { replicateSchema, type ReplicatePayload } from "../providers/replicate";
+export * from "../shared-exports";

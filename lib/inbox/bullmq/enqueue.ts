@@ -31,14 +31,13 @@ export function enqueue(state: BullmqInboxState, delivery: StoredDelivery): Prom
  * Deliveries whose bodies ended in the same turn of the event loop go to Redis in one MULTI: one
  * write and one transaction for all of them instead of one each (an ioredis MULTI is costly to
  * build, and Redis reads them all at once). The wait is the rest of the current turn. The batch has
- * one deadline, not one timer per delivery: they were all sent in the same write.
+ * one deadline, not one timer per delivery: they were all sent in the same write. A late answer
+ * settles nothing: each `enqueue()` promise was already rejected by the deadline.
  */
 async function flush(state: BullmqInboxState): Promise<void> {
   const batch = state.batch.splice(0);
   const { queue, options } = state;
-  let settled = false;
   const timer = setTimeout(() => {
-    settled = true;
     const error = new InboxUnavailableError(
       `imagegen-webhooks: the inbox did not store the delivery within ${options.enqueueTimeoutMs} ms (enqueueTimeoutMs)`,
     );
@@ -73,14 +72,12 @@ async function flush(state: BullmqInboxState): Promise<void> {
     }
     results = await multi.exec();
   } catch (err) {
-    clearTimeout(timer);
-    if (settled) return;
     const error = new InboxUnavailableError(`imagegen-webhooks: the inbox could not store the delivery: ${messageOf(err)}`, { cause: err });
     for (const pending of batch) pending.reject(error);
     return;
+  } finally {
+    clearTimeout(timer);
   }
-  clearTimeout(timer);
-  if (settled) return;
   batch.forEach((pending, i) => settle(pending, results?.[2 * i], results?.[2 * i + 1]));
 }
 

@@ -1,0 +1,53 @@
+// What both entry points export: the API that runs wherever web APIs do (the Webhooks class, the
+// options, events, errors, stores, providers and their types). Each entry adds its own
+// createWebhooks and what only its runtime has; nothing here may import from `node:`, since the web
+// entry's module graph holds none (__tests__/runtimes/web-entry.test.ts bundles it).
+export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
+export type { FetchOptions } from "./http/fetch-handler";
+export type { ReconcileResult } from "./reconcile/reconciler";
+export { ProviderApiError, type ProviderApi } from "./providers/provider-api";
+export type {
+  DeadHandler,
+  DeliveryAttemptError,
+  DeliveryDetail,
+  DeliveryFilter,
+  DeliveryRun,
+  DeliveryStatus,
+  DeliverySummary,
+  Inbox,
+  InboxWorker,
+  InboxWorkerOptions,
+  StoredDelivery,
+} from "./inbox/inbox";
+export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "./options/index";
+export type {
+  AnyWebhookEvent,
+  DeadDelivery,
+  EventOrigin,
+  GeneratedImage,
+  ImageFailed,
+  Generation,
+  GenerationStatus,
+  InvalidDelivery,
+  ProviderSet,
+  SchemaError,
+  WebhookEvent,
+  WebhookEventMap,
+  WebhookEventName,
+  WebhookListener,
+} from "./events";
+export { WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
+export type { Logger } from "./logger";
+export type { ReceiveInput } from "./pipeline/index";
+export type { WebhookResponse } from "./response";
+export type { HeadersInput, QueryInput } from "./headers";
+export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
+export type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./stores/store";
+export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
+export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
+export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
+export type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./providers/provider";
+export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
+export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";
+export { replicateSchema, type ReplicatePayload } from "./providers/replicate";
+export { openapiDocument, type OpenApiDocument } from "./openapi";
