@@ -6,19 +6,8 @@ export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliverie
 export type { FetchOptions } from "./http/fetch-handler";
 export type { ReconcileResult } from "./reconcile/reconciler";
 export { ProviderApiError, type ProviderApi } from "./providers/provider-api";
-export type {
-  DeadHandler,
-  DeliveryAttemptError,
-  DeliveryDetail,
-  DeliveryFilter,
-  DeliveryRun,
-  DeliveryStatus,
-  DeliverySummary,
-  Inbox,
-  InboxWorker,
-  InboxWorkerOptions,
-  StoredDelivery,
-} from "./inbox/inbox";
+// Every type of the Inbox interface: what an inbox is, stores and answers.
+export type * from "./inbox/inbox";
 export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "./options/index";
 export type {
   AnyWebhookEvent,

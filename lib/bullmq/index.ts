@@ -10,16 +10,5 @@ export {
   DEFAULT_QUEUE_NAME,
   type BullmqInboxOptions,
 } from "../inbox/bullmq/options";
-export type {
-  DeadHandler,
-  DeliveryAttemptError,
-  DeliveryDetail,
-  DeliveryFilter,
-  DeliveryRun,
-  DeliveryStatus,
-  DeliverySummary,
-  Inbox,
-  InboxWorker,
-  InboxWorkerOptions,
-  StoredDelivery,
-} from "../inbox/inbox";
+// Every type of the Inbox interface: what an inbox is, stores and answers.
+export type * from "../inbox/inbox";
