@@ -4,8 +4,9 @@
  * project in the system's temporary directory, loaded with require() and import, and type-checked
  * in every Node module mode; and the tarball's shape checked by @arethetypeswrong/cli.
  *
- * The clone is of the tracked files as they are now (`git stash create`, HEAD when nothing is
- * changed), so a change not yet committed is packed too; a file git does not track is not.
+ * The clone is of the tracked files as they are now in the working tree (`git ls-files`, copied:
+ * helpers/tracked-files.ts), so a change not yet committed is packed too; a file git does not track
+ * is not.
  * The clone and the scratch project get their dependencies as symlinks to this repository's
  * node_modules rather than from `npm ci`/`npm install`: the suite stays offline and fast, and Node
  * and TypeScript follow a symlink to its real path, so the dependencies' own dependencies resolve
@@ -16,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { providers } from "../lib/providers/index";
+import { copyTrackedFiles } from "./helpers/tracked-files";
 
 const root = join(__dirname, "..");
 const pkg = require("../package.json") as {
@@ -41,9 +43,7 @@ function run(command: string, args: string[], cwd = project): string {
 /** A fresh clone of the repository's tracked files, with no dist/ and no node_modules of its own. */
 function freshClone(): string {
   const clone = join(work, "clone");
-  const commit = run("git", ["stash", "create"], root).trim() || run("git", ["rev-parse", "HEAD"], root).trim();
-  run("git", ["clone", "--quiet", "--shared", "--no-checkout", root, clone], work);
-  run("git", ["-c", "advice.detachedHead=false", "checkout", "--quiet", commit], clone);
+  copyTrackedFiles(root, clone);
   if (existsSync(join(clone, "dist"))) throw new Error("the fresh clone holds a dist/: is it tracked?");
   symlinkSync(join(root, "node_modules"), join(clone, "node_modules"), "dir");
   return clone;
