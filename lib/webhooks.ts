@@ -7,22 +7,13 @@ import type { BuiltInProviders } from "./providers/index";
 import type { AnyProvider } from "./providers/provider";
 import { createFetchHandler, type FetchHandler, type FetchOptions } from "./http/fetch-handler";
 import type { NodeMiddleware } from "./http/node-middleware";
-import type {
-  DeliveryDetail,
-  DeliveryFilter,
-  DeliveryRun,
-  DeliverySummary,
-  Inbox,
-  InboxWorker,
-  InboxWorkerOptions,
-  StoredDelivery,
-} from "./inbox/inbox";
+import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
 import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options/index";
 import type { Platform } from "./platform/platform";
-import { emitAside, OpenGenerations, receive, runStored, storedEvent, type ReceiveInput, type Receiver } from "./pipeline/index";
+import { OpenGenerations, receive, startInboxWorker, type ReceiveInput, type Receiver } from "./pipeline/index";
 import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
 import type { WebhookResponse } from "./response";
-import { createTelemetry, recordDead, runInSpan } from "./telemetry/index";
+import { createTelemetry } from "./telemetry/index";
 
 /** The history of an inbox's deliveries: `webhooks.deliveries`. */
 export interface Deliveries {
@@ -142,25 +133,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
    * (`error`), and the delivery is retried with backoff; after the last attempt it is `dead`.
    */
   async startWorker(options: InboxWorkerOptions = {}): Promise<InboxWorker> {
-    const inbox = this.#inbox("startWorker");
-    const receiver = this.#receiver;
-    const { telemetry } = receiver;
-    const runOne = (stored: StoredDelivery, run: DeliveryRun) => runStored(receiver, stored, run);
-    const worker = await inbox.startWorker(telemetry ? runInSpan(telemetry, runOne) : runOne, {
-      ...options,
-      onDead: (stored, error, run) => {
-        if (telemetry) recordDead(telemetry, stored.provider);
-        let event;
-        try {
-          event = storedEvent(receiver, stored, run);
-        } catch {
-          return; // a provider this receiver does not configure: its run already failed saying so
-        }
-        emitAside(this, "dead", { event, error, attempts: run.attempt }, (err) =>
-          receiver.options.logger.error({ err, deliveryId: stored.id }, "imagegen-webhooks: a dead listener failed"),
-        );
-      },
-    });
+    const worker = await startInboxWorker(this.#receiver, this.#inbox("startWorker"), options);
     const handle: InboxWorker = {
       close: async () => {
         this.#workers.delete(handle);

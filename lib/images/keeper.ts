@@ -21,6 +21,12 @@ export interface KeepImagesOptions {
   concurrency?: number;
 }
 
+/** How one generation's images are kept. */
+export interface KeepOptions {
+  /** Reject on a failure a later attempt may not meet, rather than report it as `image.failed`. Default false. */
+  retryTransient?: boolean;
+}
+
 /** Downloads a generation's images into the store, each at most once. */
 export class ImageKeeper {
   readonly #store: ImageStore;
@@ -43,8 +49,10 @@ export class ImageKeeper {
    * Keeps each image of the event's generation, setting its `keptUrl` and `kept`; resolves with
    * the images that could not be kept. With `retryTransient`, rejects on the first failure that a
    * later attempt may not meet (timeout, 5xx, network, store), for the inbox to retry the delivery.
+   * A bare boolean is read as `retryTransient`.
    */
-  async keep(event: AnyWebhookEvent, retryTransient: boolean): Promise<ImageFailed[]> {
+  async keep(event: AnyWebhookEvent, options: KeepOptions | boolean = {}): Promise<ImageFailed[]> {
+    const retryTransient = typeof options === "boolean" ? options : options.retryTransient === true;
     const images = event.generation.images;
     const outcomes = await Promise.all(
       images.map((image) =>

@@ -23,16 +23,19 @@ export interface RunInfo {
   origin: EventOrigin;
 }
 
+/** What an event is built from: who the delivery is, its checked payload, and this run of it. */
+export interface EventSource {
+  identity: DeliveryIdentity;
+  payload: unknown;
+  receivedAt: Date;
+  /** Default: the first run of a webhook delivery. */
+  run?: RunInfo;
+}
+
 const FIRST_RUN: RunInfo = { attempt: 1, replayed: false, origin: "webhook" };
 
 /** The `WebhookEvent` the listeners receive, with its normalized generation. */
-export function buildEvent(
-  provider: ResolvedProvider,
-  identity: DeliveryIdentity,
-  payload: unknown,
-  receivedAt: Date,
-  run: RunInfo = FIRST_RUN,
-): AnyWebhookEvent {
+export function buildEvent(provider: ResolvedProvider, { identity, payload, receivedAt, run = FIRST_RUN }: EventSource): AnyWebhookEvent {
   return {
     id: identity.id,
     provider: provider.name,

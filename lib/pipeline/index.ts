@@ -1,7 +1,7 @@
 /**
  * The pipeline of one delivery, one module per stage, in the order the README's "HTTP answers"
  * gives: route, raw body, content type, authenticate, parse, validate, dedupe, emit, answer. This file is its only entry for the layers
- * above it (the HTTP adapters, the façade in `webhooks.ts`, the options that build its checks, the inbox worker); the stages import
+ * above it (the HTTP adapters, the façade in `webhooks.ts`, the options that build its checks, the reconciler); the stages import
  * providers, stores and the shared modules at `lib/`'s top, never a layer above.
  */
 export { admit, receive, receiveBody, type ReceiveInput, type RequestLine } from "./receive";
@@ -9,14 +9,14 @@ export type { BodyInput } from "./check";
 export { notFound, refuse } from "./refuse";
 export { problemAnswer } from "./answer";
 export { track, type Receiver, type ResolvedOptions, type ResolvedProvider } from "./receiver";
-export { buildEvent, type DeliveryIdentity, type RunInfo } from "./event";
-export { emitEvent, ListenerFailure, toHandlerError } from "./listeners";
-export { identify } from "./event";
-export { keepAndEmit } from "./keep-images";
-export { trackGeneration } from "./track";
+export { buildEvent, identify, type DeliveryIdentity, type EventSource, type RunInfo } from "./event";
+export type { Delivery } from "./delivery";
+export { dispatch, type Dispatched, type DispatchPolicy } from "./dispatch";
+export { claimKey, NOTHING_CLAIMED } from "./dedupe";
+export { toStoredDelivery } from "./store-in-inbox";
 export { OpenGenerations, type OpenGeneration } from "./open-generations";
-export { runStored, storedEvent } from "./run-stored";
-export { emitAside, reportError, logDelivery, type DeliveryOutcome } from "./report";
+export { startInboxWorker } from "./worker";
+export { logDelivery, type DeliveryOutcome } from "./report";
 // The checks that options/ builds once, at start-up.
 export { createTokenVerifier } from "./authenticate";
 export { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./signature";

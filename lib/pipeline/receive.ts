@@ -31,7 +31,7 @@ const CLOSING_RETRY_AFTER_SECONDS = "5";
 /** Logged and recorded, but no `invalid` event: nothing is wrong with the delivery, and the provider retries it. */
 function closingAnswer(receiver: Receiver, provider: string, startedAt?: number): WebhookResponse {
   const error = new WebhookError("receiver.closing", { headers: { "retry-after": CLOSING_RETRY_AFTER_SECONDS } });
-  return turnAway(receiver, provider, "closing", error, startedAt);
+  return turnAway(receiver, { provider, outcome: "closing", error, startedAt });
 }
 
 /**
@@ -101,7 +101,7 @@ function handleChecked(
     receiver,
     provider,
     startedAt,
-    event: buildEvent(provider, identity, payload, new Date()),
+    event: buildEvent(provider, { identity, payload, receivedAt: new Date() }),
     key: `${provider.name}:${identity.id}`,
     span: telemetry && startDeliverySpan(telemetry, provider.name, startedAt),
     ...(input.waitUntil && { waitUntil: input.waitUntil }),

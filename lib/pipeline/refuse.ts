@@ -6,14 +6,17 @@ import type { Receiver } from "./receiver";
 import { logDelivery, reportInvalid, type DeliveryOutcome } from "./report";
 import { recordDelivery, recordNotFound } from "../telemetry/index";
 
+/** A request the pipeline does not take: whose it is, what became of it, and why. */
+export interface TurnedAway {
+  provider: string;
+  outcome: DeliveryOutcome;
+  error: WebhookError;
+  /** `performance.now()` when the request came; default now. */
+  startedAt?: number;
+}
+
 /** Answers a request the pipeline does not take: logged and recorded under `outcome`, the error's word its reason. */
-export function turnAway(
-  receiver: Receiver,
-  provider: string,
-  outcome: DeliveryOutcome,
-  error: WebhookError,
-  startedAt = performance.now(),
-): WebhookResponse {
+export function turnAway(receiver: Receiver, { provider, outcome, error, startedAt = performance.now() }: TurnedAway): WebhookResponse {
   const line = { provider, outcome, status: error.status, reason: error.code, durationMs: elapsedMs(startedAt) };
   logDelivery(receiver.options.logger, line);
   if (receiver.telemetry) recordDelivery(receiver.telemetry, line);
@@ -22,7 +25,7 @@ export function turnAway(
 
 /** Answers a refusal, logs it, and tells the `invalid` listeners why (no secret, no body). */
 export function refuse(receiver: Receiver, provider: string, error: WebhookError, startedAt = performance.now()): WebhookResponse {
-  const answer = turnAway(receiver, provider, "refused", error, startedAt);
+  const answer = turnAway(receiver, { provider, outcome: "refused", error, startedAt });
   const { status, code: reason } = error;
   const { emitter, options } = receiver;
   reportInvalid(emitter, options.logger, { provider, status, reason, ...(error.errors && { errors: error.errors }) });

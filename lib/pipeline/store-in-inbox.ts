@@ -19,6 +19,7 @@ export function toStoredDelivery(delivery: Delivery): StoredDelivery {
     name: event.name,
     payload: event.payload,
     receivedAt: event.receivedAt.toISOString(),
+    ...(event.origin === "reconciled" && { origin: event.origin }),
     ...(trace && { trace }),
   };
 }

@@ -2,18 +2,17 @@
 // came. Above the pipeline, like an adapter: it imports the pipeline's entry, never a stage.
 import { WebhookError } from "../errors";
 import type { GenerationStatus } from "../events";
-import type { StoredDelivery } from "../inbox/inbox";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
 import { ATTR, count } from "../telemetry/index";
 import {
   buildEvent,
+  claimKey,
+  dispatch,
   identify,
-  keepAndEmit,
-  ListenerFailure,
-  reportError,
-  toHandlerError,
-  trackGeneration,
+  NOTHING_CLAIMED,
+  toStoredDelivery,
+  type Delivery,
   type OpenGeneration,
   type Receiver,
   type ResolvedProvider,
@@ -44,44 +43,38 @@ export async function reconcileGeneration(receiver: Receiver, providerName: stri
   count(receiver.telemetry, "reconcile.checked", 1, { [ATTR.provider]: providerName });
   const payload = await readBack(receiver, provider, id);
   const identity = identify(provider, payload, undefined);
-  const event = buildEvent(provider, identity, payload, new Date(), { attempt: 1, replayed: false, origin: "reconciled" });
+  const run = { attempt: 1, replayed: false, origin: "reconciled" } as const;
+  const event = buildEvent(provider, { identity, payload, receivedAt: new Date(), run });
   const { status } = event.generation;
   const result = (outcome: ReconcileResult["outcome"]): ReconcileResult => ({ provider: providerName, id, status, outcome });
   if (!FINAL.has(status)) return result("open");
 
   const key = `${providerName}:reconciled:${event.generation.id}`;
-  const { inbox } = receiver.options;
+  const delivery: Delivery = { receiver, provider, startedAt: performance.now(), event, key, span: undefined };
+  const { inbox, store, logger } = receiver.options;
   if (inbox) {
-    const stored: StoredDelivery = {
-      ...identity,
-      key,
-      provider: providerName,
-      payload,
-      receivedAt: event.receivedAt.toISOString(),
-      origin: "reconciled",
-    };
-    const answer = await inbox.enqueue(stored);
+    const answer = await inbox.enqueue(toStoredDelivery(delivery));
     receiver.openGenerations?.forget(providerName, id);
     if (answer === "stored") count(receiver.telemetry, "reconcile.recovered", 1, { [ATTR.provider]: providerName });
     return result(answer === "stored" ? "stored" : "known");
   }
-  // Deduplicated like a delivery under its own key: read back twice, it fires once; its listener
-  // failing releases the key, so that the next read-back fires it again.
-  const { store } = receiver.options;
-  if (store && (await store.claim(key)) !== "claimed") return result("known");
-  try {
-    const { moved } = await trackGeneration(receiver, event, key);
-    // Its images are kept before its events fire, as a delivery's are.
-    if (moved) await keepAndEmit(receiver.options.keepImages, receiver.emitter, event, true, receiver.telemetry);
-    await store?.complete(key);
-    if (moved) count(receiver.telemetry, "reconcile.recovered", 1, { [ATTR.provider]: providerName });
-    return result(moved ? "emitted" : "known");
-  } catch (failure) {
-    await Promise.resolve(store?.release(key)).catch(() => {});
-    // A listener's failure is the host app's to hear (`error`); a store's is only logged by the caller.
-    if (failure instanceof ListenerFailure) reportError(receiver.emitter, receiver.options.logger, toHandlerError(failure, event));
-    throw failure;
-  }
+  return dispatch(delivery, {
+    // Deduplicated like a delivery under its own key: read back twice, it fires once; its listener
+    // failing releases the key, so that the next read-back fires it again.
+    claim: store ? () => claimKey(store, key, logger) : () => NOTHING_CLAIMED,
+    failOpen: false,
+    // A read-back that does not move its generation forward was already heard of: it fires nothing.
+    fireStale: false,
+    retryTransient: false,
+    // A store's failure is only logged by the caller; a listener's was the host app's to hear (`error`).
+    conclude: (dispatched) => {
+      if (dispatched.outcome === "unavailable") throw dispatched.error;
+      if (dispatched.outcome === "failed") throw dispatched.failure;
+      const moved = dispatched.outcome === "handled" && dispatched.moved;
+      if (moved) count(receiver.telemetry, "reconcile.recovered", 1, { [ATTR.provider]: providerName });
+      return result(moved ? "emitted" : "known");
+    },
+  });
 }
 
 /** The provider's answer, checked against its schema like a delivery. */
