@@ -85,7 +85,7 @@ test("the README keeps the benchmark's table and targets, and bench/README.md th
   // The figures moved from README.md to bench/README.md, the benchmarks' own README, which the main one links to.
   const bench = readFileSync(join(root, "bench", "README.md"), "utf8");
   expect(bench).toMatch(/^## Performance$/m);
-  expect(bench).toMatch(/\| body \| listeners \| server \| req\/s \|/);
+  expect(bench).toMatch(/\|\s*body\s*\|\s*listeners\s*\|\s*server\s*\|\s*req\/s\s*\|/);
   expect(bench).toContain("Against the issue's targets");
   for (const diary of [/inline-cache miss/i, /scavenge/i, /What the profile showed/]) {
     expect(readme).not.toMatch(diary);
