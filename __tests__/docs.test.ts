@@ -50,3 +50,14 @@ test("every public export has a doc comment, and every type it refers to is expo
   expect(output.split("\n").filter((line) => /\[(warning|error)\]/.test(line))).toEqual([]);
   expect(run.status).toBe(0);
 }, 120_000);
+
+test("the README's API reference names every entry point it covers", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### API reference"), readme.indexOf("\n#", readme.indexOf("### API reference") + 1));
+  const entries = Object.entries(pkg.exports)
+    .filter(([, target]) => typeof target === "object")
+    .map(([subpath]) => subpath.replace(/^\./, "imagegen-webhooks"));
+  expect(entries).toHaveLength(typedoc.entryPoints.length);
+  for (const entry of entries) expect(section).toContain(`\`${entry}\``);
+  expect(section).toContain("`npm run docs`");
+});

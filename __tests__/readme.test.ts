@@ -1,38 +1,16 @@
 /**
- * README.md as a newcomer reads it: every ```ts block compiles under the project's strict options,
- * as pasted into a module of its own (with `README_CONTEXT` for the few names a fragment takes
- * from the text around it), and the page keeps what it promises.
+ * README.md and the guides (docs/*.md, CONTRIBUTING.md, SECURITY.md, bench/README.md) as a newcomer
+ * reads them: every ```ts block compiles under the project's strict options, as pasted into a
+ * module of its own (with `README_CONTEXT` for the few names a fragment takes from the text around
+ * it), and the pages keep what they promise.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
+import { fencedBlocks, markdownPages, readPage, type Block } from "./helpers/markdown";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
-
-/** A fenced block: its language, its text, and the README line of its first line of code. */
-interface Block {
-  lang: string;
-  code: string;
-  line: number;
-}
-
-/** Fences of three or more backticks or tildes, indented or not, closed by the same fence; an unclosed one ends the file. */
-function fencedBlocks(markdown: string): Block[] {
-  const lines = markdown.split("\n");
-  const blocks: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^ {0,3}(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i] ?? "");
-    if (!open) continue;
-    const fence = open[1] as string;
-    const start = i + 1;
-    let end = start;
-    while (end < lines.length && !(lines[end] ?? "").trim().startsWith(fence)) end++;
-    blocks.push({ lang: (open[2] ?? "").toLowerCase(), code: lines.slice(start, end).join("\n"), line: start + 1 });
-    i = end;
-  }
-  return blocks;
-}
 
 /**
  * What the README's fragments take from the prose around them: the Express app of "Use", the
@@ -52,22 +30,33 @@ declare global {
 }
 `;
 
-const tsBlocks = fencedBlocks(readme).filter((block) => block.lang === "ts" || block.lang === "typescript");
+/** A ```ts block and the page it is on. */
+interface PageBlock extends Block {
+  page: string;
+}
+
+const tsBlocks: PageBlock[] = markdownPages().flatMap((page) =>
+  fencedBlocks(readPage(page))
+    .filter((block) => block.lang === "ts" || block.lang === "typescript")
+    .map((block) => ({ ...block, page })),
+);
 
 test("README.md's TypeScript blocks are found, each with its line", () => {
-  expect(tsBlocks.length).toBeGreaterThanOrEqual(10);
-  for (const { line } of tsBlocks) expect(readme.split("\n")[line - 2]).toMatch(/^ {0,3}(`{3,}|~{3,})\s*(ts|typescript)\b/);
+  expect(tsBlocks.filter(({ page }) => page === "README.md").length).toBeGreaterThanOrEqual(3);
+  expect(tsBlocks.filter(({ page }) => page.startsWith("docs/")).length).toBeGreaterThanOrEqual(15);
+  for (const { page, line } of tsBlocks) expect(readPage(page).split("\n")[line - 2]).toMatch(/^ {0,3}(`{3,}|~{3,})\s*(ts|typescript)\b/);
 });
 
 test("every ```ts block of README.md compiles under strict, as a module of its own", () => {
+  // The guides' blocks too: docs/*.md, CONTRIBUTING.md, SECURITY.md and bench/README.md.
   // Under node_modules, so that a block's imports resolve as in a user's project; .mts, so that top-level await is allowed.
   mkdirSync(join(root, "node_modules", ".cache"), { recursive: true });
   const dir = mkdtempSync(join(root, "node_modules", ".cache", "readme-blocks-"));
   try {
-    const files = new Map<string, Block>();
+    const files = new Map<string, PageBlock>();
     writeFileSync(join(dir, "context.mts"), `${README_CONTEXT}\nexport {};\n`);
     for (const block of tsBlocks) {
-      const file = join(dir, `readme-line-${block.line}.mts`);
+      const file = join(dir, `${block.page.replace(/\W/g, "-")}-line-${block.line}.mts`);
       // `export {}` makes each block a module: two blocks may declare the same name, as two files would.
       writeFileSync(file, `${block.code}\nexport {};\n`);
       files.set(file, block);
@@ -80,7 +69,7 @@ test("every ```ts block of README.md compiles under strict, as a module of its o
       const block = diagnostic.file && files.get(diagnostic.file.fileName);
       if (!block || diagnostic.start === undefined) return `${diagnostic.file?.fileName ?? ""}: ${message}`;
       const { line } = diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start);
-      return `README.md:${block.line + line}: ${message}`;
+      return `${block.page}:${block.line + line}: ${message}`;
     });
     expect(errors).toEqual([]);
   } finally {
@@ -89,14 +78,15 @@ test("every ```ts block of README.md compiles under strict, as a module of its o
 }, 60_000);
 
 test("the README documents logger: console in a block that compiles", () => {
-  expect(tsBlocks.some(({ code }) => /logger: console\b/.test(code))).toBe(true);
+  expect(tsBlocks.some(({ page, code }) => page === "README.md" && /logger: console\b/.test(code))).toBe(true);
 });
 
 test("the README keeps the benchmark's table and targets, and bench/README.md the diary", () => {
+  // The figures moved from README.md to bench/README.md, the benchmarks' own README, which the main one links to.
   const bench = readFileSync(join(root, "bench", "README.md"), "utf8");
-  expect(readme).toMatch(/^## Performance$/m);
-  expect(readme).toMatch(/\| body \| listeners \| server \| req\/s \|/);
-  expect(readme).toContain("Against the issue's targets");
+  expect(bench).toMatch(/^## Performance$/m);
+  expect(bench).toMatch(/\|\s*body\s*\|\s*listeners\s*\|\s*server\s*\|\s*req\/s\s*\|/);
+  expect(bench).toContain("Against the issue's targets");
   for (const diary of [/inline-cache miss/i, /scavenge/i, /What the profile showed/]) {
     expect(readme).not.toMatch(diary);
     expect(bench).toMatch(diary);

@@ -4,7 +4,7 @@
 // first request to the last listener done, against the edge's own rate. Redis's own CPU per
 // delivery from its INFO. Beside them, the same middleware in memory mode (what the pipeline costs
 // without the inbox), and express-bullmq, the hand-written handler on BullMQ (express.json(), then
-// Queue.add, then the answer). A redis-server of its own, persistent as the README recommends
+// Queue.add, then the answer). A redis-server of its own, persistent as docs/inbox.md recommends
 // (appendonly yes, appendfsync everysec).
 //   node bench/inbox.mjs [--rounds 4] [--duration 2] [--connections 10] [--size 1000] [--concurrency 50] [--e2e-seconds 5]
 import { fork, spawn } from "node:child_process";

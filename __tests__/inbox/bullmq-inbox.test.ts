@@ -29,7 +29,7 @@ afterAll(async () => {
   await Promise.all(servers.map((server) => server.stop()));
 });
 
-/** The user's connection, as the README says to make it. */
+/** The user's connection, as docs/inbox.md says to make it. */
 function connect(to = url): Redis {
   // disconnectTimeout: ioredis keeps a 2 s timer after disconnect() from a dropped connection.
   const connection = new Redis(to, { maxRetriesPerRequest: null, disconnectTimeout: 50 });

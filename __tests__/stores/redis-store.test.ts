@@ -7,7 +7,7 @@ import { crazyhorseDelivery } from "imagegen-webhooks/testing";
 import { freeLoopbackPort, startRedisServer, suiteRedisUrl } from "../helpers/redis-server";
 
 const SECRET = "crazyhorse-secret-for-redis-tests";
-/** What the README recommends: a command fails at once while Redis is away, instead of queueing. */
+/** What docs/stores.md recommends: a command fails at once while Redis is away, instead of queueing. */
 const RECOMMENDED: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
 // ioredis keeps a 2 s timer after disconnect() from a dropped connection; jest would wait for it.
 const CLIENT_OPTIONS: RedisOptions = { ...RECOMMENDED, disconnectTimeout: 50 };

@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry traces and metrics of the pipeline, through `@opentelemetry/api` only: the host's
- * SDK decides where they go. See the README's "Observability".
+ * SDK decides where they go. See docs/observability.md.
  */
 export { createTelemetry, type Telemetry } from "./telemetry";
 export { recordDelivery, recordNotFound, startDeliverySpan, traceFieldsOf, withSpan } from "./delivery-span";
