@@ -1,68 +1,45 @@
-import { BlockList, isIP } from "node:net";
+import ipaddr from "ipaddr.js";
+import { isIP } from "node:net";
 
 /**
- * Addresses an image URL may never reach: loopback, private, link-local (cloud metadata lives at
- * 169.254.169.254 and fd00:ec2::254), shared, documentation, multicast and reserved ranges, and the
- * IPv6 prefixes that embed an IPv4 address (NAT64, 6to4), whose inner address could be any of those.
+ * Addresses an image URL may never reach: every range ipaddr.js names other than plain unicast
+ * (loopback, private, link-local where cloud metadata lives, shared, documentation, multicast,
+ * reserved, and the IPv6 prefixes that embed an IPv4 address: NAT64, 6to4, Teredo, IPv4-translated),
+ * so a range it learns of is refused too; and what it does not name, below.
  */
-const REFUSED = new BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.0.2.0", 24],
-  ["192.88.99.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["198.51.100.0", 24],
-  ["203.0.113.0", 24],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  REFUSED.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["64:ff9b::", 96],
-  ["64:ff9b:1::", 48],
-  ["100::", 64],
-  ["2001::", 23],
-  ["2001:db8::", 32],
-  ["2002::", 16],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["fec0::", 10],
-  ["ff00::", 8],
-] as const) {
-  REFUSED.addSubnet(network, prefix, "ipv6");
-}
+const ALSO_REFUSED: readonly [ipaddr.IPv6, number][] = [
+  // IPv4-compatible (::a.b.c.d, deprecated by RFC 4291): some stacks still route it to the IPv4 address.
+  ipaddr.IPv6.parseCIDR("::/96"),
+];
 
-const MAPPED_IPV4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
-const MAPPED_IPV4_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i;
-
-/** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:127.0.0.1`, `::ffff:7f00:1`), judged as IPv4. */
-function unmapped(address: string): string | undefined {
-  const dotted = MAPPED_IPV4.exec(address);
-  if (dotted) return dotted[1];
-  const hex = MAPPED_IPV4_HEX.exec(address);
-  if (!hex) return undefined;
-  const high = parseInt(hex[1] as string, 16);
-  const low = parseInt(hex[2] as string, 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+/**
+ * IPv6 text (already valid to Node) as ipaddr.js should read it: without its zone, and a dotted
+ * tail as two hex groups, since ipaddr.js reads `::1.2.3.4` as IPv4-mapped (`::ffff:1.2.3.4`).
+ */
+function plainIPv6(text: string): ipaddr.IPv6 {
+  const address = text.split("%")[0]!;
+  const colon = address.lastIndexOf(":");
+  const tail = address.slice(colon + 1);
+  if (!tail.includes(".")) return ipaddr.IPv6.parse(address);
+  const [a = 0, b = 0, c = 0, d = 0] = tail.split(".").map(Number);
+  return ipaddr.IPv6.parse(`${address.slice(0, colon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`);
 }
 
 /** Whether an image download may never connect to this IP address; anything that is not an IP is refused too. */
 export function isRefusedAddress(address: string): boolean {
   const bare = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
+  // Node's parser decides what is an address, as it is Node that connects to it.
   const version = isIP(bare);
-  if (version === 4) return REFUSED.check(bare, "ipv4");
-  if (version !== 6) return true;
-  const inner = unmapped(bare);
-  if (inner !== undefined) return REFUSED.check(inner, "ipv4");
-  return REFUSED.check(bare, "ipv6");
+  if (version === 0) return true;
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = version === 4 ? ipaddr.IPv4.parse(bare) : plainIPv6(bare);
+  } catch {
+    return true;
+  }
+  // An IPv4-mapped address (::ffff:127.0.0.1, ::ffff:7f00:1) reaches the IPv4 address inside: judged as that one.
+  if (parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress()) parsed = parsed.toIPv4Address();
+  if (parsed.range() !== "unicast") return true;
+  const ipv6 = parsed;
+  return ipv6 instanceof ipaddr.IPv6 && ALSO_REFUSED.some((cidr) => ipv6.match(cidr));
 }

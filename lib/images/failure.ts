@@ -1,5 +1,14 @@
 /** Why an image was not kept: the `reason` of an `image.failed` event. */
-export type ImageFailureReason = "too-large" | "not-an-image" | "refused-address" | "timeout" | "http-status" | "network" | "store";
+export type ImageFailureReason =
+  | "too-large"
+  | "not-an-image"
+  | "refused-address"
+  | "timeout"
+  | "http-status"
+  | "network"
+  | "store"
+  /** Past `keepImages.maxImages`: not fetched. */
+  | "too-many";
 
 /** The reasons worth another attempt: the same request may succeed later. */
 const TRANSIENT: ReadonlySet<ImageFailureReason> = new Set(["timeout", "network", "store"]);

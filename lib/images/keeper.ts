@@ -17,8 +17,20 @@ export interface KeepImagesOptions {
    * ones included: a provider's storage on your network, a test server. Others: `https:` to public addresses only.
    */
   allowedHosts?: readonly string[];
-  /** How many images download at once, across all deliveries. Default 4. */
+  /**
+   * How many images download at once, across all deliveries. Deliveries take turns, and one
+   * delivery uses at most all but one of them, so another delivery's images never wait behind it alone. Default 4.
+   */
   concurrency?: number;
+  /** The most images kept of one delivery; those past it are not fetched and fail as `too-many`. Default 16. */
+  maxImages?: number;
+}
+
+/** One delivery's downloads: how many run, which wait for a slot, and when it last got one. */
+interface Turn {
+  running: number;
+  waiting: (() => void)[];
+  servedAt: number;
 }
 
 /** How one generation's images are kept. */
@@ -33,16 +45,29 @@ export class ImageKeeper {
   readonly #download: DownloadConfig;
   readonly #timeoutMs: number;
   readonly #concurrency: number;
+  /** What one delivery may run at once: all but one slot, so that another delivery can always start. */
+  readonly #perDelivery: number;
+  readonly #maxImages: number;
   #running = 0;
-  readonly #waiting: (() => void)[] = [];
+  /** The deliveries with downloads running or waiting; a freed slot goes to the one that runs fewest, then waited longest. */
+  readonly #turns = new Map<object, Turn>();
+  #served = 0;
   /** Images being kept now, by key: a second delivery naming one waits for the first download. */
   readonly #inFlight = new Map<string, Promise<StoredImage>>();
 
-  constructor(options: { store: ImageStore; download: Omit<DownloadConfig, "agents">; timeoutMs: number; concurrency: number }) {
+  constructor(options: {
+    store: ImageStore;
+    download: Omit<DownloadConfig, "agents">;
+    timeoutMs: number;
+    concurrency: number;
+    maxImages: number;
+  }) {
     this.#store = options.store;
     this.#download = { ...options.download, agents: createAgents() };
     this.#timeoutMs = options.timeoutMs;
     this.#concurrency = options.concurrency;
+    this.#perDelivery = Math.max(1, options.concurrency - 1);
+    this.#maxImages = options.maxImages;
   }
 
   /**
@@ -54,9 +79,12 @@ export class ImageKeeper {
   async keep(event: AnyWebhookEvent, options: KeepOptions | boolean = {}): Promise<ImageFailed[]> {
     const retryTransient = typeof options === "boolean" ? options : options.retryTransient === true;
     const images = event.generation.images;
+    // Anyone whose delivery is accepted chooses how many URLs it lists: those past the cap are not fetched.
+    const tooMany = new ImageKeepError("too-many", `past keepImages.maxImages (${this.#maxImages}): not fetched`);
+    const delivery = {};
     const outcomes = await Promise.all(
-      images.map((image) =>
-        this.#keepOne(event, image).then(
+      images.map((image, index) =>
+        (index < this.#maxImages ? this.#keepOne(event, image, delivery) : Promise.reject(tooMany)).then(
           () => undefined,
           (err: unknown) => err,
         ),
@@ -82,7 +110,7 @@ export class ImageKeeper {
     }
   }
 
-  async #keepOne(event: AnyWebhookEvent, image: GeneratedImage): Promise<void> {
+  async #keepOne(event: AnyWebhookEvent, image: GeneratedImage, delivery: object): Promise<void> {
     const key = imageKey(event, image.url);
     let stored: StoredImage | undefined;
     try {
@@ -93,7 +121,7 @@ export class ImageKeeper {
     if (!stored) {
       let keeping = this.#inFlight.get(key);
       if (!keeping) {
-        keeping = this.#limited(() => this.#fetchAndStore(image.url, key));
+        keeping = this.#limited(delivery, () => this.#fetchAndStore(image.url, key));
         this.#inFlight.set(key, keeping);
         const forget = () => void this.#inFlight.delete(key);
         keeping.then(forget, forget);
@@ -126,16 +154,37 @@ export class ImageKeeper {
     }
   }
 
-  /** Runs `task` once fewer than `concurrency` run; a finishing task hands its slot to the next waiting one. */
-  async #limited<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#running < this.#concurrency) this.#running++;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  /** Runs `task` in a slot of `concurrency`, when `delivery`'s turn comes. */
+  async #limited<T>(delivery: object, task: () => Promise<T>): Promise<T> {
+    const turn: Turn = this.#turns.get(delivery) ?? { running: 0, waiting: [], servedAt: 0 };
+    this.#turns.set(delivery, turn);
+    await new Promise<void>((resolve) => {
+      turn.waiting.push(resolve);
+      this.#dispatch();
+    });
     try {
       return await task();
     } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running--;
+      turn.running--;
+      this.#running--;
+      if (turn.running === 0 && turn.waiting.length === 0) this.#turns.delete(delivery);
+      this.#dispatch();
+    }
+  }
+
+  /** Hands the free slots out: to the waiting delivery that runs fewest, then the one served longest ago. */
+  #dispatch(): void {
+    while (this.#running < this.#concurrency) {
+      let next: Turn | undefined;
+      for (const turn of this.#turns.values()) {
+        if (turn.waiting.length === 0 || turn.running >= this.#perDelivery) continue;
+        if (!next || turn.running < next.running || (turn.running === next.running && turn.servedAt < next.servedAt)) next = turn;
+      }
+      if (!next) return;
+      next.running++;
+      this.#running++;
+      next.servedAt = ++this.#served;
+      next.waiting.shift()!();
     }
   }
 }

@@ -1,10 +1,11 @@
 import { parseAllowedHosts } from "./destination";
 import { ImageKeeper, type KeepImagesOptions } from "./keeper";
 
-const KEYS = ["store", "maxBytes", "timeoutMs", "allowedHosts", "concurrency"];
+const KEYS = ["store", "maxBytes", "timeoutMs", "allowedHosts", "concurrency", "maxImages"];
 export const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_IMAGE_TIMEOUT_MS = 30_000;
 export const DEFAULT_IMAGE_CONCURRENCY = 4;
+export const DEFAULT_MAX_IMAGES = 16;
 
 function positive(value: unknown, name: string, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
@@ -22,7 +23,7 @@ export function resolveKeepImages(options: unknown): ImageKeeper {
   for (const key of Object.keys(options)) {
     if (!KEYS.includes(key)) throw new TypeError(`unknown option "${key}" in keepImages: the options are ${KEYS.join(", ")}`);
   }
-  const { store, maxBytes, timeoutMs, allowedHosts = [], concurrency } = options as KeepImagesOptions;
+  const { store, maxBytes, timeoutMs, allowedHosts = [], concurrency, maxImages } = options as KeepImagesOptions;
   const methods = store as unknown as Record<string, unknown> | undefined;
   if (typeof methods?.put !== "function" || typeof methods.stat !== "function") {
     throw new TypeError("keepImages.store must be an image store with put() and stat(), e.g. directoryImageStore('./kept-images')");
@@ -41,5 +42,6 @@ export function resolveKeepImages(options: unknown): ImageKeeper {
     download: { maxBytes: positive(maxBytes, "maxBytes", DEFAULT_MAX_IMAGE_BYTES, true), allowedHosts: hosts },
     timeoutMs: positive(timeoutMs, "timeoutMs", DEFAULT_IMAGE_TIMEOUT_MS, false),
     concurrency: positive(concurrency, "concurrency", DEFAULT_IMAGE_CONCURRENCY, true),
+    maxImages: positive(maxImages, "maxImages", DEFAULT_MAX_IMAGES, true),
   });
 }

@@ -3,6 +3,7 @@
 // pipeline's types, and the folder's checks.
 import type { AnyProvider } from "../providers/provider";
 import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "../pipeline/index";
+import { DEFAULT_READ_BACK_MAX_BYTES } from "../reconcile/read-back-fetch";
 import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
 
 /** When open generations are read back from their provider's API. */
@@ -11,11 +12,13 @@ export interface ReconcileOptions {
   afterMs?: number;
   /** How often the open generations are looked at. Default 1 minute. */
   everyMs?: number;
-  /** How long one read-back may take. Default 10 seconds. */
+  /** How long one read-back may take, its answer's body included. Default 10 seconds. */
   timeoutMs?: number;
+  /** The largest answer a read-back reads, in bytes; a larger one is refused, unread. Default 1 MiB. */
+  maxBytes?: number;
 }
 
-const DEFAULT_RECONCILE = { afterMs: 10 * 60_000, everyMs: 60_000, timeoutMs: 10_000 };
+const DEFAULT_RECONCILE = { afterMs: 10 * 60_000, everyMs: 60_000, timeoutMs: 10_000, maxBytes: DEFAULT_READ_BACK_MAX_BYTES };
 
 /** One provider's API, from its credential (`apiToken` or `apiKey`) and `apiBaseUrl`; none without a credential. */
 export function resolveApi(provider: AnyProvider, credential: unknown, apiBaseUrl: unknown): ProviderApiSettings | undefined {
@@ -45,7 +48,10 @@ export function resolveReconcile(reconcile: unknown, providers: Map<string, Reso
   rejectUnknownKeys(reconcile, Object.keys(DEFAULT_RECONCILE), "in reconcile");
   const settings = { ...DEFAULT_RECONCILE, ...(reconcile as ReconcileOptions) };
   for (const [key, value] of Object.entries(settings)) {
-    if (!isPositiveNumber(value)) throw new ConfigError(`reconcile.${key} must be a positive number of milliseconds`);
+    if (key === "maxBytes") {
+      if (!isPositiveNumber(value) || !Number.isInteger(value))
+        throw new ConfigError("reconcile.maxBytes must be a positive integer number of bytes");
+    } else if (!isPositiveNumber(value)) throw new ConfigError(`reconcile.${key} must be a positive number of milliseconds`);
   }
   const configured = [...providers.values()];
   if (!configured.some((provider) => provider.api)) {

@@ -46,7 +46,7 @@ export interface ResolvedOptions {
   /** Where each generation's furthest status is kept; absent: every delivery's generation events fire. */
   generations: GenerationStore | undefined;
   /** When open generations are read back from their provider's API; absent: never on its own. */
-  reconcile: { afterMs: number; everyMs: number; timeoutMs: number } | undefined;
+  reconcile: { afterMs: number; everyMs: number; timeoutMs: number; maxBytes: number } | undefined;
   /** Downloads each generation's images before its events fire; absent: images are not kept. */
   keepImages: ImageKeeper | undefined;
 }

@@ -4,6 +4,7 @@ import { WebhookError } from "../errors";
 import type { GenerationStatus } from "../events";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
+import { DEFAULT_READ_BACK_MAX_BYTES, isReadableId, MAX_GENERATION_ID_LENGTH, readBackFetch } from "./read-back-fetch";
 import { ATTR, count } from "../telemetry/index";
 import {
   buildEvent,
@@ -77,8 +78,16 @@ export async function reconcileGeneration(receiver: Receiver, providerName: stri
   });
 }
 
-/** The provider's answer, checked against its schema like a delivery. */
+/**
+ * The provider's answer, checked against its schema like a delivery, and refused unless it is
+ * about `id`. The id is checked first: it may come from a webhook, and it becomes a path.
+ */
 async function readBack(receiver: Receiver, provider: ResolvedProvider, id: string): Promise<unknown> {
+  if (!isReadableId(id)) {
+    throw new Error(
+      `imagegen-webhooks: reconcile: not a generation id (empty, "." or "..", or over ${MAX_GENERATION_ID_LENGTH} characters)`,
+    );
+  }
   const { fetchGeneration } = provider.provider;
   if (!fetchGeneration) {
     throw new Error(
@@ -86,16 +95,30 @@ async function readBack(receiver: Receiver, provider: ResolvedProvider, id: stri
         (provider.name === "crazyhorse" ? " (crazyhorse.ai documents its webhook only)" : ""),
     );
   }
-  if (!provider.api)
+  const { api } = provider;
+  if (!api)
     throw new Error(`imagegen-webhooks: reconcile: set providers.${provider.name}.apiToken (or apiKey) to read its generations back`);
-  const timeoutMs = receiver.options.reconcile?.timeoutMs ?? 10_000;
+  const { logger, reconcile } = receiver.options;
+  const timeoutMs = reconcile?.timeoutMs ?? 10_000;
   const signal = AbortSignal.timeout(timeoutMs);
+  const fetch = readBackFetch(globalThis.fetch, {
+    maxBytes: reconcile?.maxBytes ?? DEFAULT_READ_BACK_MAX_BYTES,
+    signal,
+    refusedRedirect: (location) =>
+      logger.warn(
+        { provider: provider.name, generation: id, location },
+        `imagegen-webhooks: ${provider.name}'s API redirected a read-back to another origin: not followed, its credential is only sent to ${api.baseUrl}`,
+      ),
+  });
+  // The deadline holds whatever fetchGeneration does with its signal.
+  const late = () => new ProviderApiError(`the API did not answer within ${timeoutMs} ms`, 0);
+  const deadline = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(late()), { once: true }));
   let payload: unknown;
   try {
-    payload = await fetchGeneration(id, { ...provider.api, fetch: globalThis.fetch, signal });
+    payload = await Promise.race([fetchGeneration(id, { ...api, fetch, signal }), deadline]);
   } catch (err) {
     if (err instanceof ProviderApiError) throw err;
-    if (signal.aborted) throw new ProviderApiError(`the API did not answer within ${timeoutMs} ms`, 0);
+    if (signal.aborted) throw late();
     throw new ProviderApiError(`the API could not be reached: ${err instanceof Error ? err.message : String(err)}`, 0);
   }
   try {
@@ -104,6 +127,8 @@ async function readBack(receiver: Receiver, provider: ResolvedProvider, id: stri
     if (err instanceof WebhookError) throw new ProviderApiError("the API's answer does not match the provider's schema", 200);
     throw err;
   }
+  const about = provider.provider.normalize(payload, { resolveImageUrl: provider.resolveImageUrl, receivedAt: new Date() }).id;
+  if (about !== id) throw new ProviderApiError("the API's answer is about another generation than the one asked for", 200);
   return payload;
 }
 
@@ -144,7 +169,8 @@ export class Reconciler {
     const now = Date.now();
     for (const entry of openGenerations.due(now)) {
       const provider = options.providers.get(entry.provider);
-      if (!provider?.api) {
+      // An id no read-back can ask about (from a webhook) is never read back.
+      if (!provider?.api || !isReadableId(entry.id)) {
         openGenerations.forget(entry.provider, entry.id);
         continue;
       }
