@@ -10,7 +10,16 @@ import type { NodeMiddleware } from "./http/node-middleware";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
 import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options/index";
 import type { Platform } from "./platform/platform";
-import { leaveRuns, OpenGenerations, receive, settleWithin, startInboxWorker, TIMED_OUT, type ReceiveInput, type Receiver } from "./pipeline/index";
+import {
+  leaveRuns,
+  OpenGenerations,
+  receive,
+  settleWithin,
+  startInboxWorker,
+  TIMED_OUT,
+  type ReceiveInput,
+  type Receiver,
+} from "./pipeline/index";
 import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
 import type { WebhookResponse } from "./response";
 import { createTelemetry } from "./telemetry/index";
@@ -179,7 +188,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
     const settled = await settleWithin(drained, timeoutMs);
     // Past the deadline, and any run a worker left as it closed: told to stop, and named.
     leaveRuns(receiver, timeoutMs);
-    if (settled !== TIMED_OUT && settled.failure !== undefined) throw settled.failure;
+    if (settled !== TIMED_OUT) await drained; // a worker that failed to close says so
     receiver.telemetry?.close();
     await receiver.options.inbox?.close();
     receiver.options.keepImages?.close();

@@ -1,6 +1,6 @@
 import type { Advance } from "../stores/store";
 import { isThenable } from "../thenable";
-import { settleWithin, TIMED_OUT } from "./deadline";
+import { ListenerTimeoutError, settleWithin, TIMED_OUT } from "./deadline";
 import type { Claim, SettleClaim } from "./dedupe";
 import type { Delivery } from "./delivery";
 import { abortEvent } from "./event";
@@ -167,7 +167,7 @@ async function awaitListeners<R>(
   if (settled === TIMED_OUT && failPastDeadline) {
     runs.delete(delivery);
     // Whatever the listeners do later is theirs alone: this attempt has failed, and is retried.
-    const failure = new DOMException(`the listeners did not finish within handlerTimeoutMs (${answerWithinMs} ms)`, "TimeoutError");
+    const failure = new ListenerTimeoutError(answerWithinMs);
     abortEvent(delivery.event, failure);
     await conclude(failure);
     return outcome(failure);

@@ -35,9 +35,8 @@ export interface EventSource {
 const FIRST_RUN: RunInfo = { attempt: 1, replayed: false, origin: "webhook" };
 
 /** The `WebhookEvent` the listeners receive, with its normalized generation. */
-export function buildEvent(provider: ResolvedProvider, { identity, payload, receivedAt, run = FIRST_RUN }: EventSource): AnyWebhookEvent {
-  const generation = provider.provider.normalize(payload, { resolveImageUrl: provider.resolveImageUrl, receivedAt });
-  return new ListenerEvent(identity, provider.name, payload, generation, receivedAt, run) as unknown as AnyWebhookEvent;
+export function buildEvent(provider: ResolvedProvider, source: EventSource): AnyWebhookEvent {
+  return new ListenerEvent(provider, source) as unknown as AnyWebhookEvent;
 }
 
 /** Aborts `event.signal` (now, or as it is first read) with `reason`; a second abort changes nothing. */
@@ -65,12 +64,12 @@ class ListenerEvent {
   #controller: AbortController | undefined;
   #aborted: { reason: unknown } | undefined;
 
-  constructor(identity: DeliveryIdentity, provider: string, payload: unknown, generation: Generation<string>, receivedAt: Date, run: RunInfo) {
+  constructor(provider: ResolvedProvider, { identity, payload, receivedAt, run = FIRST_RUN }: EventSource) {
     this.id = identity.id;
-    this.provider = provider;
+    this.provider = provider.name;
     this.name = identity.name;
     this.payload = payload;
-    this.generation = generation;
+    this.generation = provider.provider.normalize(payload, { resolveImageUrl: provider.resolveImageUrl, receivedAt });
     this.receivedAt = receivedAt;
     this.attempt = run.attempt;
     this.replayed = run.replayed;

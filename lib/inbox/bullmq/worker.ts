@@ -81,7 +81,7 @@ export async function startWorker(
 
 /** setTimeout fires at once past this: a longer wait is no deadline. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const LEFT = Symbol("left active");
+const LEFT = new Error("left active as the worker closed");
 
 /**
  * What `close({ timeoutMs })` does at its deadline: the runs still active settle at once with
