@@ -59,6 +59,12 @@ export interface WebhookEvent<P extends string = ProviderName, Payload = P exten
   replayed: boolean;
   /** `webhook`: a delivery; `reconciled`: read back from the provider's API because its final webhook never came. */
   origin: EventOrigin;
+  /**
+   * Aborted when the receiver stops waiting for this run of the listeners: in a worker at
+   * `handlerTimeoutMs` (the attempt has failed), and when `close()` gives up. Pass it to `fetch()`
+   * and the like so that the work stops with it. Not copied by `{ ...event }`.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** Where an event came from: a webhook delivery, or the provider's API (`reconcile`). */

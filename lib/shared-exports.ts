@@ -2,7 +2,14 @@
 // options, events, errors, stores, providers and their types). Each entry adds its own
 // createWebhooks and what only its runtime has; nothing here may import from `node:`, since the web
 // entry's module graph holds none (__tests__/runtimes/web-entry.test.ts bundles it).
-export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
+export {
+  Webhooks,
+  type CloseOptions,
+  type ConfiguredProviders,
+  type CreateWebhooks,
+  type Deliveries,
+  type WithCustomProviders,
+} from "./webhooks";
 export type { FetchOptions } from "./http/fetch-handler";
 export type { ReconcileResult } from "./reconcile/reconciler";
 export { ProviderApiError, type ProviderApi } from "./providers/provider-api";

@@ -10,7 +10,16 @@ import type { NodeMiddleware } from "./http/node-middleware";
 import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
 import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options/index";
 import type { Platform } from "./platform/platform";
-import { OpenGenerations, receive, startInboxWorker, type ReceiveInput, type Receiver } from "./pipeline/index";
+import {
+  leaveRuns,
+  OpenGenerations,
+  receive,
+  settleWithin,
+  startInboxWorker,
+  TIMED_OUT,
+  type ReceiveInput,
+  type Receiver,
+} from "./pipeline/index";
 import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
 import type { WebhookResponse } from "./response";
 import { createTelemetry } from "./telemetry/index";
@@ -51,6 +60,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
       emitter: this,
       closing: false,
       inFlight: new Set(),
+      runs: new Set(),
       telemetry: createTelemetry(resolved.inbox),
       ...(resolved.reconcile && { openGenerations: new OpenGenerations(resolved.reconcile.afterMs) }),
     };
@@ -135,9 +145,9 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   async startWorker(options: InboxWorkerOptions = {}): Promise<InboxWorker> {
     const worker = await startInboxWorker(this.#receiver, this.#inbox("startWorker"), options);
     const handle: InboxWorker = {
-      close: async () => {
+      close: async (closeOptions) => {
         this.#workers.delete(handle);
-        await worker.close();
+        await worker.close(closeOptions);
       },
     };
     this.#workers.add(handle);
@@ -156,18 +166,42 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   /**
    * Stops accepting (`503` with `Retry-After`) and resolves once the listeners in flight are done;
    * with an inbox, its workers let their active deliveries finish and take no other, and it closes.
+   * It resolves by `timeoutMs` (default 30 s) whatever the listeners do: those still running then
+   * have their `event.signal` aborted and are logged, and an inbox's worker leaves their deliveries,
+   * which a worker takes again once their lock runs out.
    */
-  async close(): Promise<void> {
+  async close({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: CloseOptions = {}): Promise<void> {
+    if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      throw new TypeError(`close: timeoutMs must be a number of milliseconds ≥ 0, got ${String(timeoutMs)}`);
+    }
     const receiver = this.#receiver;
     receiver.closing = true;
-    await this.#reconciler.stop();
-    while (receiver.inFlight.size > 0) await Promise.allSettled([...receiver.inFlight]);
-    await Promise.all([...this.#workers].map((worker) => worker.close()));
+    const workers = [...this.#workers];
+    this.#workers.clear();
+    const drained = Promise.all([
+      this.#reconciler.stop(),
+      (async () => {
+        while (receiver.inFlight.size > 0) await Promise.allSettled([...receiver.inFlight]);
+      })(),
+      ...workers.map((worker) => worker.close({ timeoutMs })),
+    ]).then(() => {});
+    const settled = await settleWithin(drained, timeoutMs);
+    // Past the deadline, and any run a worker left as it closed: told to stop, and named.
+    leaveRuns(receiver, timeoutMs);
+    if (settled !== TIMED_OUT) await drained; // a worker that failed to close says so
     receiver.telemetry?.close();
     await receiver.options.inbox?.close();
     receiver.options.keepImages?.close();
   }
 }
+
+/** The options of `webhooks.close()`. */
+export interface CloseOptions {
+  /** How long to wait for the listeners in flight before giving up on them. Default 30000. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 
 /** The built-in providers, and the user's own by name. */
 export type WithCustomProviders<Custom extends readonly AnyProvider[]> = Custom extends readonly []

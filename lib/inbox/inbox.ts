@@ -96,8 +96,12 @@ export type DeadHandler = (delivery: StoredDelivery, error: unknown, run: Delive
 
 /** A running worker. */
 export interface InboxWorker {
-  /** Lets the active deliveries finish, takes no other, and resolves once it has stopped. */
-  close(): Promise<void>;
+  /**
+   * Lets the active deliveries finish, takes no other, and resolves once it has stopped. With
+   * `timeoutMs`, it stops by then whatever the listeners do: a delivery still active is left, and a
+   * worker takes it again once its lock runs out.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /** The durable inbox: `createWebhooks({ inbox })`. */

@@ -1,8 +1,9 @@
 import type { Advance } from "../stores/store";
 import { isThenable } from "../thenable";
-import { settleWithin, TIMED_OUT } from "./deadline";
+import { ListenerTimeoutError, settleWithin, TIMED_OUT } from "./deadline";
 import type { Claim, SettleClaim } from "./dedupe";
 import type { Delivery } from "./delivery";
+import { abortEvent } from "./event";
 import { ImagesNotKept, keepAndEmit } from "./keep-images";
 import { toHandlerError } from "./listeners";
 import { track } from "./receiver";
@@ -34,6 +35,11 @@ export interface DispatchPolicy<R> {
   readonly retryTransient: boolean;
   /** How long to wait for listeners that return a promise before `timed-out`; absent: until they are done. */
   readonly answerWithinMs?: number;
+  /**
+   * Past `answerWithinMs` the run fails, its `event.signal` aborted and its listeners left to
+   * themselves, rather than go on after a `timed-out` answer: a worker's slot is not held forever.
+   */
+  readonly failPastDeadline?: boolean;
   /** The answer, the result, or the throw, for what became of the work. */
   readonly conclude: (dispatched: Dispatched) => R;
 }
@@ -136,7 +142,7 @@ function emit<R>(
     return after(conclude(failed), () => outcome(failed));
   }
   if (!running) return after(conclude(undefined), () => outcome(undefined));
-  return awaitListeners(delivery, policy.answerWithinMs, running, { conclude, outcome });
+  return awaitListeners(delivery, policy, running, { conclude, outcome });
 }
 
 /** How a run of the listeners ends: its key settled and its failure reported, then what became of it. */
@@ -145,27 +151,43 @@ interface Ending {
   outcome: (failed: unknown) => Dispatched;
 }
 
-/** Listeners that returned a promise: waited for, up to `answerWithinMs`. */
-async function awaitListeners(
+/**
+ * Listeners that returned a promise: waited for, up to `answerWithinMs`. Meanwhile the delivery is
+ * among the receiver's `runs`, which `close()` names and aborts when it stops waiting.
+ */
+async function awaitListeners<R>(
   delivery: Delivery,
-  answerWithinMs: number | undefined,
+  { answerWithinMs = Infinity, failPastDeadline }: DispatchPolicy<R>,
   running: Promise<void>,
   { conclude, outcome }: Ending,
 ): Promise<Dispatched> {
-  const settled = await settleWithin(running, answerWithinMs ?? Infinity);
+  const { runs } = delivery.receiver;
+  runs.add(delivery);
+  const settled = await settleWithin(running, answerWithinMs);
+  if (settled === TIMED_OUT && failPastDeadline) {
+    runs.delete(delivery);
+    // Whatever the listeners do later is theirs alone: this attempt has failed, and is retried.
+    const failure = new ListenerTimeoutError(answerWithinMs);
+    abortEvent(delivery.event, failure);
+    await conclude(failure);
+    return outcome(failure);
+  }
   if (settled === TIMED_OUT) {
     // The caller answers now; the listeners go on, and a late failure still releases the key.
     const rest = track(
       delivery.receiver,
-      running.then(
-        () => conclude(undefined),
-        (failed: unknown) => conclude(failed),
-      ),
+      running
+        .then(
+          () => conclude(undefined),
+          (failed: unknown) => conclude(failed),
+        )
+        .finally(() => runs.delete(delivery)),
     );
     // On serverless the work after the answer lives only as long as the platform is told to wait for it.
     delivery.waitUntil?.(rest);
     return TIMED_OUT_OUTCOME;
   }
+  runs.delete(delivery);
   await conclude(settled.failure);
   return outcome(settled.failure);
 }

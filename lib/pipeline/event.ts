@@ -1,4 +1,4 @@
-import type { AnyWebhookEvent, EventOrigin } from "../events";
+import type { AnyWebhookEvent, EventOrigin, Generation } from "../events";
 import type { HeadersInput } from "../headers";
 import type { ResolvedProvider } from "./receiver";
 
@@ -35,16 +35,60 @@ export interface EventSource {
 const FIRST_RUN: RunInfo = { attempt: 1, replayed: false, origin: "webhook" };
 
 /** The `WebhookEvent` the listeners receive, with its normalized generation. */
-export function buildEvent(provider: ResolvedProvider, { identity, payload, receivedAt, run = FIRST_RUN }: EventSource): AnyWebhookEvent {
-  return {
-    id: identity.id,
-    provider: provider.name,
-    name: identity.name,
-    payload,
-    generation: provider.provider.normalize(payload, { resolveImageUrl: provider.resolveImageUrl, receivedAt }),
-    receivedAt,
-    attempt: run.attempt,
-    replayed: run.replayed,
-    origin: run.origin,
-  } as AnyWebhookEvent;
+export function buildEvent(provider: ResolvedProvider, source: EventSource): AnyWebhookEvent {
+  return new ListenerEvent(provider, source) as unknown as AnyWebhookEvent;
+}
+
+/** Aborts `event.signal` (now, or as it is first read) with `reason`; a second abort changes nothing. */
+export function abortEvent(event: AnyWebhookEvent, reason: unknown): void {
+  abortListenerEvent(event, reason);
+}
+
+let abortListenerEvent: (event: object, reason: unknown) => void;
+
+/**
+ * An event with its `signal` made on first read: most listeners never read it, and an
+ * AbortController for each delivery would cost the synchronous path for nothing. The getter lives
+ * on the prototype, so `{ ...event }` and `JSON.stringify(event)` give the delivery's fields only.
+ */
+class ListenerEvent {
+  readonly id: string;
+  readonly provider: string;
+  readonly name: string;
+  readonly payload: unknown;
+  readonly generation: Generation<string>;
+  readonly receivedAt: Date;
+  readonly attempt: number;
+  readonly replayed: boolean;
+  readonly origin: EventOrigin;
+  #controller: AbortController | undefined;
+  #aborted: { reason: unknown } | undefined;
+
+  constructor(provider: ResolvedProvider, { identity, payload, receivedAt, run = FIRST_RUN }: EventSource) {
+    this.id = identity.id;
+    this.provider = provider.name;
+    this.name = identity.name;
+    this.payload = payload;
+    this.generation = provider.provider.normalize(payload, { resolveImageUrl: provider.resolveImageUrl, receivedAt });
+    this.receivedAt = receivedAt;
+    this.attempt = run.attempt;
+    this.replayed = run.replayed;
+    this.origin = run.origin;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#aborted.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  static {
+    abortListenerEvent = (event, reason) => {
+      if (!(event instanceof ListenerEvent) || event.#aborted) return;
+      event.#aborted = { reason };
+      event.#controller?.abort(reason);
+    };
+  }
 }

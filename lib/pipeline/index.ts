@@ -16,6 +16,8 @@ export { claimKey, NOTHING_CLAIMED } from "./dedupe";
 export { toStoredDelivery } from "./store-in-inbox";
 export { OpenGenerations, type OpenGeneration } from "./open-generations";
 export { startInboxWorker } from "./worker";
+export { leaveRuns } from "./leave-runs";
+export { settleWithin, TIMED_OUT } from "./deadline";
 export { logDelivery, type DeliveryOutcome } from "./report";
 // The checks that options/ builds once, at start-up.
 export { createTokenVerifier } from "./authenticate";

@@ -8,6 +8,7 @@ import type { AnyProvider } from "../providers/provider";
 import type { DedupeStore, GenerationStore } from "../stores/store";
 import type { TokenVerifier } from "./authenticate";
 import type { SignatureVerifier } from "./signature";
+import type { Delivery } from "./delivery";
 import type { AllowList } from "./source-ip";
 import type { Validator } from "./validate";
 
@@ -58,6 +59,8 @@ export interface Receiver {
   closing: boolean;
   /** Work still running for deliveries already answered or being answered, which `close()` waits for. */
   readonly inFlight: Set<Promise<unknown>>;
+  /** The deliveries whose listeners are still running (past their first tick), for `close()` to abort and name. */
+  readonly runs: Set<Delivery>;
   /** The generations heard of and not ended, to read back from their provider's API (`reconcile`). */
   readonly openGenerations?: OpenGenerations;
   /** Where spans and metrics go; absent while the host has no OpenTelemetry SDK, and nothing is recorded. */

@@ -22,8 +22,9 @@ export function storedDelivery(receiver: Receiver, stored: StoredDelivery, run: 
 
 /**
  * The worker half of the pipeline: step 8 for a delivery the edge stored (the inbox stored its key
- * once: nothing to claim). A listener that fails is reported through `error`, and the run rejects
- * with its error, so that the inbox retries it; so does a store that fails, or an image a later
+ * once: nothing to claim). A listener that fails, or the listeners still running at
+ * `handlerTimeoutMs`, are reported through `error`, and the run rejects with the error, so that
+ * the inbox retries it; so does a store that fails, or an image a later
  * attempt may keep, without `error`: neither is the listeners' fault.
  */
 export async function runStored(receiver: Receiver, stored: StoredDelivery, run: DeliveryRun): Promise<void> {
@@ -34,6 +35,9 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
     fireStale: true,
     // An image a later attempt may keep fails the attempt, for the inbox's backoff, until the last one.
     retryTransient: !run.lastAttempt,
+    // A run past handlerTimeoutMs fails like a throw, so that a listener that never settles cannot hold the worker's slot.
+    answerWithinMs: receiver.options.handlerTimeoutMs,
+    failPastDeadline: true,
     conclude: (dispatched) => concludeRun(delivery, run, dispatched),
   });
 }

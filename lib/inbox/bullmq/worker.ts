@@ -1,4 +1,4 @@
-import { Worker } from "bullmq";
+import { WaitingError, Worker } from "bullmq";
 import type { DeadHandler, DeliveryRun, InboxWorker, InboxWorkerOptions, StoredDelivery } from "../inbox";
 import { attemptLogLine, deliveryOf, type DeliveryJob, type DeliveryJobData } from "./jobs";
 import { messageOf } from "./enqueue";
@@ -20,11 +20,13 @@ export async function startWorker(
     throw new TypeError(`startWorker: concurrency must be a whole number ≥ 1, got ${String(concurrency)}`);
   const { queueName, connection, lockDurationMs } = state.options;
 
+  const leaving = leaveActive();
   async function runDelivery(job: DeliveryJob): Promise<void> {
     const context = runOf(job);
     try {
-      await run(deliveryOf(job), context);
+      await Promise.race([run(deliveryOf(job), context), leaving.left]);
     } catch (err) {
+      if (err === LEFT) throw new WaitingError();
       // BullMQ keeps only the last failure's reason; each attempt's message goes to the job's log.
       // A log that cannot be written must not hide the run's own error.
       await job.log(attemptLogLine({ attempt: context.attempt, message: messageOf(err), at: new Date().toISOString() })).catch(onError);
@@ -64,11 +66,34 @@ export async function startWorker(
     throw err;
   }
   return {
-    async close() {
-      await worker.close();
+    async close({ timeoutMs = Infinity } = {}) {
+      const closed = worker.close();
+      const timer = timeoutMs < MAX_TIMER_MS ? setTimeout(leaving.leave, Math.max(0, timeoutMs)) : undefined;
+      try {
+        await closed;
+      } finally {
+        clearTimeout(timer);
+      }
       state.workers.delete(worker);
     },
   };
+}
+
+/** setTimeout fires at once past this: a longer wait is no deadline. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const LEFT = new Error("left active as the worker closed");
+
+/**
+ * What `close({ timeoutMs })` does at its deadline: the runs still active settle at once with
+ * BullMQ's `WaitingError`, which BullMQ takes as a job its processor moved elsewhere and leaves be
+ * while the worker closes (no attempt counted, no Redis command). The job stays active with a lock
+ * no longer renewed, and once that runs out a worker's stalled check takes it again.
+ */
+function leaveActive(): { left: Promise<never>; leave: () => void } {
+  let leave!: () => void;
+  const left = new Promise<never>((_resolve, reject) => (leave = () => reject(LEFT)));
+  left.catch(() => {}); // no run may be active when it is left
+  return { left, leave };
 }
 
 /**
