@@ -1,6 +1,6 @@
 // lib/providers/: one module per provider, everything that provider is (schema, event names,
-// idempotency key, normalization, answer). Providers import the shared types at lib/'s top and
-// nothing of the pipeline; the pipeline and the testing helpers loop over them.
+// idempotency key, normalization, answer, authentication, API credential and read-back, CLI help).
+// Every layer above loops over this list and names no provider (eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths).
 import { allImages } from "./all-images";
 import { crazyhorse } from "./crazyhorse";
 import { replicate } from "./replicate";
