@@ -17,7 +17,7 @@ const LAYERS = [
   ["pipeline", ["pipeline", "telemetry", "images", "inbox"]],
   // What the façade builds the pipeline with and calls it through.
   ["adapters", ["http", "platform", "options", "reconcile"]],
-  ["facade", ["webhooks.ts", "create-webhooks.ts", "openapi.ts", "typed-events.ts", "shared-exports.ts"]],
+  ["facade", ["webhooks.ts", "create-webhooks.ts", "openapi.ts", "shared-exports.ts"]],
   // The package's entry points: what users import, and the CLI.
   ["entries", ["index.ts", "web", "redis", "bullmq", "s3", "fastify", "testing", "cli"]],
 ];

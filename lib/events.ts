@@ -8,6 +8,7 @@ import type {
   DeadDelivery,
   ImageFailed,
   InvalidDelivery,
+  KnownProviderSet,
   Names,
   ProviderSet,
   TypesOf,
@@ -42,7 +43,7 @@ type ProviderWideEvents<Ps extends ProviderSet> = { [P in Names<Ps>]: WebhookEve
 type GenerationEvents<Ps extends ProviderSet> = { [S in GenerationStatus | "stale" as `generation.${S}`]: AnyWebhookEvent<Ps> };
 
 /** Every event a `Webhooks` emitter emits, with the argument its listeners receive. */
-export type WebhookEventMap<Ps extends ProviderSet = ProviderSet> = ProviderSpecificEvents<Ps> &
+export type WebhookEventMap<Ps extends ProviderSet = KnownProviderSet> = ProviderSpecificEvents<Ps> &
   ProviderWideEvents<Ps> &
   GenerationEvents<Ps> & {
     generation: AnyWebhookEvent<Ps>;
@@ -55,9 +56,9 @@ export type WebhookEventMap<Ps extends ProviderSet = ProviderSet> = ProviderSpec
   };
 
 /** Every event name the typed `on()`, `once()` and `off()` accept. */
-export type WebhookEventName<Ps extends ProviderSet = ProviderSet> = keyof WebhookEventMap<Ps> & string;
+export type WebhookEventName<Ps extends ProviderSet = KnownProviderSet> = keyof WebhookEventMap<Ps> & string;
 
 /** A listener may be async: the answer to the provider waits for it (up to `handlerTimeoutMs`). */
-export type WebhookListener<K extends WebhookEventName<Ps>, Ps extends ProviderSet = ProviderSet> = (
+export type WebhookListener<K extends WebhookEventName<Ps>, Ps extends ProviderSet = KnownProviderSet> = (
   event: WebhookEventMap<Ps>[K],
 ) => unknown;

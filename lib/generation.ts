@@ -1,6 +1,17 @@
 // The one shape of a generation, whatever provider sent it: what providers produce and every layer
 // above reads. Imports nothing, so that it sits under every module that names a generation.
 
+/**
+ * The providers the exported types are typed by when none are named, by name: the built-in ones,
+ * which lib/providers/index.ts merges into this interface. The types that default to them name no
+ * provider and import none.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface KnownProviders {}
+
+/** The name of a provider of `KnownProviders`. */
+export type KnownProviderName = Extract<keyof KnownProviders, string>;
+
 /** The normalized status of a generation, the same for every provider. */
 export type GenerationStatus = "queued" | "processing" | "progress" | "completed" | "failed" | "unknown";
 
@@ -18,7 +29,7 @@ export interface GeneratedImage {
 }
 
 /** One shape for a generation job, whatever provider sent it. `P` is the provider's name. */
-export interface Generation<P extends string = string> {
+export interface Generation<P extends string = KnownProviderName> {
   provider: P;
   /** The provider's id of the job. */
   id: string;

@@ -24,7 +24,7 @@ export type {
   WebhookEventMap,
   WebhookEventName,
   WebhookListener,
-} from "./typed-events";
+} from "./events";
 export { WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
 export type { Logger } from "./logger";
 export type { ReceiveInput } from "./pipeline/index";

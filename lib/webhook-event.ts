@@ -1,12 +1,15 @@
 // What a listener receives, for any set of providers: the event of a delivery and the arguments
-// of the emitter's own events. Names no provider: the built-in ones are the default of the
-// exported types only (typed-events.ts).
-import type { Generation } from "./generation";
+// of the emitter's own events. Names no provider: by default the types are typed by
+// `KnownProviders`, which the providers' list fills in.
+import type { Generation, KnownProviderName, KnownProviders } from "./generation";
 import type { ImageFailureReason } from "./images/failure";
 import type { AnyProvider } from "./providers/provider";
 
 /** What every listener of a delivery receives. `P` is the provider's name; the payload is typed from its schema. */
-export interface WebhookEvent<P extends string = string, Payload = unknown> {
+export interface WebhookEvent<
+  P extends string = KnownProviderName,
+  Payload = P extends KnownProviderName ? PayloadOf<KnownProviders[P]> : unknown,
+> {
   /** The delivery's idempotency key, as its provider's `idempotencyKey` gives it. */
   id: string;
   provider: P;
@@ -32,11 +35,15 @@ export type ProviderSet = { readonly [name: string]: AnyProvider };
 
 /** A provider's types: its payload, and each known event's payload. */
 export type TypesOf<P extends AnyProvider> = NonNullable<P["__types"]>;
+/** A provider's payload type. */
+type PayloadOf<P> = P extends AnyProvider ? TypesOf<P>["payload"] : unknown;
+/** `KnownProviders` as a set of providers. */
+export type KnownProviderSet = { [P in KnownProviderName]: KnownProviders[P] extends AnyProvider ? KnownProviders[P] : never };
 /** The names of a set of providers. */
 export type Names<Ps extends ProviderSet> = keyof Ps & string;
 
 /** A delivery of any provider of the set: narrow it on `provider`. */
-export type AnyWebhookEvent<Ps extends ProviderSet = ProviderSet> = {
+export type AnyWebhookEvent<Ps extends ProviderSet = KnownProviderSet> = {
   [P in Names<Ps>]: WebhookEvent<P, TypesOf<Ps[P]>["payload"]>;
 }[Names<Ps>];
 
@@ -50,7 +57,7 @@ export interface InvalidDelivery {
 }
 
 /** The argument of the `dead` event: a stored delivery whose last attempt failed. It stays in the inbox, for inspection and replay. */
-export interface DeadDelivery<Ps extends ProviderSet = ProviderSet> {
+export interface DeadDelivery<Ps extends ProviderSet = KnownProviderSet> {
   event: AnyWebhookEvent<Ps>;
   /** What the last attempt threw. */
   error: unknown;
@@ -58,7 +65,7 @@ export interface DeadDelivery<Ps extends ProviderSet = ProviderSet> {
 }
 
 /** The argument of the `image.failed` event: an image of the generation that `keepImages` could not keep. */
-export interface ImageFailed<Ps extends ProviderSet = ProviderSet> {
+export interface ImageFailed<Ps extends ProviderSet = KnownProviderSet> {
   /** The delivery whose generation names the image; its own events fire after this one, with the image not kept. */
   event: AnyWebhookEvent<Ps>;
   /** The image's place in `event.generation.images`. */

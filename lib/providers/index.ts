@@ -14,6 +14,13 @@ export const providers = {
 
 /** The providers this package knows, as types. */
 export type BuiltInProviders = typeof providers;
+
+// The exported event types are typed by the built-in providers unless told otherwise: they learn
+// them here, so that they import no provider.
+declare module "../generation" {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface KnownProviders extends BuiltInProviders {}
+}
 /** The name of a provider this package knows, e.g. `crazyhorse`. */
 export type ProviderName = keyof BuiltInProviders;
 
