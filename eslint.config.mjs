@@ -2,7 +2,43 @@
 // (eslint-config-prettier turns off the rules it owns). npm test runs both.
 import js from "@eslint/js";
 import prettier from "eslint-config-prettier";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
+
+// lib/'s layers, lowest first: a module may import its own layer and those below, never one above
+// (import-x/no-restricted-paths refuses it). Paths are relative to lib/: a folder, or one file.
+const LAYERS = [
+  ["foundation", ["encoding.ts", "headers.ts", "thenable.ts", "logger.ts", "response.ts", "generation.ts", "crypto", "stores"]],
+  // One module per provider; they know the foundation only, and every layer above loops over them.
+  ["providers", ["providers"]],
+  // What a listener receives and the errors: types every layer above names.
+  ["shared types", ["webhook-event.ts", "handler-error.ts", "errors.ts", "events.ts", "images/failure.ts"]],
+  // The stages of a delivery and what they call: the inbox's interface, keeping images, telemetry.
+  ["pipeline", ["pipeline", "telemetry", "images", "inbox"]],
+  // What the façade builds the pipeline with and calls it through.
+  ["adapters", ["http", "platform", "options", "reconcile"]],
+  ["facade", ["webhooks.ts", "create-webhooks.ts", "openapi.ts", "shared-exports.ts"]],
+  // The package's entry points: what users import, and the CLI.
+  ["entries", ["index.ts", "web", "redis", "bullmq", "s3", "fastify", "testing", "cli"]],
+];
+
+/** One zone per layer: its modules may import nothing from the layers above it. */
+function layerZones() {
+  return LAYERS.slice(0, -1)
+    .map(([name, paths], index) => {
+      const above = LAYERS.slice(index + 1).flatMap(([, higher]) => higher);
+      const lower = LAYERS.slice(0, index + 1).flatMap(([, own]) => own);
+      // A file of a lower layer inside a folder of a higher one (images/failure.ts) stays importable.
+      const except = (folder) => lower.filter((path) => path.startsWith(`${folder}/`)).map((path) => `./${path.slice(folder.length + 1)}`);
+      return above.map((from) => ({
+        target: paths.map((path) => `./lib/${path}`),
+        from: `./lib/${from}`,
+        ...(except(from).length > 0 && { except: except(from) }),
+        message: `lib/'s layers point down: the ${name} layer may not import ${from} (a layer above it). See LAYERS in eslint.config.mjs.`,
+      }));
+    })
+    .flat();
+}
 
 const nodeGlobals = Object.fromEntries(
   [
@@ -36,6 +72,12 @@ export default tseslint.config(
       // package.json lies outside the compiled tree, so it is read with require().
       "@typescript-eslint/no-require-imports": ["error", { allow: ["package\\.json$"] }],
     },
+  },
+  {
+    files: ["lib/**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: { "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js", ".json"] })] },
+    rules: { "import-x/no-restricted-paths": ["error", { basePath: import.meta.dirname, zones: layerZones() }] },
   },
   {
     // Tests read untyped HTTP answers and JSON: asserting on them is the point, so `any` there is not unsafe.

@@ -1,4 +1,7 @@
-import type { AnyWebhookEvent, SchemaError } from "./events";
+import type { SchemaError } from "./webhook-event";
+
+// The listener's error has a module of its own: it names the event, and the event types name no error.
+export { WebhookHandlerError } from "./handler-error";
 
 /** The reasons a delivery is refused, each with its HTTP status. */
 export const PROBLEMS = {
@@ -70,21 +73,4 @@ export interface Problem {
   /** What to change, where saying so reveals nothing secret: e.g. the content type received and the one expected. */
   detail?: string;
   errors?: SchemaError[];
-}
-
-/** A listener threw or rejected; `event` is the delivery it was handling. */
-export class WebhookHandlerError extends Error {
-  readonly event?: AnyWebhookEvent;
-  /** The name of the event whose listener failed. */
-  readonly eventName?: string;
-
-  constructor(cause: unknown, event?: AnyWebhookEvent, eventName?: string) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`a listener of "${eventName ?? "?"}" failed${event ? ` for delivery ${event.id}` : ""}: ${reason}`, {
-      cause,
-    });
-    this.name = "WebhookHandlerError";
-    if (event) this.event = event;
-    if (eventName) this.eventName = eventName;
-  }
 }

@@ -40,10 +40,16 @@ export type { HeadersInput, QueryInput } from "./headers";
 export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
 export type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./stores/store";
 export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
-export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
 export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
-export type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./providers/provider";
-export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./providers/crazyhorse";
-export { allImagesSchema, type AllImagesPayload } from "./providers/all-images";
-export { replicateSchema, type ReplicatePayload } from "./providers/replicate";
+export type {
+  AnyProvider,
+  ApiCredential,
+  AuthenticationMethod,
+  CredentialOption,
+  DeliveryContext,
+  NormalizeContext,
+  Provider,
+} from "./providers/provider";
+// Each built-in provider's schema and payload types.
+export * from "./providers/exports";
 export { openapiDocument, type OpenApiDocument } from "./openapi";

@@ -7,7 +7,7 @@ import type { AnyProvider, Provider } from "../providers/provider";
 import type { ProviderTesting } from "../providers/provider-testing";
 import { deliveriesCommand } from "./deliveries";
 import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
-import { playJob, sendDelivery, simulatedProviders, simulateJob, type SentResponse, type SimulateJobOptions } from "../testing/index";
+import { playJob, sendDelivery, simulateJob, type SentResponse, type SimulateJobOptions } from "../testing/index";
 
 /** Exit codes: 0 every delivery accepted, 1 the receiver refused one or could not be reached, 2 a usage mistake. */
 const REFUSED = 1;
@@ -15,9 +15,34 @@ const USAGE = 2;
 
 class UsageError extends Error {}
 
-const PROVIDERS = Object.keys(providers).join(", ");
+/** What `send`'s `<event>` is for each provider, as the provider's module says it (else its known events). */
+function eventsHelp(known: Known): string {
+  const phrases = [...known.values()].map(
+    (of) => of.cliEvents ?? `${of.name}'s events (${of.knownEvents.length > 0 ? `${of.knownEvents.join(", ")}, ...` : "any"})`,
+  );
+  const sentence = `<event> is ${new Intl.ListFormat("en", { type: "disjunction" }).format(phrases)}.`;
+  // Wrapped at the width of the rest of the help, under the command's description.
+  const lines: string[] = [];
+  let line = "POST one valid delivery.";
+  for (const word of sentence.split(" ")) {
+    if (line.length + 1 + word.length > 90) {
+      lines.push(line);
+      line = word;
+    } else line += ` ${word}`;
+  }
+  return [...lines, line].join("\n             ");
+}
 
-const HELP = `imagegen-webhooks: send test webhook deliveries of AI image-generation providers
+/** Whether its testing hooks play a whole job. */
+function canSimulate(of: AnyProvider): boolean {
+  try {
+    return providerTesting(of, "help", "simulate") !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+const help = (known: Known) => `imagegen-webhooks: send test webhook deliveries of AI image-generation providers
 
 Usage:
   imagegen-webhooks send <provider> <event> --url <url> (--secret <secret> | --signing-secret <whsec_...>) [--set field=value ...]
@@ -25,13 +50,13 @@ Usage:
   imagegen-webhooks schema <provider>
   imagegen-webhooks deliveries list|show|replay --redis <url> [options]   (deliveries --help)
 
-Providers: ${PROVIDERS} (simulate: ${simulatedProviders.join(", ")})
+Providers: ${[...known.keys()].join(", ")} (simulate: ${[...known.values()]
+  .filter(canSimulate)
+  .map((of) => of.name)
+  .join(", ")})
 
 Commands:
-  send       POST one valid delivery. <event> is crazyhorse's state (WAITING, PROCESSING, DONE,
-             FAILED, ...), all-images' type (print.created, print.active, print.progress,
-             print.completed, print.failed, ...) or Replicate's status (starting, processing,
-             succeeded, failed, canceled).
+  send       ${eventsHelp(known)}
   simulate   Play a whole job, delivery by delivery at the provider's pace: created, active,
              progress, completed (or failed), sometimes with a retried delivery.
   schema     Print the provider's JSON Schema.
@@ -51,8 +76,8 @@ Options:
   --retry              simulate: the provider sends one delivery twice
   --no-retry           simulate: never a retry
   --seed <n>           simulate: the same seed plays the same job
-  --image-base-url <u> simulate: where all-images' and Replicate's image URLs point (crazyhorse sends
-                       relative paths, which the receiver resolves with its imageBaseUrl)
+  --image-base-url <u> simulate: where the images' absolute URLs point (a provider that sends
+                       relative paths leaves them to the receiver's imageBaseUrl)
   --speed <x>          simulate: 1 is the provider's pace (default), 10 ten times faster, 0 no wait
   --dry-run            send, simulate: print the deliveries as JSON instead of sending them
   --custom-providers <module>
@@ -379,11 +404,11 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     out.write(`${version()}\n`);
     return 0;
   }
+  const known = () => knownProviders(values, options.customProviders ?? []);
   if (values.help || command === "help") {
-    out.write(HELP);
+    out.write(help(await known()));
     return 0;
   }
-  const known = () => knownProviders(values, options.customProviders ?? []);
   switch (command) {
     case "send":
       return send(rest, values, await known(), out);

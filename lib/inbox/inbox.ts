@@ -3,8 +3,6 @@
  * once it is stored; a worker, in this process or another, runs the listeners for each stored
  * delivery, with retries. `imagegen-webhooks/bullmq` implements it over BullMQ; this module only
  * names the shapes, so that the pipeline never loads BullMQ.
- *
- * May import nothing but types.
  */
 import type { GenerationStore } from "../stores/store";
 

@@ -1,6 +1,5 @@
 // lib/options/authentication.ts: who may deliver to a provider: its token `secret`, its Standard
-// Webhooks `signature`, its `allowedIps`, or the explicit opt-out `allowUnauthenticated`. Imports the
-// signature stage's start-up builders, the providers' and the platform's types, and the folder's checks.
+// Webhooks `signature`, its `allowedIps`, or the explicit opt-out `allowUnauthenticated`.
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
 import {

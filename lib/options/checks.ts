@@ -1,5 +1,5 @@
 // lib/options/checks.ts: the small checks every module of lib/options/ shares, and the one error
-// they throw. Imports nothing: the other modules of the folder import it.
+// they throw.
 
 /** A bad option, thrown by `createWebhooks` at start-up: a `TypeError` whose message names the package. */
 export class ConfigError extends TypeError {

@@ -2,9 +2,8 @@
 // what the pipeline reads (`ResolvedOptions`), so that the request path never re-checks one. This
 // file is the folder's only entry: the options object, and `resolveOptions`, which resolves it with
 // the modules beside it, one concern each: providers, provider, authentication, limits, stores,
-// reconcile, keep-images, and checks (what they all share). The folder imports the providers, the
-// stores, the platform's and the pipeline's types, and the pipeline's start-up builders (the token
-// and signature verifiers, the validator); never a layer above it (webhooks.ts, http/, the entries).
+// reconcile, keep-images, and checks (what they all share). What it may import is its layer's
+// (eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths).
 import type { ProviderName } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import { silentLogger, type Logger } from "../logger";

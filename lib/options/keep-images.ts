@@ -1,6 +1,5 @@
 // lib/options/keep-images.ts: `keepImages`, which the platform checks and builds (lib/images/options.ts
-// on Node) and the web entry refuses. Imports the platform's and the image keeper's types, and the
-// folder's checks.
+// on Node) and the web entry refuses.
 import type { ImageKeeper } from "../images/keeper";
 import type { Platform } from "../platform/platform";
 import { ConfigError } from "./checks";

@@ -1,6 +1,5 @@
 // lib/options/limits.ts: how much one delivery may take, `limit` (the body's bytes) and
 // `handlerTimeoutMs` (the listeners' time before the provider is answered), with their defaults.
-// Imports `bytes` and the folder's checks.
 import bytes from "bytes";
 import { ConfigError, isPositiveNumber } from "./checks";
 

@@ -1,7 +1,6 @@
 // lib/options/provider.ts: one provider's options, checked and resolved into what the pipeline reads
 // of it (`ResolvedProvider`): its route, its schema compiled, its image URLs, and, from the modules
-// beside this one, its authentication and its API. Imports the token and validation stages'
-// start-up builders, the pipeline's and the platform's types, and the folder's modules.
+// beside this one, its authentication and its API.
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
 import { compileValidator, createTokenVerifier, type ResolvedProvider, type Validator } from "../pipeline/index";
@@ -27,9 +26,12 @@ export interface ProviderOptions {
   imageBaseUrl?: string;
   /** Accept this provider's deliveries without a secret. An explicit opt-out, for local experiments. */
   allowUnauthenticated?: boolean;
-  /** Replicate's API token: with `reconcile`, a prediction whose final webhook never came is read back from its API. */
+  /**
+   * The API token of a provider whose credential is a token (Replicate's): with `reconcile`, a
+   * generation whose final webhook never came is read back from its API.
+   */
   apiToken?: string | undefined;
-  /** all-images.ai's API key (its `api-key` header): with `reconcile`, a generation whose final webhook never came is read back. */
+  /** The API key of a provider whose credential is a key (all-images.ai's): the same, under the name the provider uses. */
   apiKey?: string | undefined;
   /** Where the provider's API is, to point at a proxy or a test server: an origin such as `https://api.replicate.com` (the default). */
   apiBaseUrl?: string;
@@ -56,17 +58,7 @@ export function resolveProvider(
   const { name } = provider;
   if (!isObject(options)) throw new ConfigError(`providers.${name} must be an object, e.g. { secret: "…" }`);
   rejectUnknownKeys(options, PROVIDER_KEYS, `for provider ${name}`);
-  const {
-    secret,
-    signature,
-    allowedIps,
-    path = `/${name}`,
-    imageBaseUrl,
-    allowUnauthenticated,
-    apiToken,
-    apiKey,
-    apiBaseUrl,
-  } = options as ProviderOptions;
+  const { secret, signature, allowedIps, path = `/${name}`, imageBaseUrl, allowUnauthenticated } = options as ProviderOptions;
 
   const secrets = resolveTokenSecrets(provider, { secret, signature, allowUnauthenticated }, allowUnauthenticatedGlobally);
   if (typeof path !== "string" || !path.startsWith("/") || path.includes("?")) {
@@ -82,7 +74,7 @@ export function resolveProvider(
     allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps, platform),
     validate: compileSchema(name, provider.schema),
     resolveImageUrl: imageUrlResolver(name, imageBaseUrl),
-    api: resolveApi(provider, apiToken ?? apiKey, apiBaseUrl),
+    api: resolveApi(provider, options),
   };
 }
 

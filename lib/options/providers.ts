@@ -1,6 +1,5 @@
 // lib/options/providers.ts: which providers a receiver serves: the built-in ones and the user's own
 // (`customProviders`), each configured one resolved (./provider.ts) and given a route of its own.
-// Imports the providers and the pipeline's types, and the folder's modules.
 import { providers as builtInProviders } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";

@@ -1,6 +1,5 @@
 // lib/options/stores.ts: where deliveries and generations are kept: the `dedupe` store, the
-// `inbox`, and the `generations` store, whose default follows from the other two. Imports the
-// stores' and the inbox's interfaces, the memory stores, and the folder's checks.
+// `inbox`, and the `generations` store, whose default follows from the other two.
 import type { Inbox } from "../inbox/inbox";
 import { MemoryGenerations } from "../stores/memory-generations";
 import { MemoryStore } from "../stores/memory-store";

@@ -31,6 +31,8 @@ export interface ResolvedProvider {
 export interface ProviderApiSettings {
   baseUrl: string;
   credential: string;
+  /** The credential in the header the provider declares. */
+  headers: Record<string, string>;
 }
 
 /** The options once checked: what every stage reads. */

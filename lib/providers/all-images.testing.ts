@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { progressSteps, SAMPLE_PROMPTS } from "../testing/job-plan";
+import { progressSteps, SAMPLE_PROMPTS } from "./job-plan";
 import { ALL_IMAGES_STATUS, type AllImagesPayload } from "./all-images";
 import type { ProviderTesting, SimulationContext, SimulationScript } from "./provider-testing";
 

@@ -1,4 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
+import { defineProvider } from "./define-provider";
 import { failureReason, statusMap, type Provider } from "./provider";
 import { getJson } from "./provider-api";
 
@@ -87,7 +88,7 @@ function unixTimeToIso(seconds: number | undefined): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
-export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents> = {
+export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents> = defineProvider({
   name: "all-images",
   schema: allImagesSchema,
   knownEvents: Object.values(TYPES).flat(),
@@ -97,7 +98,6 @@ export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents
     // The API documents no failure field; a `data.error` is read where one is sent.
     const error = failureReason((data as { error?: unknown }).error);
     return {
-      provider: "all-images",
       id: data.id,
       status: toStatus(type),
       images: (data.images ?? []).map((image) => ({
@@ -117,9 +117,7 @@ export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents
   // The API answers the Image Generation object alone: it is put in an envelope as a webhook
   // would carry it, its type read from its status, its id saying where it came from.
   async fetchGeneration(id, api) {
-    const data = (await getJson(api, `/v1/image-generations/${encodeURIComponent(id)}`, {
-      "api-key": api.credential,
-    })) as AllImagesPayload["data"];
+    const data = (await getJson(api, `/v1/image-generations/${encodeURIComponent(id)}`, api.headers)) as AllImagesPayload["data"];
     const status = typeof data === "object" && data !== null ? data.status : undefined;
     return {
       id: `reconciled:${String(data?.id)}:${String(status)}`,
@@ -130,7 +128,9 @@ export const allImages: Provider<"all-images", AllImagesPayload, AllImagesEvents
     };
   },
   apiBaseUrl: "https://api.all-images.ai",
-};
+  credential: { option: "apiKey", header: "api-key" },
+  cliEvents: "all-images' type (print.created, print.active, print.progress, print.completed, print.failed, ...)",
+});
 
 /** The webhook `type` that goes with each `data.status` the API answers (0 Create … 4 Error). */
 const TYPE_OF_STATUS: Readonly<Record<number, string>> = {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { imagesMade } from "../testing/job-plan";
+import { imagesMade } from "./job-plan";
 import type { CrazyhorsePayload } from "./crazyhorse";
 import type { ProviderTesting, SimulationContext, SimulationScript } from "./provider-testing";
 

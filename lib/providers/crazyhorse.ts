@@ -1,4 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
+import { defineProvider } from "./define-provider";
 import { copyRecord, failureReason, statusMap, type Provider } from "./provider";
 
 /** Matches a word whatever its case; JSON Schema patterns take no flags. */
@@ -74,7 +75,9 @@ export type CrazyhorseEvents = {
 const toStatus = statusMap(STATES, { ignoreCase: true });
 const knownEvents = Object.values(STATES).flatMap((states) => states.map((s) => s.toLowerCase())) as KnownState[];
 
-export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEvents> = {
+// The events of a completed state carry their images (the schema requires them), which the
+// definition's one payload type cannot say: the provider is typed with its events here.
+export const crazyhorse = defineProvider({
   name: "crazyhorse",
   schema: crazyhorseSchema,
   knownEvents,
@@ -85,7 +88,6 @@ export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEve
     // The page documents no failure field; a top-level `error` is read where one is sent.
     const error = failureReason((payload as { error?: unknown }).error);
     return {
-      provider: "crazyhorse",
       id: payload.code,
       status: toStatus(payload.state),
       images: (payload.generateImageUrls ?? []).map((path) => ({ url: resolveImageUrl(path) })),
@@ -99,4 +101,6 @@ export const crazyhorse: Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEve
   authentication: ["token", "signature"],
   // The provider's page documents this exact answer.
   answer: { status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: "success" },
-};
+  withoutApi: "crazyhorse.ai documents its webhook only",
+  cliEvents: "crazyhorse's state (WAITING, PROCESSING, DONE, FAILED, ...)",
+}) as Provider<"crazyhorse", CrazyhorsePayload, CrazyhorseEvents>;

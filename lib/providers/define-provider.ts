@@ -1,7 +1,7 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
-import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../events";
+import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generation";
 import type { WebhookResponse } from "../response";
-import type { AnyProvider, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./provider";
+import type { AnyProvider, ApiCredential, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./provider";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
 
@@ -37,6 +37,15 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   fetchGeneration?: (id: string, api: ProviderApi) => Promise<NoInfer<Payload>>;
   /** The origin of your provider's API, where `fetchGeneration` reads unless `apiBaseUrl` is set. */
   apiBaseUrl?: string;
+  /**
+   * Its API credential: the option that holds it (`apiToken` or `apiKey`) and the header a read-back
+   * sends it in (`api.headers` holds it, ready to send). Without it, either option is read.
+   */
+  credential?: ApiCredential;
+  /** Why it has no API to read a generation back (no `fetchGeneration`), e.g. "its provider documents its webhook only". */
+  withoutApi?: string;
+  /** What the CLI's help says `<event>` is, e.g. `pixelforge's state (ready, broken, ...)`. Default: from `knownEvents`. */
+  cliEvents?: string;
 }
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -72,6 +81,9 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     testing,
     fetchGeneration,
     apiBaseUrl,
+    credential,
+    withoutApi,
+    cliEvents,
   } = definition;
   const fail = (message: string): never => {
     throw new TypeError(`defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""}): ${message}`);
@@ -98,6 +110,13 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   if (fetchGeneration !== undefined && typeof fetchGeneration !== "function") fail("fetchGeneration must be a function");
   if (apiBaseUrl !== undefined && !/^https?:\/\//.test(String(apiBaseUrl)))
     fail(`apiBaseUrl must be an http(s) origin, e.g. "https://api.example.com"`);
+  const apiCredential = credential === undefined ? undefined : checkCredential(credential, fail);
+  if (apiCredential && !fetchGeneration)
+    fail("credential is what fetchGeneration sends: define fetchGeneration too, or leave credential out");
+  if (withoutApi !== undefined && (typeof withoutApi !== "string" || fetchGeneration)) {
+    fail("withoutApi is a sentence saying why the provider has no API, for one without fetchGeneration");
+  }
+  if (cliEvents !== undefined && (typeof cliEvents !== "string" || cliEvents === "")) fail("cliEvents must be a sentence");
 
   return Object.freeze({
     name,
@@ -116,7 +135,23 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     ...(testingHooks && { testing: testingHooks }),
     ...(fetchGeneration && { fetchGeneration: (id: string, api: ProviderApi) => fetchGeneration(id, api) }),
     ...(apiBaseUrl !== undefined && { apiBaseUrl }),
+    ...(apiCredential && { credential: apiCredential }),
+    ...(withoutApi !== undefined && { withoutApi }),
+    ...(cliEvents !== undefined && { cliEvents }),
   });
+}
+
+const OPTIONS: readonly string[] = ["apiToken", "apiKey"];
+
+function checkCredential(credential: unknown, fail: (message: string) => never): ApiCredential {
+  const { option, header, prefix } = (
+    typeof credential === "object" && credential !== null ? credential : fail("credential must be an object")
+  ) as Partial<ApiCredential>;
+  if (typeof option !== "string" || !OPTIONS.includes(option)) fail(`credential.option must be "apiToken" or "apiKey"`);
+  if (typeof header !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header))
+    fail('credential.header must be a header name, e.g. "authorization"');
+  if (prefix !== undefined && typeof prefix !== "string") fail('credential.prefix must be a string, e.g. "Bearer "');
+  return Object.freeze({ option, header: header.toLowerCase(), ...(prefix !== undefined && { prefix }) });
 }
 
 /** The testing hooks are checked here too: a mistake there would otherwise surface only in a test run. */

@@ -1,6 +1,6 @@
 // lib/providers/: one module per provider, everything that provider is (schema, event names,
-// idempotency key, normalization, answer). Providers import the shared types at lib/'s top and
-// nothing of the pipeline; the pipeline and the testing helpers loop over them.
+// idempotency key, normalization, answer, authentication, API credential and read-back, CLI help).
+// Every layer above loops over this list and names no provider (eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths).
 import { allImages } from "./all-images";
 import { crazyhorse } from "./crazyhorse";
 import { replicate } from "./replicate";
@@ -14,6 +14,13 @@ export const providers = {
 
 /** The providers this package knows, as types. */
 export type BuiltInProviders = typeof providers;
+
+// The exported event types are typed by the built-in providers unless told otherwise: they learn
+// them here, so that they import no provider.
+declare module "../generation" {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface KnownProviders extends BuiltInProviders {}
+}
 /** The name of a provider this package knows, e.g. `crazyhorse`. */
 export type ProviderName = keyof BuiltInProviders;
 

@@ -1,12 +1,14 @@
 /**
  * What a provider's `fetchGeneration` gets: where the provider's API is and how to call it. The
- * receiver fills it from the provider's options (`apiToken` or `apiKey`, `apiBaseUrl`).
+ * receiver fills it from the provider's options (its credential's option, `apiBaseUrl`).
  */
 export interface ProviderApi {
   /** The API's origin, e.g. `https://api.replicate.com`; the `/v1/…` paths are appended to it. */
   baseUrl: string;
   /** The API credential from the provider's options. */
   credential: string;
+  /** The credential in the header the provider declares (`credential`), ready to send; empty where it declares none. */
+  headers: Record<string, string>;
   /** The runtime's `fetch`. */
   fetch: typeof fetch;
   /** Aborted when the receiver's time for one read-back runs out. */

@@ -1,4 +1,4 @@
-import type { Generation, GenerationStatus } from "../events";
+import type { Generation, GenerationStatus } from "../generation";
 import type { HeadersInput } from "../headers";
 import type { WebhookResponse } from "../response";
 import type { ProviderApi } from "./provider-api";
@@ -18,6 +18,22 @@ export interface DeliveryContext {
 
 /** How a provider's deliveries can be authenticated: a token chosen by the receiver, or a Standard Webhooks signature. */
 export type AuthenticationMethod = "token" | "signature";
+
+/** The provider options an API credential can be set in. */
+export type CredentialOption = "apiToken" | "apiKey";
+
+/**
+ * A provider's API credential, as the provider declares it: the option the user sets it in, and the
+ * header a read-back sends it in. The options, the messages and the read-back all read it from here.
+ */
+export interface ApiCredential {
+  /** The provider option that holds it, e.g. `apiKey` for `providers["all-images"].apiKey`. */
+  readonly option: CredentialOption;
+  /** The header it is sent in, e.g. `authorization` or `api-key`. */
+  readonly header: string;
+  /** What comes before it in the header, e.g. `Bearer ` (none by default). */
+  readonly prefix?: string;
+}
 
 /**
  * Everything a provider is, in one object: adding a provider is adding one module that exports
@@ -50,6 +66,15 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly fetchGeneration?: (id: string, api: ProviderApi) => Promise<unknown>;
   /** The origin of the provider's API, where `fetchGeneration` reads by default. */
   readonly apiBaseUrl?: string;
+  /**
+   * Its API credential: which option holds it and which header carries it. Absent with a
+   * `fetchGeneration`: either option (`apiToken` or `apiKey`) is read, and `fetchGeneration` sends it.
+   */
+  readonly credential?: ApiCredential;
+  /** Why it has no API to read a generation back, where the provider says so: the messages repeat it. */
+  readonly withoutApi?: string;
+  /** What the CLI's help says `<event>` is for it, e.g. `crazyhorse's state (WAITING, DONE, ...)`; else its `knownEvents`. */
+  readonly cliEvents?: string;
   /**
    * What `imagegen-webhooks/testing` and the CLI need to build and simulate its deliveries. The
    * built-in providers leave it unset here and keep theirs in `<provider>.testing.ts`, out of the

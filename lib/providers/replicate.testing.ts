@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { progressSteps, SAMPLE_PROMPTS } from "../testing/job-plan";
+import { progressSteps, SAMPLE_PROMPTS } from "./job-plan";
 import type { ProviderTesting, SimulationContext, SimulationScript } from "./provider-testing";
 import type { ReplicatePayload } from "./replicate";
 

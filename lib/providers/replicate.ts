@@ -1,5 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
-import type { GenerationStatus } from "../events";
+import type { GenerationStatus } from "../generation";
 import { sha256 } from "../crypto/sha256";
 import { bytesToBase64 } from "../encoding";
 import { getHeader } from "../headers";
@@ -96,7 +96,8 @@ export const replicate = defineProvider({
   },
   authentication: ["signature", "token"],
   // The prediction as the API gives it is the body its webhooks carry.
-  fetchGeneration: async (id, api) =>
-    (await getJson(api, `/v1/predictions/${encodeURIComponent(id)}`, { authorization: `Bearer ${api.credential}` })) as ReplicatePayload,
+  fetchGeneration: async (id, api) => (await getJson(api, `/v1/predictions/${encodeURIComponent(id)}`, api.headers)) as ReplicatePayload,
   apiBaseUrl: "https://api.replicate.com",
+  credential: { option: "apiToken", header: "authorization", prefix: "Bearer " },
+  cliEvents: "Replicate's status (starting, processing, succeeded, failed, canceled)",
 });

@@ -1,5 +1,5 @@
 // lib/reconcile/: reading generations back from their provider's API when their final webhook never
-// came. Above the pipeline, like an adapter: it imports the pipeline's entry, never a stage.
+// came. Above the pipeline, like an adapter: it calls the pipeline through its entry.
 import { WebhookError } from "../errors";
 import type { GenerationStatus } from "../events";
 import { ProviderApiError } from "../providers/provider-api";
@@ -92,12 +92,14 @@ async function readBack(receiver: Receiver, provider: ResolvedProvider, id: stri
   if (!fetchGeneration) {
     throw new Error(
       `imagegen-webhooks: reconcile: ${provider.name} has no API to read a generation back` +
-        (provider.name === "crazyhorse" ? " (crazyhorse.ai documents its webhook only)" : ""),
+        (provider.provider.withoutApi ? ` (${provider.provider.withoutApi})` : ""),
     );
   }
   const { api } = provider;
   if (!api)
-    throw new Error(`imagegen-webhooks: reconcile: set providers.${provider.name}.apiToken (or apiKey) to read its generations back`);
+    throw new Error(
+      `imagegen-webhooks: reconcile: set providers.${provider.name}.${provider.provider.credential?.option ?? "apiToken (or apiKey)"} to read its generations back`,
+    );
   const { logger, reconcile } = receiver.options;
   const timeoutMs = reconcile?.timeoutMs ?? 10_000;
   const signal = AbortSignal.timeout(timeoutMs);

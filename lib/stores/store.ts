@@ -1,5 +1,5 @@
-// lib/stores/: where delivery keys are remembered (the memory store, the Redis store). Stores import
-// only this interface and Node's built-ins: the pipeline calls them, never the other way.
+// lib/stores/: where delivery keys are remembered (the memory store, the Redis store). The pipeline
+// calls the stores; they sit in the lowest layer (eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths).
 /**
  * What the dedupe stage needs of a store. The memory store is the default; any shared store
  * (Redis, a database) that implements these three calls atomically can replace it.

@@ -2,9 +2,14 @@ export { signDelivery, type SignOptions, type StandardWebhookHeaders } from "./s
 export { sendDelivery, type SendOptions, type SentResponse } from "./send";
 export { buildDelivery } from "./build-delivery";
 export type { TestedProvider } from "./provider-hooks";
-export { crazyhorseDelivery, crazyhorseExample } from "../providers/crazyhorse.testing";
-export { allImagesDelivery, allImagesExample } from "../providers/all-images.testing";
-export { replicateDelivery, replicateExample } from "../providers/replicate.testing";
+export {
+  crazyhorseDelivery,
+  crazyhorseExample,
+  allImagesDelivery,
+  allImagesExample,
+  replicateDelivery,
+  replicateExample,
+} from "../providers/testing-exports";
 export {
   playJob,
   simulatedProviders,
@@ -18,7 +23,7 @@ export {
   type SimulatedProvider,
   type SimulateJobOptions,
 } from "./simulate";
-export { progressSteps, SAMPLE_PROMPTS, type ProgressEvents, type SimulationStep } from "./job-plan";
+export { progressSteps, SAMPLE_PROMPTS, type ProgressEvents, type SimulationStep } from "../providers/job-plan";
 export type {
   ProviderTesting,
   ScriptedDelivery,

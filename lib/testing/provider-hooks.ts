@@ -1,20 +1,7 @@
-import { allImagesTesting } from "../providers/all-images.testing";
-import { crazyhorseTesting } from "../providers/crazyhorse.testing";
-import { isProviderName, providers, type ProviderName, type ProviderPayloads } from "../providers/index";
+import { isProviderName, providers, type ProviderName } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import type { ProviderTesting } from "../providers/provider-testing";
-import { replicateTesting } from "../providers/replicate.testing";
-
-/**
- * The built-in providers' testing hooks, kept apart from the providers so that the main entry never
- * loads them. Typed over every built-in name: a built-in provider without its hooks, simulation
- * included, does not compile.
- */
-const builtInTesting: { [P in ProviderName]: Required<ProviderTesting<ProviderPayloads[P]>> } = {
-  crazyhorse: crazyhorseTesting,
-  "all-images": allImagesTesting,
-  replicate: replicateTesting,
-};
+import { builtInTesting } from "../providers/testing-exports";
 
 /** The providers whose jobs `simulateJob` plays by name: every built-in one. */
 export const simulatedProviders = Object.keys(builtInTesting) as readonly ProviderName[];

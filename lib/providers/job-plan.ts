@@ -1,4 +1,4 @@
-import type { SimulatedOutcome, SimulationContext, SimulationRandom } from "../providers/provider-testing";
+import type { SimulatedOutcome, SimulationContext, SimulationRandom } from "./provider-testing";
 
 /** One delivery in a simulated job's plan: when it is sent, its event, and how many images it carries. */
 export interface SimulationStep {
