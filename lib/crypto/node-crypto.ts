@@ -8,7 +8,14 @@ const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 /** A jose key as a KeyObject: Node's jose gives one; a CryptoKey (from its browser build) converts. */
 function asKeyObject(key: unknown): crypto.KeyObject | undefined {
   if (key instanceof crypto.KeyObject) return key;
-  if (key instanceof crypto.webcrypto.CryptoKey) return crypto.KeyObject.from(key);
+  // Not `instanceof`: CryptoKey is not exported by every Node version, and jest's realm has its own globals.
+  if (typeof key === "object" && key !== null && "algorithm" in key && "usages" in key) {
+    try {
+      return crypto.KeyObject.from(key as crypto.webcrypto.CryptoKey);
+    } catch {
+      return undefined;
+    }
+  }
   return undefined;
 }
 
