@@ -3,7 +3,7 @@ import type { Crypto } from "../crypto/crypto";
 import { WebhookError } from "../errors";
 import { getHeader, type HeadersInput } from "../headers";
 import { isThenable } from "../thenable";
-import { bytesToHex } from "./hmac-signature";
+import { bytesToHex, hexToBytes } from "./hmac-signature";
 import { DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./signature";
 
 // Ed25519 over a message the provider builds from a delivery, with public keys published as a
@@ -86,12 +86,6 @@ export function signedLines(headerNames: readonly string[]): (delivery: SignedDe
     lines.push(delivery.bodySha256Hex);
     return lines.join("\n");
   };
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
 }
 
 /** The 503 to answer: the reason names jose's error or the network's, never a key or the body. */

@@ -36,12 +36,14 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
 const HEX_DIGEST = /^[0-9a-f]{64}$/i;
 const encoder = new TextEncoder();
 
-function hexToBytes(hex: string): Uint8Array {
+/** Hex digits (an even number, already checked) as bytes. */
+export function hexToBytes(hex: string): Uint8Array {
   const bytes = new Uint8Array(hex.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return bytes;
 }
 
+/** Bytes as lower-case hex. */
 export function bytesToHex(bytes: Uint8Array): string {
   let hex = "";
   for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
