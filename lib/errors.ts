@@ -10,6 +10,7 @@ export const PROBLEMS = {
   "content-type.unsupported": { status: 415, title: "Unsupported Media Type" },
   "encoding.unsupported": { status: 415, title: "Unsupported Content Encoding" },
   "auth.failed": { status: 401, title: "Unauthorized" },
+  "auth.multiple-tokens": { status: 401, title: "More Than One Token" },
   "ip.forbidden": { status: 403, title: "Forbidden" },
   "json.malformed": { status: 400, title: "Malformed JSON" },
   "schema.invalid": { status: 400, title: "Payload Does Not Match The Schema" },
