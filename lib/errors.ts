@@ -13,6 +13,7 @@ export const PROBLEMS = {
   "auth.multiple-tokens": { status: 401, title: "More Than One Token" },
   "ip.forbidden": { status: 403, title: "Forbidden" },
   "json.malformed": { status: 400, title: "Malformed JSON" },
+  "json.too-deep": { status: 400, title: "JSON Nested Too Deeply" },
   "schema.invalid": { status: 400, title: "Payload Does Not Match The Schema" },
   "delivery.in-flight": { status: 409, title: "Delivery Already In Progress" },
   "store.unavailable": { status: 503, title: "Dedupe Store Unavailable" },

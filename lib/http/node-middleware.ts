@@ -165,7 +165,12 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
     onBody: (body: Buffer) => void,
     onFail: (err: ReadFailure) => void,
   ): void {
-    const earlier = bodyFromEarlierParser(req);
+    let earlier: ReturnType<typeof bodyFromEarlierParser>;
+    try {
+      earlier = bodyFromEarlierParser(req);
+    } catch (err) {
+      return onFail(err as ReadFailure);
+    }
     if (earlier) {
       // One message per mistake: a signed delivery is refused (and only that is said), a token one goes on (and that is said).
       if (config.signature && !earlier.exact) {
@@ -225,7 +230,9 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
         else answer(response);
       },
       (err) => {
-        if (err instanceof WebhookError) return answer(problemAnswer(err));
+        // A body consumed upstream is the application's mistake, not an invalid delivery.
+        if (err instanceof WebhookError)
+          return answer(err.code === "body.unavailable" ? problemAnswer(err) : refuse(receiver, config.name, err));
         const code = readErrorCode(err);
         if (code) return answer(refuse(receiver, config.name, new WebhookError(code)));
         failed(err);
