@@ -4,6 +4,7 @@
 import { WebhookError } from "../errors";
 import type { Logger } from "../logger";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
+import { printable } from "../printable";
 import type { WebhookResponse } from "../response";
 import { warnOnce } from "./warn-once";
 
@@ -195,7 +196,7 @@ export function createFetchHandler(receiver: Receiver, decoder?: Decoder): Fetch
     if (!provider) {
       logger.error(
         { provider: options.provider },
-        `imagegen-webhooks: webhooks.fetch() was given provider "${options.provider}", which createWebhooks() does not configure; answered 404`,
+        `imagegen-webhooks: webhooks.fetch() was given provider "${printable(String(options.provider))}", which createWebhooks() does not configure; answered 404`,
       );
     }
     return provider;

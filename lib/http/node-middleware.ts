@@ -6,6 +6,7 @@ import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import type { WebhookResponse } from "../response";
+import { printable } from "../printable";
 import { isThenable } from "../thenable";
 import { bodyFromEarlierParser, RESERIALIZED_BODY } from "./earlier-parser";
 import { warnOnce } from "./warn-once";
@@ -138,7 +139,7 @@ function mountedAtRoute(req: IncomingMessage, receiver: Receiver): ResolvedProvi
   if (matches.length > 1) {
     warnOnce(
       logger,
-      `imagegen-webhooks: the middleware is mounted at ${mount}, which ends with the paths of ${matches.map(({ name }) => name).join(" and ")}: ` +
+      `imagegen-webhooks: the middleware is mounted at ${printable(mount)}, which ends with the paths of ${matches.map(({ name }) => name).join(" and ")}: ` +
         `mount it once above the providers' paths, e.g. app.use("/webhooks", webhooks.middleware()).`,
       "warn",
       receiver,

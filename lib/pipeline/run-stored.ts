@@ -1,5 +1,6 @@
 import type { DeliveryRun, StoredDelivery } from "../inbox/inbox";
 import type { AnyWebhookEvent } from "../events";
+import { printable } from "../printable";
 import { elapsedMs } from "./delivery";
 import { buildEvent } from "./event";
 import { emitWithFailures, imagesToKeep } from "./keep-images";
@@ -34,7 +35,10 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
     ({ moved } = await trackGeneration(receiver, event, stored.key));
   } catch (err) {
     // Not the listeners' fault: no `error` event; the attempt fails and the inbox retries it.
-    options.logger.warn({ ...line, err }, `imagegen-webhooks: the generation store failed for ${event.name}; the delivery will be retried`);
+    options.logger.warn(
+      { ...line, err },
+      `imagegen-webhooks: the generation store failed for ${printable(event.name)}; the delivery will be retried`,
+    );
     throw err;
   }
   const failures = await keepStored(receiver, event, moved, run, line);
@@ -44,12 +48,15 @@ export async function runStored(receiver: Receiver, stored: StoredDelivery, run:
     reportError(emitter, options.logger, toHandlerError(failure, event));
     options.logger.warn(
       { ...line, outcome: "failed", durationMs: elapsedMs(startedAt) },
-      `imagegen-webhooks: ${event.name} failed on attempt ${run.attempt}`,
+      `imagegen-webhooks: ${printable(event.name)} failed on attempt ${run.attempt}`,
     );
     const cause = failure instanceof ListenerFailure ? failure.cause : failure;
     throw cause instanceof Error ? cause : new Error(String(cause));
   }
-  options.logger.info({ ...line, outcome: "handled", durationMs: elapsedMs(startedAt) }, `imagegen-webhooks: ${event.name} handled`);
+  options.logger.info(
+    { ...line, outcome: "handled", durationMs: elapsedMs(startedAt) },
+    `imagegen-webhooks: ${printable(event.name)} handled`,
+  );
 }
 
 /**
@@ -72,7 +79,7 @@ async function keepStored(
     // Not the listeners' fault: no `error` event; the attempt fails and the inbox retries it.
     receiver.options.logger.warn(
       { ...line, err },
-      `imagegen-webhooks: an image of ${event.name} could not be kept yet; the delivery will be retried`,
+      `imagegen-webhooks: an image of ${printable(event.name)} could not be kept yet; the delivery will be retried`,
     );
     throw err;
   }

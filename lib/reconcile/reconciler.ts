@@ -3,6 +3,7 @@
 import { WebhookError } from "../errors";
 import type { GenerationStatus } from "../events";
 import type { StoredDelivery } from "../inbox/inbox";
+import { printable } from "../printable";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
 import { ATTR, count } from "../telemetry/index";
@@ -177,7 +178,7 @@ export class Reconciler {
         entry.dueAt = Date.now() + wait;
         options.logger.warn(
           { err, provider: entry.provider, generation: entry.id, failures: entry.failures, retryInMs: wait },
-          `imagegen-webhooks: could not read generation ${entry.id} back from ${entry.provider}'s API; trying again later`,
+          `imagegen-webhooks: could not read generation ${printable(entry.id)} back from ${entry.provider}'s API; trying again later`,
         );
       }
     }
