@@ -13,3 +13,8 @@ const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/** Text of several lines (a JSON document, a receiver's answer), each made printable: its line feeds stay. */
+export function printableLines(text: string): string {
+  return text.split("\n").map(printable).join("\n");
+}
