@@ -95,7 +95,10 @@ test.each([
     const { code } = await bundle(entry, `${HANDLER}\n    ${serve}`);
     const server = await start(code);
     try {
-      await expectBombRefused((path, init) => fetch(`${server.url}/webhooks${path}`, init));
+      const send = (path: string, init?: RequestInit) => fetch(`${server.url}/webhooks${path}`, init);
+      await expectBombRefused(send);
+      // The main entry inflates br with node:zlib, through Bun's Node compatibility.
+      if (entry === "main") await expectBombRefused(send, "br");
     } finally {
       await server.stop();
     }

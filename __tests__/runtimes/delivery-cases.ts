@@ -7,7 +7,7 @@
  */
 import { Webhook } from "standardwebhooks";
 import { crazyhorseExample, replicateExample } from "../../lib/testing";
-import { deflateBomb } from "../helpers/bombs";
+import { brotliBomb, deflateBomb } from "../helpers/bombs";
 import { BAD_ALLOWED_IPS, SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
 
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
@@ -120,15 +120,15 @@ export async function expectAllowedIpsCases(send: Send, events: () => Promise<nu
 }
 
 /**
- * A 2 GiB deflate bomb (2 MB sent) to the crazyhorse route: answered 413 without inflating it,
+ * A 2 GiB deflate (2 MB sent) or br bomb to the crazyhorse route: answered 413 without inflating it,
  * in far less time than inflating it takes (tens of seconds where each write is inflated whole).
  */
-export async function expectBombRefused(send: Send): Promise<void> {
-  const body = await deflateBomb(2048);
+export async function expectBombRefused(send: Send, encoding: "deflate" | "br" = "deflate"): Promise<void> {
+  const body = await (encoding === "br" ? brotliBomb : deflateBomb)(2048);
   const started = Date.now();
   const answer = await send(`/crazyhorse?token=${TOKEN}`, {
     method: "POST",
-    headers: { ...json, "content-encoding": "deflate" },
+    headers: { ...json, "content-encoding": encoding },
     body: new Uint8Array(body),
   });
   expect(await problem(answer)).toMatchObject({ status: 413, type: "urn:imagegen-webhooks:problem:entity.too.large" });
