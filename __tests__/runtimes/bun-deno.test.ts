@@ -90,7 +90,7 @@ test.each([
     `Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log("listening " + port) }, (request) => handle(request));`,
   ],
 ] as const)(
-  "%s (the %s entry): a deflate bomb is answered 413 without being inflated",
+  "%s (the %s entry): a deflate bomb, and on the main entry a br one, is answered 413 without being inflated",
   async (_runtime, entry, start, serve) => {
     const { code } = await bundle(entry, `${HANDLER}\n    ${serve}`);
     const server = await start(code);
