@@ -377,6 +377,25 @@ describe("the imagegen-webhooks CLI", () => {
     }
   });
 
+  test.each([
+    ["text/plain", "refused \u001b[31mred\u001b]0;owned\u0007\b\b\u009b2J\u202eevil"],
+    ["application/problem+json", JSON.stringify({ title: "\u009b2J\u202eevil" })],
+  ])("a receiver's %s answer is printed with its control characters escaped", async (type, body) => {
+    const hostile = createServer((_req, res) => void res.writeHead(400, { "content-type": type }).end(body));
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    try {
+      const chunks: string[] = [];
+      const out = { write: (chunk: string) => void chunks.push(chunk) } as unknown as NodeJS.WritableStream;
+      const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/webhooks/crazyhorse`;
+      expect(await main(["send", "crazyhorse", "DONE", "--url", url, "--secret", "ch"], out)).toBe(1);
+      const printed = chunks.join("");
+      expect(printed).toContain("\\u009b2J\\u202eevil");
+      expect(printed.replace(/\n/g, "")).not.toMatch(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/u);
+    } finally {
+      hostile.close();
+    }
+  });
+
   test("a receiver that cannot be reached exits 1 and says so", async () => {
     const url = server.url;
     await server.close();
@@ -725,6 +744,61 @@ describe("imagegen-webhooks deliveries, against the suite's redis-server", () =>
     expect(run.stderr).toBe(
       "imagegen-webhooks deliveries: the deliveries command needs the bullmq and ioredis packages: npm install bullmq ioredis\n",
     );
+  });
+});
+
+describe("imagegen-webhooks deliveries prints no terminal control bytes from a delivery", () => {
+  const queueName = `cli-hostile-${randomUUID()}`;
+  const redisArgs = () => ["--redis", suiteRedisUrl(), "--queue", queueName];
+  // Red text, a window title set (OSC ... BEL), backspaces over what was printed, a C1 CSI, a bidi override.
+  const HOSTILE = "\u001b[31mred\u001b]0;owned\u0007\b\b\b\u009b2J\u202eevil";
+  const key = `crazyhorse:x${HOSTILE}:done${HOSTILE.toLowerCase()}`;
+  let connection: Redis;
+  let webhooks: Webhooks;
+
+  beforeAll(async () => {
+    connection = new Redis(suiteRedisUrl(), { maxRetriesPerRequest: null });
+    webhooks = createWebhooks({
+      providers: { crazyhorse: { secret: "ch" } },
+      inbox: bullmqInbox({ connection, queueName, attempts: 1, backoff: 10 }),
+    });
+    webhooks.on("generation", () => {
+      throw new Error(`the listener failed ${HOSTILE}`);
+    });
+    const dead = new Promise((resolve) => webhooks.once("dead", resolve));
+    await webhooks.startWorker();
+    const answer = await webhooks.receive({
+      provider: "crazyhorse",
+      headers: { "content-type": "application/json" },
+      query: { token: "ch" },
+      rawBody: JSON.stringify(crazyhorseDelivery({ state: `DONE${HOSTILE}`, code: `x${HOSTILE}` })),
+    });
+    expect(answer.status).toBe(200);
+    await dead;
+  });
+
+  afterAll(async () => {
+    await webhooks?.close();
+    connection?.disconnect();
+  });
+
+  /** Any control character but the line feeds that end the lines, and the bidi controls. */
+  const UNSAFE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+
+  test("list, show and replay escape them, as JSON does, and still name the delivery", async () => {
+    const [list, show, replay] = await Promise.all([
+      cli(["deliveries", "list", ...redisArgs()]),
+      cli(["deliveries", "show", key, ...redisArgs()]),
+      cli(["deliveries", "replay", `${key}-missing`, ...redisArgs()]),
+    ]);
+    expect([list.code, show.code, replay.code]).toEqual([0, 0, 1]);
+    for (const run of [list, show, replay]) {
+      expect(run.stdout.replace(/\n/g, "")).not.toMatch(UNSAFE);
+      expect(run.stderr.replace(/\n/g, "")).not.toMatch(UNSAFE);
+    }
+    expect(list.stdout).toContain("\\u001b[31mred");
+    expect(list.stdout).toContain("the listener failed \\u001b[31mred");
+    expect(replay.stderr).toContain("\\u001b]0;owned\\u0007");
   });
 });
 

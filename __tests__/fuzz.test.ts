@@ -124,7 +124,24 @@ function expectedStatus(target: Provider, bytes: Buffer): number {
   } catch {
     return 400;
   }
+  if (depth(parsed) > MAX_DEPTH) return 400;
   return oracle[target](parsed) ? 200 : 400;
+}
+
+/** The documented nesting limit (json.too-deep): the body is one level. */
+const MAX_DEPTH = 64;
+
+/** How deeply `value` nests, walked with a stack of its own (a recursive walk would overflow where the receiver must not). */
+function depth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, level] = next;
+    if (typeof item !== "object" || item === null) continue;
+    deepest = Math.max(deepest, level);
+    for (const child of Object.values(item)) pending.push([child, level + 1]);
+  }
+  return deepest;
 }
 
 async function check(target: Provider, bytes: Buffer, headers: Record<string, string> = jsonHeaders, query = ""): Promise<Answer> {

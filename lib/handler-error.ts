@@ -1,3 +1,4 @@
+import { printable } from "./printable";
 import type { AnyWebhookEvent } from "./webhook-event";
 
 /** A listener threw or rejected; `event` is the delivery it was handling. */
@@ -8,7 +9,8 @@ export class WebhookHandlerError extends Error {
 
   constructor(cause: unknown, event?: AnyWebhookEvent, eventName?: string) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`a listener of "${eventName ?? "?"}" failed${event ? ` for delivery ${event.id}` : ""}: ${reason}`, {
+    // The event's name and id come from the body: escaped, since a logger prints the message (and the stack that repeats it) as it is.
+    super(`a listener of "${printable(eventName ?? "?")}" failed${event ? ` for delivery ${printable(event.id)}` : ""}: ${reason}`, {
       cause,
     });
     this.name = "WebhookHandlerError";

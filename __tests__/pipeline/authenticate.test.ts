@@ -120,5 +120,37 @@ describe.each(HOSTS)("%s", (_label, kind) => {
       expect(s.rec.events.map((e) => e.payload)).toEqual([delivery]);
       expect(s.rec.duplicates).toEqual([]);
     });
+
+    const send = (s: Awaited<ReturnType<typeof setup>>, query: string, headers: Record<string, string> = {}) =>
+      s.http
+        .post(`${s.prefix}/crazyhorse${query}`)
+        .set({ "content-type": "application/json", ...headers })
+        .send(JSON.stringify(chDelivery()));
+
+    test("many wrong tokens and the right one in one query string are refused with 401 auth.multiple-tokens, never tried one by one", async () => {
+      const s = await setup(kind);
+      const guesses = Array.from({ length: 600 }, (_, i) => `token=guess-${i}`).join("&");
+      const res = await send(s, `?${guesses}&token=${encodeURIComponent(SECRET)}`);
+      expectProblem(res, 401, "auth.multiple-tokens");
+      expectOnlyInvalid(s.rec, { provider: "crazyhorse", status: 401, reason: "auth.multiple-tokens" });
+    });
+
+    test("a repeated `token` parameter is refused even when both are right: one token per request", async () => {
+      const s = await setup(kind);
+      const token = encodeURIComponent(SECRET);
+      expectProblem(await send(s, `?token=${token}&token=${token}`), 401, "auth.multiple-tokens");
+      expect(s.rec.events).toEqual([]);
+    });
+
+    test("a token in several places that disagree is refused with 401 auth.multiple-tokens; the same token in several places is accepted", async () => {
+      const s = await setup(kind);
+      const token = `?token=${encodeURIComponent(SECRET)}`;
+      expectProblem(await send(s, token, { authorization: "Bearer guess" }), 401, "auth.multiple-tokens");
+      expectProblem(await send(s, "", { authorization: `Bearer ${SECRET}`, "x-webhook-token": "guess" }), 401, "auth.multiple-tokens");
+      expectProblem(await send(s, "?token=guess", { "x-webhook-token": SECRET }), 401, "auth.multiple-tokens");
+      expect(s.rec.events).toEqual([]);
+      expectCrazyhorseOk(await send(s, token, { authorization: `Bearer ${SECRET}`, "x-webhook-token": SECRET }));
+      expect(s.rec.events).toHaveLength(1);
+    });
   });
 });

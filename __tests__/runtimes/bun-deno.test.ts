@@ -4,7 +4,7 @@
  * then both the web entry's `allowedIps`, with the address each runtime gives for the connection.
  */
 import { bundle } from "./bundle";
-import { expectAllowedIpsCases, expectDeliveryCases } from "./delivery-cases";
+import { expectAllowedIpsCases, expectBombRefused, expectDeliveryCases } from "./delivery-cases";
 import { runtimeBinary, startRuntime, type RuntimeServer } from "./runtime-process";
 
 const HANDLER = `
@@ -74,3 +74,34 @@ test("Deno: the web entry's allowedIps, with Deno.serve's info.remoteAddr as fet
   );
   await runCases(await startDeno(code), expectAllowedIpsCases, "");
 }, 30_000);
+
+test.each([
+  [
+    "Bun",
+    "main",
+    startBun,
+    `const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request) => handle(request) });
+    console.log("listening " + server.port);`,
+  ],
+  [
+    "Deno",
+    "web",
+    startDeno,
+    `Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log("listening " + port) }, (request) => handle(request));`,
+  ],
+] as const)(
+  "%s (the %s entry): a deflate bomb, and on the main entry a br one, is answered 413 without being inflated",
+  async (_runtime, entry, start, serve) => {
+    const { code } = await bundle(entry, `${HANDLER}\n    ${serve}`);
+    const server = await start(code);
+    try {
+      const send = (path: string, init?: RequestInit) => fetch(`${server.url}/webhooks${path}`, init);
+      await expectBombRefused(send);
+      // The main entry inflates br with node:zlib, through Bun's Node compatibility.
+      if (entry === "main") await expectBombRefused(send, "br");
+    } finally {
+      await server.stop();
+    }
+  },
+  60_000,
+);

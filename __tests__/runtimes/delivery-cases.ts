@@ -7,6 +7,7 @@
  */
 import { Webhook } from "standardwebhooks";
 import { crazyhorseExample, replicateExample } from "../../lib/testing";
+import { brotliBomb, deflateBomb } from "../helpers/bombs";
 import { BAD_ALLOWED_IPS, SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
 
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
@@ -116,4 +117,20 @@ export async function expectAllowedIpsCases(send: Send, events: () => Promise<nu
   expect(badEntry).toBe(
     `imagegen-webhooks: providers.crazyhorse.allowedIps: ${JSON.stringify(BAD_ALLOWED_IPS[1])} is not an IP address or CIDR range (e.g. "203.0.113.0/24", "2001:db8::/32")`,
   );
+}
+
+/**
+ * A 2 GiB deflate (2 MB sent) or br bomb to the crazyhorse route: answered 413 without inflating it,
+ * in far less time than inflating it takes (tens of seconds where each write is inflated whole).
+ */
+export async function expectBombRefused(send: Send, encoding: "deflate" | "br" = "deflate"): Promise<void> {
+  const body = await (encoding === "br" ? brotliBomb : deflateBomb)(2048);
+  const started = Date.now();
+  const answer = await send(`/crazyhorse?token=${TOKEN}`, {
+    method: "POST",
+    headers: { ...json, "content-encoding": encoding },
+    body: new Uint8Array(body),
+  });
+  expect(await problem(answer)).toMatchObject({ status: 413, type: "urn:imagegen-webhooks:problem:entity.too.large" });
+  expect(Date.now() - started).toBeLessThan(10_000);
 }

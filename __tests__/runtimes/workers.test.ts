@@ -5,7 +5,7 @@
  */
 import { Miniflare } from "miniflare";
 import { bundle } from "./bundle";
-import { expectAllowedIpsCases, expectDeliveryCases, type Send } from "./delivery-cases";
+import { expectAllowedIpsCases, expectBombRefused, expectDeliveryCases, type Send } from "./delivery-cases";
 
 /** Runs `cases` against a Worker of `code`; `base` is prefixed to every path the cases send. */
 async function inWorkerd(code: string, cases: typeof expectDeliveryCases, base: string): Promise<void> {
@@ -50,3 +50,14 @@ test("a Worker's allowedIps, with the CF-Connecting-IP header Cloudflare sets as
   );
   await inWorkerd(code, expectAllowedIpsCases, "");
 }, 30_000);
+
+test("a Worker: a deflate bomb is answered 413 without being inflated", async () => {
+  const { code } = await bundle(
+    "web",
+    `import { createWebhooks } from "imagegen-webhooks";
+    import { makeHandler } from "./receiver";
+    const handle = makeHandler(createWebhooks);
+    export default { fetch: (request) => handle(request) };`,
+  );
+  await inWorkerd(code, (send) => expectBombRefused(send), "/webhooks");
+}, 60_000);

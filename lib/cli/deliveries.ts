@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Redis } from "ioredis";
 import type { DeliveryDetail, DeliveryStatus, DeliverySummary, Inbox } from "../inbox/inbox";
+import { printable, printableLines } from "../printable";
 
 /** Exit codes, as the rest of the CLI: 0 done, 1 Redis or the inbox said no, 2 a mistake in the command. */
 const FAILED = 1;
@@ -74,10 +75,10 @@ export async function deliveriesCommand(
     return await run(argv, out);
   } catch (error) {
     if (error instanceof UsageError) {
-      err.write(`imagegen-webhooks deliveries: ${error.message}\nRun imagegen-webhooks deliveries --help for the usage.\n`);
+      err.write(`imagegen-webhooks deliveries: ${printable(error.message)}\nRun imagegen-webhooks deliveries --help for the usage.\n`);
       return USAGE;
     }
-    err.write(`imagegen-webhooks deliveries: ${(error as Error).message}\n`);
+    err.write(`imagegen-webhooks deliveries: ${printable((error as Error).message)}\n`);
     return FAILED;
   }
 }
@@ -110,11 +111,12 @@ async function run(argv: string[], out: NodeJS.WritableStream): Promise<number> 
     if (action === "show") {
       const detail = await inbox.get(deliveryKey);
       if (!detail) throw new Failure(`no delivery "${deliveryKey}" in this queue (it may have expired: the inbox's keep option)`);
-      out.write(`${JSON.stringify(showable(detail), null, 2)}\n`);
+      // JSON escapes C0 controls; the C1 ones and the bidi overrides it leaves are escaped the same way, in JSON's own \u form.
+      out.write(`${printableLines(JSON.stringify(showable(detail), null, 2))}\n`);
       return 0;
     }
     if (!(await inbox.replay(deliveryKey))) throw new Failure(`no delivery "${deliveryKey}" in this queue`);
-    out.write(`${deliveryKey}: queued again, replayed; a worker on this queue runs it\n`);
+    out.write(`${printable(deliveryKey)}: queued again, replayed; a worker on this queue runs it\n`);
     return 0;
   } finally {
     await inbox.close();
@@ -208,7 +210,7 @@ function table(deliveries: DeliverySummary[]): string {
   if (deliveries.length === 0) return "no deliveries\n";
   const rows = deliveries.map((d) =>
     COLUMNS.map(({ of, max }) => {
-      const cell = of(d).replace(/\s+/g, " ");
+      const cell = printable(of(d).replace(/\s+/g, " "));
       return max !== undefined && cell.length > max ? `${cell.slice(0, max - 1)}…` : cell;
     }),
   );

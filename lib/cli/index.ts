@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isProviderName, providers } from "../providers/index";
 import type { AnyProvider, Provider } from "../providers/provider";
 import type { ProviderTesting } from "../providers/provider-testing";
+import { printable, printableLines } from "../printable";
 import { deliveriesCommand } from "./deliveries";
 import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
 import { playJob, sendDelivery, simulateJob, type SentResponse, type SimulateJobOptions } from "../testing/index";
@@ -283,7 +284,8 @@ function describe(response: SentResponse): string {
     text = text.replace(/\s+/g, " ").trim();
     if (text.length > LINE_MAX) text = `${text.slice(0, LINE_MAX)}…`;
   } else if (text.length > 300) text = `${text.slice(0, 300)}…`;
-  return `${response.status}${text ? ` ${text}` : ""}`;
+  // The receiver's words, printed to a terminal: a control character in them is escaped, not obeyed.
+  return `${response.status}${text ? ` ${printableLines(text)}` : ""}`;
 }
 
 /** A 401 from a provider that signs, sent with only a token: the likely cause, said. */
@@ -437,7 +439,9 @@ if (require.main === module) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         const detail = cause?.code ?? cause?.message ?? (err as Error).message;
         const message = (err as Error).message;
-        process.stderr.write(`imagegen-webhooks: could not deliver: ${message}${detail && detail !== message ? ` (${detail})` : ""}\n`);
+        process.stderr.write(
+          `imagegen-webhooks: could not deliver: ${printable(message)}${detail && detail !== message ? ` (${printable(detail)})` : ""}\n`,
+        );
         process.exitCode = REFUSED;
       }
     },

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { WebhookError } from "../errors";
 
 type ParsedRequest = IncomingMessage & { body?: unknown; rawBody?: unknown; _body?: boolean };
 
@@ -26,8 +27,18 @@ export function bodyFromEarlierParser(req: IncomingMessage): EarlierBody | undef
   // A decoded string may not give back the bytes it came from (a BOM dropped, invalid UTF-8 replaced).
   if (typeof rawBody === "string") return { bytes: Buffer.from(rawBody, "utf8"), exact: false };
   if (typeof body === "string") return { bytes: Buffer.from(body, "utf8"), exact: false };
-  if (body !== undefined) return { bytes: Buffer.from(JSON.stringify(body), "utf8"), exact: false, reserialized: true };
+  if (body !== undefined) return { bytes: Buffer.from(reserialized(body), "utf8"), exact: false, reserialized: true };
   return { bytes: Buffer.alloc(0), exact: false };
+}
+
+/** The parsed value as JSON; a value nested past what JSON.stringify can walk is refused as the pipeline refuses its text. */
+function reserialized(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    if (err instanceof RangeError) throw new WebhookError("json.too-deep");
+    throw err;
+  }
 }
 
 /** Said when a token-authenticated delivery goes on with a re-serialized body (a signed one is refused instead). */

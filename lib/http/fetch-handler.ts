@@ -4,6 +4,7 @@
 import { WebhookError } from "../errors";
 import type { Logger } from "../logger";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
+import { printable } from "../printable";
 import type { WebhookResponse } from "../response";
 import { warnOnce } from "./warn-once";
 
@@ -57,34 +58,73 @@ function toResponse(answer: WebhookResponse): Response {
 }
 
 /** What the platform inflates beyond `DecompressionStream`'s formats (`Platform.decoder`): a transform for the body, or nothing. */
-export type Decoder = (encoding: string) => { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } | undefined;
+export type Decoder = (encoding: string) => ByteTransform | undefined;
 
-/** The bytes as sent once a `Content-Encoding` is undone; the encodings that body-parser inflates, where the runtime can. */
-function decoded(body: ReadableStream<Uint8Array>, encoding: string, decoder: Decoder | undefined): ReadableStream<Uint8Array> {
-  if (encoding === "identity") return body;
+/** Bytes in, bytes out: a `TransformStream`, or anything with its two sides. */
+export interface ByteTransform {
+  readable: ReadableStream<Uint8Array>;
+  writable: WritableStream<Uint8Array>;
+}
+
+/** A `Content-Encoding`'s transform, where the runtime has one; `undefined` for `identity`. */
+function inflater(encoding: string, decoder: Decoder | undefined): ByteTransform | undefined {
+  if (encoding === "identity") return undefined;
   const format = encoding === "gzip" || encoding === "x-gzip" ? "gzip" : encoding === "deflate" ? "deflate" : undefined;
-  if (format) return body.pipeThrough(new DecompressionStream(format));
+  if (format) return pieceByPiece(new DecompressionStream(format));
   const other = decoder?.(encoding);
   if (!other) throw new WebhookError("encoding.unsupported");
-  return body.pipeThrough(other);
+  return other;
+}
+
+/**
+ * Deflate inflates at most about 1,032 bytes for one: the compressed bytes are handed over this
+ * many at a time, so that a `DecompressionStream` that inflates each write whole (Deno's does)
+ * makes at most about a mebibyte before the count is checked again.
+ */
+const PIECE = 1024;
+
+function pieceByPiece(stream: ByteTransform): ByteTransform {
+  const pieces = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      for (let start = 0; start < chunk.byteLength; start += PIECE) controller.enqueue(chunk.subarray(start, start + PIECE));
+    },
+  });
+  void pieces.readable.pipeTo(stream.writable).catch(() => {});
+  return { writable: pieces.writable, readable: stream.readable };
 }
 
 /**
  * Reads the rest of a refused body without keeping it, as body-parser does before its 413: a
  * server that answers while the client is still sending resets the connection under it (workerd
- * does), and the client sees a network error instead of the answer.
+ * does), and the client sees a network error instead of the answer. Only the bytes as sent are
+ * read: nothing more is inflated.
  */
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+async function discard(body: ReadableStream<Uint8Array>): Promise<void> {
   try {
+    const reader = body.getReader();
     while (!(await reader.read()).done);
   } catch {
     // The client went away: nothing is left to answer.
   }
 }
 
+/** Joins the chunks read into one array. */
+function joined(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const body = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
 /**
  * The raw body, streamed and capped: nothing is kept past the limit, whether the Content-Length
- * says so at once or the body (chunked, or inflated) grows beyond it.
+ * says so at once or the body (chunked, or inflated) grows beyond it. An inflated body is counted
+ * as it comes out and its inflation stopped as soon as it passes the limit, since a few kilobytes
+ * can inflate to gigabytes.
  */
 async function readBody(request: Request, limit: number, logger: Logger, decoder: Decoder | undefined): Promise<Uint8Array> {
   if (request.bodyUsed) {
@@ -94,13 +134,17 @@ async function readBody(request: Request, limit: number, logger: Logger, decoder
   const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   const declared = request.headers.get("content-length");
   const length = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
-  if (!request.body) return new Uint8Array(0);
+  const { body } = request;
+  if (!body) return new Uint8Array(0);
   if (encoding === "identity" && length !== undefined && length > limit) {
-    await discard(request.body.getReader());
+    await discard(body);
     throw new WebhookError("entity.too.large");
   }
 
-  const reader = decoded(request.body, encoding, decoder).getReader();
+  const inflate = inflater(encoding, decoder);
+  // The body stays uncancelled when the inflation stops, so that its rest can be discarded as sent.
+  const piped = inflate && body.pipeTo(inflate.writable, { preventCancel: true }).catch(() => {});
+  const reader: ReadableStreamDefaultReader<Uint8Array> = (inflate?.readable ?? body).getReader();
   const chunks: Uint8Array[] = [];
   let received = 0;
   for (;;) {
@@ -109,25 +153,25 @@ async function readBody(request: Request, limit: number, logger: Logger, decoder
       chunk = await reader.read();
     } catch {
       // A body that does not inflate is the client's mistake; otherwise the client went away.
-      throw new WebhookError(encoding === "identity" ? "request.aborted" : "request.invalid");
+      throw new WebhookError(inflate ? "request.invalid" : "request.aborted");
     }
     if (chunk.done) break;
     received += chunk.value.byteLength;
     if (received > limit) {
-      await discard(reader);
+      if (inflate) {
+        await reader.cancel().catch(() => {});
+        await piped;
+        await discard(body);
+      } else {
+        reader.releaseLock();
+        await discard(body);
+      }
       throw new WebhookError("entity.too.large");
     }
     chunks.push(chunk.value);
   }
-  if (encoding === "identity" && length !== undefined && received !== length) throw new WebhookError("request.invalid");
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const body = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  if (!inflate && length !== undefined && received !== length) throw new WebhookError("request.invalid");
+  return joined(chunks, received);
 }
 
 /** Said once: every delivery to this provider will be refused until `ip` is passed. */
@@ -152,7 +196,7 @@ export function createFetchHandler(receiver: Receiver, decoder?: Decoder): Fetch
     if (!provider) {
       logger.error(
         { provider: options.provider },
-        `imagegen-webhooks: webhooks.fetch() was given provider "${options.provider}", which createWebhooks() does not configure; answered 404`,
+        `imagegen-webhooks: webhooks.fetch() was given provider "${printable(String(options.provider))}", which createWebhooks() does not configure; answered 404`,
       );
     }
     return provider;

@@ -6,6 +6,7 @@ import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import type { WebhookResponse } from "../response";
+import { printable } from "../printable";
 import { isThenable } from "../thenable";
 import { bodyFromEarlierParser, RESERIALIZED_BODY } from "./earlier-parser";
 import { warnOnce } from "./warn-once";
@@ -138,7 +139,7 @@ function mountedAtRoute(req: IncomingMessage, receiver: Receiver): ResolvedProvi
   if (matches.length > 1) {
     warnOnce(
       logger,
-      `imagegen-webhooks: the middleware is mounted at ${mount}, which ends with the paths of ${matches.map(({ name }) => name).join(" and ")}: ` +
+      `imagegen-webhooks: the middleware is mounted at ${printable(mount)}, which ends with the paths of ${matches.map(({ name }) => name).join(" and ")}: ` +
         `mount it once above the providers' paths, e.g. app.use("/webhooks", webhooks.middleware()).`,
       "warn",
       receiver,
@@ -165,7 +166,12 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
     onBody: (body: Buffer) => void,
     onFail: (err: ReadFailure) => void,
   ): void {
-    const earlier = bodyFromEarlierParser(req);
+    let earlier: ReturnType<typeof bodyFromEarlierParser>;
+    try {
+      earlier = bodyFromEarlierParser(req);
+    } catch (err) {
+      return onFail(err as ReadFailure);
+    }
     if (earlier) {
       // One message per mistake: a signed delivery is refused (and only that is said), a token one goes on (and that is said).
       if (config.signature && !earlier.exact) {
@@ -225,7 +231,9 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
         else answer(response);
       },
       (err) => {
-        if (err instanceof WebhookError) return answer(problemAnswer(err));
+        // A body consumed upstream is the application's mistake, not an invalid delivery.
+        if (err instanceof WebhookError)
+          return answer(err.code === "body.unavailable" ? problemAnswer(err) : refuse(receiver, config.name, err));
         const code = readErrorCode(err);
         if (code) return answer(refuse(receiver, config.name, new WebhookError(code)));
         failed(err);

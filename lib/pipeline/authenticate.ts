@@ -8,9 +8,14 @@ export interface TokenVerifier {
   verify(headers: HeadersInput | undefined, query: QueryInput | undefined): void | Promise<void>;
 }
 
-/** Every token the request presents: the `token` query parameter, a Bearer header, an X-Webhook-Token header. */
-function presentedTokens(headers: HeadersInput | undefined, query: QueryInput | undefined): string[] {
+/**
+ * The one token the request presents: the `token` query parameter, a Bearer header or an
+ * X-Webhook-Token header. A request that presents more than one (a repeated parameter, or places
+ * that disagree) is refused: accepting any of them would let one request try many guesses.
+ */
+function presentedToken(headers: HeadersInput | undefined, query: QueryInput | undefined): string | undefined {
   const tokens = getQueryValues(query, "token");
+  if (tokens.length > 1) throw new WebhookError("auth.multiple-tokens");
   const authorization = getHeader(headers, "authorization");
   if (authorization !== undefined) {
     const match = /^\s*bearer\s+(\S+)\s*$/i.exec(authorization);
@@ -18,19 +23,19 @@ function presentedTokens(headers: HeadersInput | undefined, query: QueryInput | 
   }
   const header = getHeader(headers, "x-webhook-token");
   if (header !== undefined) tokens.push(header);
-  return tokens;
+  const [token] = tokens;
+  if (tokens.some((other) => other !== token)) throw new WebhookError("auth.multiple-tokens");
+  return token;
 }
 
-function anyEqual(crypto: Crypto, presented: readonly Uint8Array[], secrets: readonly Uint8Array[]): boolean {
+function anyEqual(crypto: Crypto, presented: Uint8Array, secrets: readonly Uint8Array[]): boolean {
   let matched = false;
-  for (const digest of presented) {
-    for (const secret of secrets) matched = crypto.timingSafeEqual(digest, secret) || matched;
-  }
+  for (const secret of secrets) matched = crypto.timingSafeEqual(presented, secret) || matched;
   return matched;
 }
 
 /**
- * Passes when any presented token equals any configured secret. Both sides are compared as
+ * Passes when the presented token equals any configured secret. Both sides are compared as
  * SHA-256 digests, so the constant-time comparison always sees equal lengths and the time taken
  * tells nothing of the secret's content or length; every pair is compared, with no early exit.
  * No secrets: the provider opted out of authentication, and there is nothing to verify.
@@ -44,14 +49,15 @@ export function createTokenVerifier(secrets: readonly string[], crypto: Crypto):
     : (hashed as Uint8Array[]);
   return {
     verify(headers, query) {
-      const tokens = presentedTokens(headers, query).map((token) => crypto.sha256(token));
-      if (tokens.length === 0) throw new WebhookError("auth.failed");
-      if (isThenable(digests) || tokens.some(isThenable)) {
-        return Promise.all([Promise.resolve(digests), Promise.all(tokens as Promise<Uint8Array>[])]).then(([secretDigests, presented]) => {
-          if (!anyEqual(crypto, presented, secretDigests)) throw new WebhookError("auth.failed");
+      const token = presentedToken(headers, query);
+      if (token === undefined) throw new WebhookError("auth.failed");
+      const presented = crypto.sha256(token);
+      if (isThenable(digests) || isThenable(presented)) {
+        return Promise.all([digests, presented]).then(([secretDigests, digest]) => {
+          if (!anyEqual(crypto, digest, secretDigests)) throw new WebhookError("auth.failed");
         });
       }
-      if (!anyEqual(crypto, tokens as Uint8Array[], digests)) throw new WebhookError("auth.failed");
+      if (!anyEqual(crypto, presented, digests)) throw new WebhookError("auth.failed");
     },
   };
 }

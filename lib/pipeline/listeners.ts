@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import { WebhookHandlerError } from "../errors";
 import type { AnyWebhookEvent, GenerationStatus } from "../events";
 import type { CallListener } from "../telemetry/index";
+import { printable } from "../printable";
 import { isThenable } from "../thenable";
 
 /** A listener threw or rejected; the listeners after it were not called. */
@@ -10,7 +11,7 @@ export class ListenerFailure extends Error {
     override readonly cause: unknown,
     readonly eventName: string,
   ) {
-    super(`a listener of "${eventName}" failed`);
+    super(`a listener of "${printable(eventName)}" failed`);
     this.name = "ListenerFailure";
   }
 }

@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import { WebhookHandlerError } from "../errors";
 import type { AnyWebhookEvent, InvalidDelivery } from "../events";
 import { silentLogger, type Logger } from "../logger";
+import { printable } from "../printable";
 import { isThenable } from "../thenable";
 
 /**
@@ -64,7 +65,8 @@ export interface DeliveryLog {
 export function logDelivery(logger: Logger, line: DeliveryLog): void {
   // With no logger given, the message is not even formatted.
   if (logger === silentLogger) return;
-  const message = `imagegen-webhooks: ${line.event ?? line.provider} ${line.outcome}, answered ${line.status}`;
+  // The event's name comes from the body (a crazyhorse `state`): escaped, so that it cannot end the line.
+  const message = `imagegen-webhooks: ${printable(line.event ?? line.provider)} ${line.outcome}, answered ${line.status}`;
   if (line.status >= 500 || line.status === 202) logger.warn(line, message);
   else logger.info(line, message);
 }

@@ -1,4 +1,5 @@
 import type { DeliveryRun, StoredDelivery } from "../inbox/inbox";
+import { printable } from "../printable";
 import { NOTHING_CLAIMED } from "./dedupe";
 import { elapsedMs, type Delivery } from "./delivery";
 import { dispatch, type Dispatched } from "./dispatch";
@@ -49,18 +50,18 @@ function concludeRun(delivery: Delivery, run: DeliveryRun, dispatched: Dispatche
   const line = { provider: event.provider, deliveryId: event.id, event: event.name, attempt: run.attempt, replayed: run.replayed };
   if (dispatched.outcome === "unavailable") {
     const what =
-      dispatched.store === "images" ? `an image of ${event.name} could not be kept yet` : `the generation store failed for ${event.name}`;
+      dispatched.store === "images" ? `an image of ${printable(event.name)} could not be kept yet` : `the generation store failed for ${printable(event.name)}`;
     logger.warn({ ...line, err: dispatched.error }, `imagegen-webhooks: ${what}; the delivery will be retried`);
     throw dispatched.error;
   }
   if (dispatched.outcome === "failed") {
     logger.warn(
       { ...line, outcome: "failed", durationMs: elapsedMs(delivery.startedAt) },
-      `imagegen-webhooks: ${event.name} failed on attempt ${run.attempt}`,
+      `imagegen-webhooks: ${printable(event.name)} failed on attempt ${run.attempt}`,
     );
     const { failure } = dispatched;
     const cause = failure instanceof ListenerFailure ? failure.cause : failure;
     throw cause instanceof Error ? cause : new Error(String(cause));
   }
-  logger.info({ ...line, outcome: "handled", durationMs: elapsedMs(delivery.startedAt) }, `imagegen-webhooks: ${event.name} handled`);
+  logger.info({ ...line, outcome: "handled", durationMs: elapsedMs(delivery.startedAt) }, `imagegen-webhooks: ${printable(event.name)} handled`);
 }

@@ -2,6 +2,7 @@
 // came. Above the pipeline, like an adapter: it calls the pipeline through its entry.
 import { WebhookError } from "../errors";
 import type { GenerationStatus } from "../events";
+import { printable } from "../printable";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
 import { DEFAULT_READ_BACK_MAX_BYTES, isReadableId, MAX_GENERATION_ID_LENGTH, readBackFetch } from "./read-back-fetch";
@@ -198,7 +199,7 @@ export class Reconciler {
         entry.dueAt = Date.now() + wait;
         options.logger.warn(
           { err, provider: entry.provider, generation: entry.id, failures: entry.failures, retryInMs: wait },
-          `imagegen-webhooks: could not read generation ${entry.id} back from ${entry.provider}'s API; trying again later`,
+          `imagegen-webhooks: could not read generation ${printable(entry.id)} back from ${entry.provider}'s API; trying again later`,
         );
       }
     }
