@@ -640,7 +640,12 @@ async function startDemoServer(env: NodeJS.ProcessEnv) {
   }
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+/** Waits (up to 10 s) until the demo has printed each line: its listeners and its worker log after the answer. */
+async function printed(demo: { output: () => string }, ...lines: string[]): Promise<void> {
+  for (let waited = 0; waited < 10_000 && !lines.every((line) => demo.output().includes(line)); waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe("npm start", () => {
   test("the README's curl sends the provider's documented example", () => {
@@ -660,10 +665,9 @@ describe("npm start", () => {
       const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: curl.body });
       expect(response.status).toBe(200);
       expect(await response.text()).toBe("success");
-      await settle();
-      expect(demo.output()).toContain(
-        `crazyhorse.done: generation ${crazyhorseExample.code} is completed (http://localhost:${demo.port}/storage/`,
-      );
+      const completed = `crazyhorse.done: generation ${crazyhorseExample.code} is completed (http://localhost:${demo.port}/storage/`;
+      await printed(demo, completed);
+      expect(demo.output()).toContain(completed);
       expect(await (await fetch(`http://localhost:${demo.port}/`)).text()).toContain("Simulate a crazyhorse job");
     } finally {
       await demo.stop();
@@ -678,10 +682,19 @@ describe("npm start", () => {
       const url = `http://127.0.0.1:${demo.port}/webhooks/crazyhorse`;
       expect((await sendDelivery(url, { body, secret: "demo-crazyhorse-secret" })).status).toBe(200);
       expect((await sendDelivery(url, { body, secret: "demo-crazyhorse-secret" })).status).toBe(200);
-      await settle();
-      expect(demo.output()).toContain(`crazyhorse.done: generation ${body.code} is completed`);
-      expect(demo.output()).toContain(`duplicate of crazyhorse.done (${body.code}:done): not emitted again`);
-      const listed = (await (await fetch(`http://127.0.0.1:${demo.port}/deliveries`)).json()) as { inbox: boolean; deliveries: unknown[] };
+      const completed = `crazyhorse.done: generation ${body.code} is completed`;
+      const duplicate = `duplicate of crazyhorse.done (${body.code}:done): not emitted again`;
+      await printed(demo, completed, duplicate);
+      expect(demo.output()).toContain(completed);
+      expect(demo.output()).toContain(duplicate);
+      // The job is marked completed once its listeners have returned, a moment after they log.
+      const list = async () =>
+        (await (await fetch(`http://127.0.0.1:${demo.port}/deliveries`)).json()) as { inbox: boolean; deliveries: unknown[] };
+      let listed = await list();
+      for (let tries = 0; tries < 100 && !JSON.stringify(listed.deliveries).includes('"status":"completed"'); tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        listed = await list();
+      }
       expect(listed.inbox).toBe(true);
       expect(listed.deliveries).toContainEqual(expect.objectContaining({ key: `crazyhorse:${body.code}:done`, status: "completed" }));
       expect((await fetch(`http://127.0.0.1:${demo.port}/admin/queues`)).status).toBe(200);
