@@ -22,6 +22,10 @@ const INTEGRATION = [
   "runtimes/workers.test.ts",
   "stores/redis-store.test.ts",
   "telemetry/inbox-spans.test.ts",
+  "inbox/hanging-listener.test.ts",
+  "layers.test.ts",
+  "pipeline/nesting.test.ts",
+  "tracked-files.test.ts",
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
