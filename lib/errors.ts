@@ -1,4 +1,5 @@
-import type { AnyWebhookEvent, SchemaError } from "./events";
+import type { AnyWebhookEvent, InvalidDelivery, ProviderSet, SchemaError } from "./events";
+import type { BuiltInProviders } from "./providers/index";
 
 /** The reasons a delivery is refused, each with its HTTP status. */
 export const PROBLEMS = {
@@ -72,19 +73,41 @@ export interface Problem {
   errors?: SchemaError[];
 }
 
-/** A listener threw or rejected; `event` is the delivery it was handling. */
-export class WebhookHandlerError extends Error {
-  readonly event?: AnyWebhookEvent;
+/**
+ * A listener of a delivery's events threw or rejected: the argument of the `error` event. `event`
+ * is the delivery it was handling, always there (a failure with no delivery is an `InvalidListenerError`).
+ */
+export class WebhookHandlerError<Ps extends ProviderSet = BuiltInProviders> extends Error {
+  readonly event: AnyWebhookEvent<Ps>;
   /** The name of the event whose listener failed. */
   readonly eventName?: string;
 
-  constructor(cause: unknown, event?: AnyWebhookEvent, eventName?: string) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`a listener of "${eventName ?? "?"}" failed${event ? ` for delivery ${event.id}` : ""}: ${reason}`, {
-      cause,
-    });
+  constructor(cause: unknown, event: AnyWebhookEvent<Ps>, eventName?: string) {
+    super(`a listener of "${eventName ?? "?"}" failed for delivery ${event.id}: ${reasonOf(cause)}`, { cause });
     this.name = "WebhookHandlerError";
-    if (event) this.event = event;
+    this.event = event;
     if (eventName) this.eventName = eventName;
   }
+}
+
+/**
+ * A listener of `invalid` threw or rejected. A refused delivery is no event, so this failure is not
+ * the `error` event's (whose `err.event` is always a delivery): it goes to the logger, like a failed
+ * `dead` listener. `invalid` is the refusal the listener was told of.
+ */
+export class InvalidListenerError extends Error {
+  readonly eventName = "invalid";
+  readonly invalid: InvalidDelivery;
+
+  constructor(cause: unknown, invalid: InvalidDelivery) {
+    super(`a listener of "invalid" failed for a ${invalid.provider} delivery refused with ${invalid.reason}: ${reasonOf(cause)}`, {
+      cause,
+    });
+    this.name = "InvalidListenerError";
+    this.invalid = invalid;
+  }
+}
+
+function reasonOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

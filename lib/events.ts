@@ -132,7 +132,7 @@ export type WebhookEventMap<Ps extends ProviderSet = BuiltInProviders> = Provide
     "*": AnyWebhookEvent<Ps>;
     invalid: InvalidDelivery;
     duplicate: AnyWebhookEvent<Ps>;
-    error: WebhookHandlerError;
+    error: WebhookHandlerError<Ps>;
     dead: DeadDelivery<Ps>;
     "image.failed": ImageFailed<Ps>;
   };
