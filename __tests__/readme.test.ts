@@ -3,12 +3,16 @@
  * as pasted into a module of its own (with `README_CONTEXT` for the few names a fragment takes
  * from the text around it), and the page keeps what it promises.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  exports: Record<string, { import?: { types: string } } | undefined>;
+};
 
 /** A fenced block: its language, its text, and the README line of its first line of code. */
 interface Block {
@@ -87,6 +91,71 @@ test("every ```ts block of README.md compiles under strict, as a module of its o
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+/**
+ * The strictest options a user's own tsconfig may hold (TypeScript 7's `tsc --init` turns on
+ * `exactOptionalPropertyTypes`), against the built package's declarations (dist/, as a user's
+ * project gets them, checked too: `skipLibCheck: false`), with the TypeScript the repository
+ * builds with and with TypeScript 7 (the `typescript7` dev dependency; ts-jest needs below 7).
+ */
+const STRICTEST = {
+  target: "ES2022",
+  lib: ["ES2022", "DOM"],
+  module: "nodenext",
+  moduleResolution: "nodenext",
+  types: ["node"],
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  verbatimModuleSyntax: true,
+  skipLibCheck: false,
+  noEmit: true,
+};
+
+test.each([
+  ["TypeScript 5.9", "typescript/bin/tsc"],
+  ["TypeScript 7", "typescript7/bin/tsc"],
+])(
+  "every ```ts block of README.md compiles against the built package under the strictest user settings (exactOptionalPropertyTypes, verbatimModuleSyntax, skipLibCheck false), with %s",
+  (_name, bin) => {
+    mkdirSync(join(root, "node_modules", ".cache"), { recursive: true });
+    const dir = mkdtempSync(join(root, "node_modules", ".cache", "readme-strictest-"));
+    try {
+      const names: string[] = [];
+      writeFileSync(join(dir, "context.mts"), `${README_CONTEXT}\nexport {};\n`);
+      for (const block of tsBlocks) {
+        writeFileSync(join(dir, `readme-line-${block.line}.mts`), `${block.code}\nexport {};\n`);
+        names.push(`readme-line-${block.line}.mts`);
+      }
+      const entries = Object.keys(pkg.exports).filter((subpath) => pkg.exports[subpath]?.import?.types);
+      const paths = Object.fromEntries(
+        entries.map((subpath) => [subpath.replace(/^\./, "imagegen-webhooks"), [join(root, pkg.exports[subpath]!.import!.types)]]),
+      );
+      writeFileSync(
+        join(dir, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { ...STRICTEST, paths }, files: ["context.mts", ...names] }),
+      );
+      const tsc = spawnSync(process.execPath, [join(root, "node_modules", bin), "-p", dir, "--pretty", "false"], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      const errors = `${tsc.stdout}${tsc.stderr}`
+        .split("\n")
+        .filter((line) => /error TS\d+/.test(line))
+        .map((line) =>
+          line.replace(
+            /^.*readme-line-(\d+)\.mts\((\d+),\d+\)/,
+            (_all, first: string, line: string) => `README.md:${Number(first) + Number(line) - 1}`,
+          ),
+        );
+      expect(errors).toEqual([]);
+      expect(tsc.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  300_000,
+);
 
 test("the README documents logger: console in a block that compiles", () => {
   expect(tsBlocks.some(({ code }) => /logger: console\b/.test(code))).toBe(true);
