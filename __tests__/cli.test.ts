@@ -641,6 +641,12 @@ describe("imagegen-webhooks deliveries, against the suite's redis-server", () =>
         .map((row) => row[0]),
     ).toEqual(["dead"]);
     expect(none).toMatchObject({ code: 0, stdout: "no deliveries\n" });
+    // Without --queue, an empty answer says which queue it read, and how to name another.
+    const unnamed = await deliveries(["list", "--redis", suiteRedisUrl(), "--provider", "all-images", "--status", "dead"]);
+    expect(unnamed).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^no deliveries in the default queue "imagegen-webhooks": .*--queue <name>\n$/),
+    });
     expect(one.stdout.trimEnd().split("\n")).toHaveLength(2);
   });
 

@@ -130,9 +130,9 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     feed.publish("invalid", { provider, status, reason, at: new Date() });
   });
   webhooks.on("error", (err) => {
-    logger.error({ err }, `a listener failed: ${err.message}`);
+    // The message is pino's `err` (with its cause): said once, not again in the line's own text.
+    logger.error({ err, deliveryId: err.event.id }, `a listener of ${err.eventName ?? "an event"} failed`);
     const { event } = err;
-    if (!event) return;
     feed.publish("attempt-failed", {
       name: event.name,
       deliveryId: event.id,

@@ -153,6 +153,35 @@ describe("the example app's webhook routes", () => {
   });
 });
 
+describe("the example app's log", () => {
+  test("a failed listener is one line whose err carries the cause once; the line's own text does not repeat it", async () => {
+    const lines: { msg: string; err?: { message: string } }[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const demo = createDemoApp({ ...options, logger: pino({ level: "info" }, stream) });
+    const { app, webhooks } = demo;
+    try {
+      webhooks.on("crazyhorse.done", () => {
+        throw new Error("the printer is out of paper");
+      });
+      await request(app)
+        .post("/webhooks/crazyhorse?token=ch-secret")
+        .set("content-type", "application/json")
+        .send(JSON.stringify(crazyhorseExample));
+      const failed = lines.filter((line) => line.err && !line.msg.startsWith("imagegen-webhooks:"));
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.msg).toBe("a listener of crazyhorse.done failed");
+      expect(failed[0]!.err!.message).toContain("the printer is out of paper");
+    } finally {
+      await demo.close();
+    }
+  });
+});
+
 describe("the example app's page", () => {
   test("is served at / with its script and style, and other routes are left to Express", async () => {
     const { app } = createDemoApp(options);
