@@ -179,6 +179,21 @@ test("the API reference is linked near the top", () => {
   expect(readme).toMatch(/^### API reference$/m);
 });
 
+test("the API reference section names every entry point typedoc.json documents", () => {
+  const typedoc = JSON.parse(
+    readFileSync(join(root, "typedoc.json"), "utf8")
+      .split("\n")
+      .filter((line) => !line.trim().startsWith("//"))
+      .join("\n"),
+  ) as { entryPoints: string[] };
+  const section = readme.slice(readme.indexOf("### API reference"), readme.indexOf("\n#", readme.indexOf("### API reference") + 1));
+  const entries = typedoc.entryPoints.map((file) =>
+    file === "lib/index.ts" ? "imagegen-webhooks" : `/${file.replace(/^lib\//, "").replace(/\/index\.ts$/, "")}`,
+  );
+  expect(entries).toHaveLength(7);
+  expect(entries.filter((entry) => !section.includes(`\`${entry}\``))).toEqual([]);
+});
+
 test("the tunnel example sets every secret the demo reads, and counts the callback URLs the demo prints", () => {
   const server = readFileSync(join(root, "example-app", "server.ts"), "utf8");
   const secrets = [...new Set(server.match(/[A-Z]+_WEBHOOK_SECRET/g) ?? [])];
