@@ -1,5 +1,4 @@
 import type { AnyWebhookEvent, InvalidDelivery, ProviderSet, SchemaError } from "./events";
-import type { BuiltInProviders } from "./providers/index";
 
 /** The reasons a delivery is refused, each with its HTTP status. */
 export const PROBLEMS = {
@@ -77,12 +76,12 @@ export interface Problem {
  * A listener of a delivery's events threw or rejected: the argument of the `error` event. `event`
  * is the delivery it was handling, always there (a failure with no delivery is an `InvalidListenerError`).
  */
-export class WebhookHandlerError<Ps extends ProviderSet = BuiltInProviders> extends Error {
-  readonly event: AnyWebhookEvent<Ps>;
+export class WebhookHandlerError<Event extends AnyWebhookEvent<ProviderSet> = AnyWebhookEvent> extends Error {
+  readonly event: Event;
   /** The name of the event whose listener failed. */
   readonly eventName?: string;
 
-  constructor(cause: unknown, event: AnyWebhookEvent<Ps>, eventName?: string) {
+  constructor(cause: unknown, event: Event, eventName?: string) {
     super(`a listener of "${eventName ?? "?"}" failed for delivery ${event.id}: ${reasonOf(cause)}`, { cause });
     this.name = "WebhookHandlerError";
     this.event = event;

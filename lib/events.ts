@@ -132,7 +132,7 @@ export type WebhookEventMap<Ps extends ProviderSet = BuiltInProviders> = Provide
     "*": AnyWebhookEvent<Ps>;
     invalid: InvalidDelivery;
     duplicate: AnyWebhookEvent<Ps>;
-    error: WebhookHandlerError<Ps>;
+    error: WebhookHandlerError<AnyWebhookEvent<Ps>>;
     dead: DeadDelivery<Ps>;
     "image.failed": ImageFailed<Ps>;
   };
