@@ -636,11 +636,12 @@ describe("imagegen-webhooks deliveries, against the suite's redis-server", () =>
   });
 
   test("list prints a table of the deliveries, newest change first, filtered by --status, --provider and --limit", async () => {
-    const [all, dead, none, one] = await Promise.all([
+    const [all, dead, none, one, unnamed] = await Promise.all([
       deliveries(["list", ...redisArgs()]),
       deliveries(["list", ...redisArgs(), "--status", "dead"]),
       deliveries(["list", ...redisArgs(), "--provider", "all-images"]),
       deliveries(["list", ...redisArgs(), "--limit", "1"]),
+      deliveries(["list", "--redis", suiteRedisUrl(), "--provider", "all-images", "--status", "dead"]),
     ]);
     expect(all.code).toBe(0);
     const [header, ...rows] = all.stdout.trimEnd().split("\n").map(cells);
@@ -660,6 +661,11 @@ describe("imagegen-webhooks deliveries, against the suite's redis-server", () =>
         .map((row) => row[0]),
     ).toEqual(["dead"]);
     expect(none).toMatchObject({ code: 0, stdout: "no deliveries\n" });
+    // Without --queue, an empty answer says which queue it read, and how to name another.
+    expect(unnamed).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^no deliveries in the default queue "imagegen-webhooks": .*--queue <name>\n$/),
+    });
     expect(one.stdout.trimEnd().split("\n")).toHaveLength(2);
   });
 

@@ -1,4 +1,11 @@
-import { createWebhooks, type WebhookHandlerError, type WebhooksOptions, type InvalidDelivery, type AnyWebhookEvent } from "../lib";
+import {
+  createWebhooks,
+  InvalidListenerError,
+  type WebhookHandlerError,
+  type WebhooksOptions,
+  type InvalidDelivery,
+  type AnyWebhookEvent,
+} from "../lib";
 import { allImagesDelivery, crazyhorseDelivery, crazyhorseExample, allImagesExample } from "../lib/testing";
 import { deferred } from "./helpers/deferred";
 
@@ -454,15 +461,70 @@ describe("invalid deliveries", () => {
     );
   });
 
-  test("an invalid listener that throws does not change the answer: its failure goes to error", async () => {
-    const webhooks = receiver();
+  test("an invalid listener that throws does not change the answer: its failure goes to the logger, not to error (which always has a delivery)", async () => {
+    const logged: unknown[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (fields: unknown) => void logged.push(fields) };
+    const webhooks = receiver({ logger });
     const errors: WebhookHandlerError[] = [];
     webhooks.on("error", (err) => void errors.push(err));
     webhooks.on("invalid", () => {
       throw new Error("listener bug");
     });
     expect((await deliver(webhooks, "crazyhorse", crazyhorseDelivery(), "wrong")).status).toBe(401);
-    expect(errors.map((err) => err.eventName)).toEqual(["invalid"]);
+    expect(errors).toEqual([]);
+    expect(logged).toEqual([
+      expect.objectContaining({ eventName: "invalid", provider: "crazyhorse", err: expect.any(InvalidListenerError) }),
+    ]);
+    const [{ err }] = logged as [{ err: InvalidListenerError }];
+    expect(err.invalid).toMatchObject({ provider: "crazyhorse", status: 401, reason: "auth.failed" });
+    expect((err.cause as Error).message).toBe("listener bug");
+  });
+
+  describe("a failing listener that nothing hears (no error listener, no logger)", () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    test("warns once per receiver through process.emitWarning, saying how to listen", async () => {
+      const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+      const webhooks = receiver();
+      webhooks.on("crazyhorse.done", () => {
+        throw new Error("listener bug");
+      });
+      expect((await deliver(webhooks, "crazyhorse", crazyhorseDelivery())).status).toBe(500);
+      expect((await deliver(webhooks, "crazyhorse", crazyhorseDelivery())).status).toBe(500);
+      expect(warnings).toHaveBeenCalledTimes(1);
+      expect(warnings.mock.calls[0]![0]).toContain('webhooks.on("error"');
+      expect(warnings.mock.calls[0]![0]).toContain("logger: console");
+      expect(warnings.mock.calls[0]![1]).toMatchObject({ type: "ImagegenWebhooksWarning" });
+    });
+
+    test("a failing invalid listener warns too, saying to pass a logger", async () => {
+      const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+      const webhooks = receiver();
+      webhooks.on("invalid", () => {
+        throw new Error("listener bug");
+      });
+      expect((await deliver(webhooks, "crazyhorse", crazyhorseDelivery(), "wrong")).status).toBe(401);
+      expect(warnings).toHaveBeenCalledTimes(1);
+      expect(warnings.mock.calls[0]![0]).toContain("logger: console");
+    });
+
+    test("an error listener or a logger hears it instead: no warning", async () => {
+      const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+      const heard = receiver();
+      const errors: WebhookHandlerError[] = [];
+      heard.on("error", (err) => void errors.push(err));
+      const logged = jest.fn();
+      const logging = receiver({ logger: { debug() {}, info() {}, warn() {}, error: logged } });
+      for (const webhooks of [heard, logging]) {
+        webhooks.on("crazyhorse.done", () => {
+          throw new Error("listener bug");
+        });
+        expect((await deliver(webhooks, "crazyhorse", crazyhorseDelivery())).status).toBe(500);
+      }
+      expect(errors.map((err) => err.event.id)).toHaveLength(1);
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(warnings).not.toHaveBeenCalled();
+    });
   });
 
   test("receive() with a provider that is not configured answers 404", async () => {

@@ -81,6 +81,14 @@ describe("createWebhooks: a provider must have a secret or the explicit opt-out"
     );
   });
 
+  test("a provider that gives no signing secret (crazyhorse) is not said to give one; one that signs (Replicate) is", () => {
+    expect(() => createWebhooks({ providers: { crazyhorse: {} } })).toThrow(
+      expect.objectContaining({ message: expect.not.stringMatching(/gives you/) }),
+    );
+    expect(() => createWebhooks({ providers: { crazyhorse: {} } })).toThrow(/where a relay signs crazyhorse's deliveries/);
+    expect(() => createWebhooks({ providers: { replicate: {} } })).toThrow(/the signing secret replicate gives you/);
+  });
+
   test("secret: undefined, as from an unset environment variable: says to check the variable", () => {
     const name = "IMAGEGEN_WEBHOOKS_OPTIONS_TEST_UNSET";
     delete process.env[name];

@@ -13,7 +13,7 @@
  * there too.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { providers } from "../lib/providers/index";
@@ -63,7 +63,9 @@ beforeAll(() => {
   run("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"]);
   // npm installs a peer that is not optional (`@opentelemetry/api`) with the package, as a dependency.
   const requiredPeers = Object.keys(pkg.peerDependencies).filter((dep) => !pkg.peerDependenciesMeta[dep]?.optional);
-  for (const dep of [...Object.keys(pkg.dependencies), ...requiredPeers, "@types/node"]) {
+  // The optional peers too: a user who imports /bullmq, /s3 or /fastify has installed them, and the type checks import all seven entries.
+  const optionalPeers = Object.keys(pkg.peerDependencies).filter((dep) => !requiredPeers.includes(dep));
+  for (const dep of [...Object.keys(pkg.dependencies), ...requiredPeers, ...optionalPeers, "@types/node"]) {
     mkdirSync(dirname(join(project, "node_modules", dep)), { recursive: true });
     symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep), "dir");
   }
@@ -114,8 +116,41 @@ test("a fresh clone's npm pack builds dist (prepack; prepare for a git install) 
   }
   expect(packedFiles.filter((file) => /^(lib|__tests__|scripts|example-app|bench|docs)\//.test(file))).toEqual([]);
   // A git dependency is built by `prepare` (npm runs it in the clone it installs from), which pack skips: prepack built.
-  expect(pkg.scripts.prepack).toBe("node scripts/build.mjs");
+  expect(pkg.scripts.prepack).toMatch(/^node scripts\/build\.mjs && /);
   expect(pkg.scripts.prepare).toBe("node scripts/prepare.mjs");
+});
+
+test("nothing in the tarball names a file it does not hold: the manifest's entries, its scripts (none), source maps", () => {
+  const packed = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Record<string, unknown>;
+  const named = new Set<string>();
+  const collect = (target: unknown): void => {
+    if (typeof target === "string") named.add(target.replace(/^\.\//, ""));
+    else if (Array.isArray(target)) target.forEach(collect);
+    else if (target && typeof target === "object") Object.values(target).forEach(collect);
+  };
+  for (const field of ["main", "types", "bin", "exports", "typesVersions"]) collect(packed[field]);
+  // A wildcard names as many files as it matches; at least one must be there.
+  const held = (file: string) =>
+    file.includes("*")
+      ? packedFiles.some((path) =>
+          new RegExp(
+            `^${file
+              .split("*")
+              .map((part) => part.replace(/[.]/g, "\\."))
+              .join(".+")}$`,
+          ).test(path),
+        )
+      : packedFiles.includes(file);
+  expect([...named].filter((file) => !held(file))).toEqual([]);
+  // npm runs a dependency's scripts from its own folder: every one here would name scripts/, which is not shipped.
+  expect(packed.scripts).toBeUndefined();
+  const maps = packedFiles
+    .filter((file) => /\.(m?js|d\.m?ts)$/.test(file))
+    .flatMap((file) => {
+      const url = /\/\/# sourceMappingURL=(\S+)/.exec(readFileSync(join(installed, file), "utf8"))?.[1];
+      return url ? [join(dirname(file), url)] : [];
+    });
+  expect(maps.filter((map) => !packedFiles.includes(map))).toEqual([]);
 });
 
 const delivery = `
@@ -159,59 +194,96 @@ test("import loads the package and its subpaths from the installed tarball, as t
   );
 });
 
-// The same user code, once as CommonJS (.cts: `require` conditions) and once as ESM (.mts:
-// `import` conditions). Each `@ts-expect-error` fails the check if a type resolved to `any`.
-const consumer = `
+// The same user code, once as CommonJS (.cts: `require` conditions, `import … = require()` as
+// verbatimModuleSyntax asks there) and once as ESM (.mts: `import` conditions), importing all seven
+// entries. Each `@ts-expect-error` fails the check if a type resolved to `any`.
+const CJS_IMPORTS = `
+import type { WebhookEvent } from "imagegen-webhooks";
+import type { ImagegenWebhooksOptions } from "imagegen-webhooks/fastify";
+import main = require("imagegen-webhooks");
+import testing = require("imagegen-webhooks/testing");
+import redis = require("imagegen-webhooks/redis");
+import bullmq = require("imagegen-webhooks/bullmq");
+import s3 = require("imagegen-webhooks/s3");
+import web = require("imagegen-webhooks/web");
+import imagegenWebhooks = require("imagegen-webhooks/fastify");
+const { createWebhooks } = main;
+const { crazyhorseDelivery } = testing;
+const { redisStore } = redis;
+const { bullmqInbox } = bullmq;
+const { s3ImageStore } = s3;
+const createWebWebhooks = web.createWebhooks;
+`;
+const ESM_IMPORTS = `
 import { createWebhooks, type WebhookEvent } from "imagegen-webhooks";
+import whole from "imagegen-webhooks";
 import { crazyhorseDelivery } from "imagegen-webhooks/testing";
 import { redisStore } from "imagegen-webhooks/redis";
-
-const webhooks = createWebhooks({ providers: { crazyhorse: { secret: "s" } } });
+import { bullmqInbox } from "imagegen-webhooks/bullmq";
+import { s3ImageStore } from "imagegen-webhooks/s3";
+import { createWebhooks as createWebWebhooks } from "imagegen-webhooks/web";
+import imagegenWebhooks, { imagegenWebhooks as named, type ImagegenWebhooksOptions } from "imagegen-webhooks/fastify";
+whole.createWebhooks satisfies typeof createWebhooks;
+named satisfies typeof imagegenWebhooks.imagegenWebhooks;
+`;
+const consumer = `
+// The quickstart's secret from the environment: undefined is a start-up error, not a type error.
+const webhooks = createWebhooks({ providers: { crazyhorse: { secret: process.env.CRAZYHORSE_WEBHOOK_SECRET } } });
 webhooks.on("crazyhorse.done", (event) => {
   const urls: string[] = event.payload.generateImageUrls;
   const same: WebhookEvent<"crazyhorse"> = event;
   void urls, same;
 });
+webhooks.on("error", (err) => {
+  const id: string = err.event.id;
+  void id;
+});
 // @ts-expect-error a misspelled event name does not compile
 webhooks.on("crazyhorse.dnoe", () => {});
 const body: { state: string; code: string } = crazyhorseDelivery({ state: "DONE" });
+const onTheWeb = createWebWebhooks({ providers: { replicate: { signature: { secret: process.env.REPLICATE_WEBHOOK_SECRET } } } });
+const pluginOptions: ImagegenWebhooksOptions = { webhooks, prefix: "/webhooks" };
 // @ts-expect-error typed, not any
 const notAny: number = crazyhorseDelivery;
 // @ts-expect-error typed, not any
 const notAnyEither: number = redisStore;
-void body, notAny, notAnyEither;
+// @ts-expect-error typed, not any
+const notAnyInbox: number = bullmqInbox;
+// @ts-expect-error typed, not any
+const notAnyStore: number = s3ImageStore;
+// @ts-expect-error typed, not any
+const notAnyPlugin: number = imagegenWebhooks;
+void body, onTheWeb, pluginOptions, notAny, notAnyEither, notAnyInbox, notAnyStore, notAnyPlugin;
 `;
-const ESM_ONLY = `
-import whole from "imagegen-webhooks";
-whole.createWebhooks satisfies typeof createWebhooks;
-`;
+
+/** The strictest options a user's tsconfig may hold; the package's own .d.ts files are checked too. */
+const STRICTEST = {
+  target: "ES2022",
+  lib: ["ES2022", "DOM"],
+  types: ["node"],
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  verbatimModuleSyntax: true,
+  skipLibCheck: false,
+  noEmit: true,
+};
 
 test.each([
   ["node16", { module: "node16", moduleResolution: "node16" }],
   ["nodenext", { module: "nodenext", moduleResolution: "nodenext" }],
-  ["bundler", { module: "esnext", moduleResolution: "bundler" }],
+  // `preserve`: a bundler's module mode, where a .cts may `import … = require()`.
+  ["bundler", { module: "preserve", moduleResolution: "bundler" }],
 ])(
   "its types resolve and type-check with module resolution %s, from CommonJS and from ESM",
   (name, options) => {
     const dir = join(project, `types-${name}`);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "consumer.cts"), consumer);
-    writeFileSync(join(dir, "consumer.mts"), consumer + ESM_ONLY);
+    writeFileSync(join(dir, "consumer.cts"), CJS_IMPORTS + consumer);
+    writeFileSync(join(dir, "consumer.mts"), ESM_IMPORTS + consumer);
     writeFileSync(
       join(dir, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          ...options,
-          target: "ES2022",
-          lib: ["ES2022"],
-          types: ["node"],
-          strict: true,
-          noEmit: true,
-          // The package's own .d.ts files are checked too, as a strict user's build would.
-          skipLibCheck: false,
-        },
-        files: ["consumer.cts", "consumer.mts"],
-      }),
+      JSON.stringify({ compilerOptions: { ...STRICTEST, ...options }, files: ["consumer.cts", "consumer.mts"] }),
     );
     const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir, "--traceResolution"], {
       cwd: dir,
@@ -222,15 +294,25 @@ test.each([
     const errors = tsc.stdout.split("\n").filter((line) => /error TS\d+/.test(line));
     expect(errors).toEqual([]);
     expect(tsc.status).toBe(0);
-    // Resolved from the installed tarball, through `require` for the .cts and `import` for the .mts.
-    const resolved = (from: string) =>
-      new RegExp(`Resolving module 'imagegen-webhooks' from '[^']*${from}'[\\s\\S]*?successfully resolved to '([^']+)'`).exec(
-        tsc.stdout,
-      )?.[1];
-    expect(resolved("consumer.cts")).toBe(join(installed, "dist", "index.d.ts"));
-    expect(resolved("consumer.mts")).toBe(join(installed, "dist", "index.d.mts"));
+    // Resolved from the installed tarball, through `require` for the .cts and `import` for the .mts, for every entry.
+    const resolved = (entry: string, from: string) =>
+      new RegExp(`Resolving module '${entry}' from '[^']*${from}'[\\s\\S]*?successfully resolved to '([^']+)'`).exec(tsc.stdout)?.[1];
+    for (const subpath of Object.keys(pkg.exports).filter((subpath) => (pkg.exports[subpath] as { import?: unknown }).import)) {
+      const entry = subpath.replace(/^\./, "imagegen-webhooks");
+      const types = (condition: "import" | "require") =>
+        join(installed, (pkg.exports[subpath] as Record<typeof condition, { types: string }>)[condition].types);
+      expect([entry, resolved(entry, "consumer.cts")]).toEqual([entry, types("require")]);
+      expect([entry, resolved(entry, "consumer.mts")]).toEqual([entry, types("import")]);
+    }
+    // TypeScript 7 (the `typescript7` dev dependency), as a user on today's `tsc --init` compiles it.
+    const tsc7 = spawnSync(process.execPath, [join(root, "node_modules", "typescript7", "bin", "tsc"), "-p", dir, "--pretty", "false"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(`${tsc7.stdout}${tsc7.stderr}`.split("\n").filter((line) => /error TS\d+/.test(line))).toEqual([]);
+    expect(tsc7.status).toBe(0);
   },
-  60_000,
+  300_000,
 );
 
 test("@arethetypeswrong/cli finds no problem in any entry point, under every resolution it knows (node10 included)", () => {

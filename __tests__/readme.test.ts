@@ -4,6 +4,7 @@
  * module of its own (with `README_CONTEXT` for the few names a fragment takes from the text around
  * it), and the pages keep what they promise.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
@@ -11,6 +12,9 @@ import { fencedBlocks, markdownPages, readPage, type Block } from "./helpers/mar
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  exports: Record<string, { import?: { types: string } } | undefined>;
+};
 
 /**
  * What the README's fragments take from the prose around them: the Express app of "Use", the
@@ -77,6 +81,71 @@ test("every ```ts block of README.md compiles under strict, as a module of its o
   }
 }, 60_000);
 
+/**
+ * The strictest options a user's own tsconfig may hold (TypeScript 7's `tsc --init` turns on
+ * `exactOptionalPropertyTypes`), against the built package's declarations (dist/, as a user's
+ * project gets them, checked too: `skipLibCheck: false`), with the TypeScript the repository
+ * builds with and with TypeScript 7 (the `typescript7` dev dependency; ts-jest needs below 7).
+ */
+const STRICTEST = {
+  target: "ES2022",
+  lib: ["ES2022", "DOM"],
+  module: "nodenext",
+  moduleResolution: "nodenext",
+  types: ["node"],
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  verbatimModuleSyntax: true,
+  skipLibCheck: false,
+  noEmit: true,
+};
+
+test.each([
+  ["TypeScript 5.9", "typescript/bin/tsc"],
+  ["TypeScript 7", "typescript7/bin/tsc"],
+])(
+  "every ```ts block of README.md compiles against the built package under the strictest user settings (exactOptionalPropertyTypes, verbatimModuleSyntax, skipLibCheck false), with %s",
+  (_name, bin) => {
+    mkdirSync(join(root, "node_modules", ".cache"), { recursive: true });
+    const dir = mkdtempSync(join(root, "node_modules", ".cache", "readme-strictest-"));
+    try {
+      const names: string[] = [];
+      writeFileSync(join(dir, "context.mts"), `${README_CONTEXT}\nexport {};\n`);
+      for (const block of tsBlocks) {
+        writeFileSync(join(dir, `readme-line-${block.line}.mts`), `${block.code}\nexport {};\n`);
+        names.push(`readme-line-${block.line}.mts`);
+      }
+      const entries = Object.keys(pkg.exports).filter((subpath) => pkg.exports[subpath]?.import?.types);
+      const paths = Object.fromEntries(
+        entries.map((subpath) => [subpath.replace(/^\./, "imagegen-webhooks"), [join(root, pkg.exports[subpath]!.import!.types)]]),
+      );
+      writeFileSync(
+        join(dir, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { ...STRICTEST, paths }, files: ["context.mts", ...names] }),
+      );
+      const tsc = spawnSync(process.execPath, [join(root, "node_modules", bin), "-p", dir, "--pretty", "false"], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      const errors = `${tsc.stdout}${tsc.stderr}`
+        .split("\n")
+        .filter((line) => /error TS\d+/.test(line))
+        .map((line) =>
+          line.replace(
+            /^.*readme-line-(\d+)\.mts\((\d+),\d+\)/,
+            (_all, first: string, line: string) => `README.md:${Number(first) + Number(line) - 1}`,
+          ),
+        );
+      expect(errors).toEqual([]);
+      expect(tsc.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  300_000,
+);
+
 test("the README documents logger: console in a block that compiles", () => {
   expect(tsBlocks.some(({ page, code }) => page === "README.md" && /logger: console\b/.test(code))).toBe(true);
 });
@@ -98,6 +167,21 @@ test("the API reference is linked near the top", () => {
   const top = readme.split("\n").slice(0, 30).join("\n");
   expect(top).toMatch(/\[API reference\]\(#api-reference\)/);
   expect(readme).toMatch(/^### API reference$/m);
+});
+
+test("the API reference section names every entry point typedoc.json documents", () => {
+  const typedoc = JSON.parse(
+    readFileSync(join(root, "typedoc.json"), "utf8")
+      .split("\n")
+      .filter((line) => !line.trim().startsWith("//"))
+      .join("\n"),
+  ) as { entryPoints: string[] };
+  const section = readme.slice(readme.indexOf("### API reference"), readme.indexOf("\n#", readme.indexOf("### API reference") + 1));
+  const entries = typedoc.entryPoints.map((file) =>
+    file === "lib/index.ts" ? "imagegen-webhooks" : `/${file.replace(/^lib\//, "").replace(/\/index\.ts$/, "")}`,
+  );
+  expect(entries).toHaveLength(7);
+  expect(entries.filter((entry) => !section.includes(`\`${entry}\``))).toEqual([]);
 });
 
 test("the tunnel example sets every secret the demo reads, and counts the callback URLs the demo prints", () => {

@@ -89,7 +89,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   });
   const feed = new LiveFeed();
   const storage = new DemoStorage();
-  const faults = inbox ? new ListenerFaults() : undefined;
+  const faults = options.inbox && new ListenerFaults(options.inbox.connection, options.inbox.queueName ?? DEMO_QUEUE_NAME);
 
   // First, so that an attempt it fails never reaches the page: the card shows what was handled.
   if (faults) webhooks.on("generation", faults.listener);
@@ -130,9 +130,9 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     feed.publish("invalid", { provider, status, reason, at: new Date() });
   });
   webhooks.on("error", (err) => {
-    logger.error({ err }, `a listener failed: ${err.message}`);
+    // The message is pino's `err` (with its cause): said once, not again in the line's own text.
+    logger.error({ err, deliveryId: err.event.id }, `a listener of ${err.eventName ?? "an event"} failed`);
     const { event } = err;
-    if (!event) return;
     feed.publish("attempt-failed", {
       name: event.name,
       deliveryId: event.id,
@@ -213,7 +213,9 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   };
 }
 
-function demoInbox({ connection, queueName = "imagegen-webhooks-demo", retryDelayMs = 2000 }: DemoInboxOptions): BullmqInbox {
+const DEMO_QUEUE_NAME = "imagegen-webhooks-demo";
+
+function demoInbox({ connection, queueName = DEMO_QUEUE_NAME, retryDelayMs = 2000 }: DemoInboxOptions): BullmqInbox {
   return bullmqInbox({ connection, queueName, attempts: DEMO_ATTEMPTS, backoff: { type: "fixed", delay: retryDelayMs } });
 }
 

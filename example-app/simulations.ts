@@ -54,7 +54,7 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
       .catch(next);
   });
 
-  router.post("/simulate/:provider", (req, res) => {
+  router.post("/simulate/:provider", async (req, res) => {
     const provider = req.params.provider;
     if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate") {
       res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse, all-images or replicate` });
@@ -85,7 +85,8 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
       return;
     }
     const job = simulateJob(provider, { ...simulation, imageExtension: "png", imageBaseUrl: options.imageBaseUrl });
-    if (fault) options.faults?.add(provider, job.id, fault);
+    // Stored before the first delivery is sent: any worker on the queue may run its last one.
+    if (fault) await options.faults?.add(provider, job.id, fault);
     const api = provider === "replicate" ? options.replicateApi : undefined;
     const lost = finalLost ? job.deliveries.at(-1) : undefined;
     const sent = lost ? { ...job, deliveries: job.deliveries.slice(0, -1) } : job;

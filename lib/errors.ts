@@ -1,7 +1,7 @@
 import type { SchemaError } from "./webhook-event";
 
-// The listener's error has a module of its own: it names the event, and the event types name no error.
-export { WebhookHandlerError } from "./handler-error";
+// The listeners' errors have a module of their own: they name the event, and the event types name no error.
+export { InvalidListenerError, WebhookHandlerError } from "./handler-error";
 
 /** The reasons a delivery is refused, each with its HTTP status. */
 export const PROBLEMS = {

@@ -50,7 +50,7 @@ export type WebhookEventMap<Ps extends ProviderSet = KnownProviderSet> = Provide
     "*": AnyWebhookEvent<Ps>;
     invalid: InvalidDelivery;
     duplicate: AnyWebhookEvent<Ps>;
-    error: WebhookHandlerError;
+    error: WebhookHandlerError<AnyWebhookEvent<Ps>>;
     dead: DeadDelivery<Ps>;
     "image.failed": ImageFailed<Ps>;
   };

@@ -32,7 +32,7 @@ export type {
   WebhookEventName,
   WebhookListener,
 } from "./events";
-export { WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
+export { InvalidListenerError, WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
 export type { Logger } from "./logger";
 export type { ReceiveInput } from "./pipeline/index";
 export type { WebhookResponse } from "./response";

@@ -34,10 +34,21 @@ for (const entry of entries) {
     join(dist, `${entry}.mjs`),
     `// ${GENERATED}\nimport cjs from "${from}";\n\nexport const { ${names.join(", ")} } = cjs;\nexport default cjs;\n`,
   );
+  const declarations = readFileSync(join(dist, `${entry}.d.ts`), "utf8");
   writeFileSync(
     join(dist, `${entry}.d.mts`),
-    `// ${GENERATED}\nexport * from "${from}";\ndeclare const cjs: typeof import("${from}");\nexport default cjs;\n`,
+    `// ${GENERATED}\n${/^export = /m.test(declarations) ? reExportAssigned(from, names, declarations) : `export * from "${from}";\ndeclare const cjs: typeof import("${from}");\n`}export default cjs;\n`,
   );
+}
+
+/**
+ * The ESM face of a CommonJS entry whose declarations say `export =` (Fastify's plugin, which is a
+ * function with properties): `export *` cannot re-export it (TS2498), so each runtime name and each
+ * type of its namespace is re-exported by name.
+ */
+function reExportAssigned(from, names, declarations) {
+  const types = [...declarations.matchAll(/^\s+export (?:interface|type) (\w+)/gm)].map((match) => match[1]);
+  return `import cjs = require("${from}");\n${[...names, ...types].map((name) => `export import ${name} = cjs.${name};\n`).join("")}`;
 }
 
 // One schema file per provider that lib/providers/index.ts lists, named after the provider: a new

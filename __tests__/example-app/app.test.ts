@@ -7,8 +7,10 @@ import { Writable } from "node:stream";
 import { Redis } from "ioredis";
 import pino from "pino";
 import request from "supertest";
+import type { AnyWebhookEvent } from "../../lib";
 import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
 import { DEMO_REPLICATE_API_TOKEN } from "../../example-app/fake-replicate";
+import { ListenerFaults } from "../../example-app/listener-faults";
 import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/testing";
 import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
 import { suiteRedisUrl } from "../helpers/redis-server";
@@ -150,6 +152,35 @@ describe("the example app's webhook routes", () => {
       `duplicate of all-images.print.completed (${allImagesExample.id}): not emitted again`,
       "refused a delivery to all-images: 401 auth.failed",
     ]);
+  });
+});
+
+describe("the example app's log", () => {
+  test("a failed listener is one line whose err carries the cause once; the line's own text does not repeat it", async () => {
+    const lines: { msg: string; err?: { message: string } }[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const demo = createDemoApp({ ...options, logger: pino({ level: "info" }, stream) });
+    const { app, webhooks } = demo;
+    try {
+      webhooks.on("crazyhorse.done", () => {
+        throw new Error("the printer is out of paper");
+      });
+      await request(app)
+        .post("/webhooks/crazyhorse?token=ch-secret")
+        .set("content-type", "application/json")
+        .send(JSON.stringify(crazyhorseExample));
+      const failed = lines.filter((line) => line.err && !line.msg.startsWith("imagegen-webhooks:"));
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.msg).toBe("a listener of crazyhorse.done failed");
+      expect(failed[0]!.err!.message).toContain("the printer is out of paper");
+    } finally {
+      await demo.close();
+    }
   });
 });
 
@@ -507,6 +538,26 @@ describe("the example app in inbox mode (REDIS_URL), against the suite's redis-s
   /** The example app over a queue of its own, retrying at once. */
   const serveInbox = () => serve({ inbox: { connection, queueName: `example-app-${randomUUID()}`, retryDelayMs: 20 } });
   const deliveriesOf = async (url: string) => (await request(url).get("/deliveries")).body.deliveries as Record<string, unknown>[];
+
+  test("a job's outcome is kept in Redis beside the queue: another process's worker fails the same attempts", async () => {
+    const queueName = `example-app-${randomUUID()}`;
+    const clicked = new ListenerFaults(connection, queueName);
+    const otherProcess = new ListenerFaults(connection, queueName);
+    await clicked.add("crazyhorse", "flaky-job", "flaky");
+    await clicked.add("all-images", "broken-job", "broken");
+    // A generation's last delivery, as far as the listener reads it.
+    const last = (provider: string, id: string, attempt: number, replayed = false) =>
+      ({ generation: { provider, id, status: "completed" }, attempt, replayed }) as unknown as AnyWebhookEvent;
+    await expect(otherProcess.listener(last("crazyhorse", "flaky-job", 1))).rejects.toThrow(/attempt 1;/);
+    await expect(otherProcess.listener(last("crazyhorse", "flaky-job", 2))).rejects.toThrow(/attempt 2;/);
+    await expect(otherProcess.listener(last("crazyhorse", "flaky-job", 3))).resolves.toBeUndefined();
+    await expect(otherProcess.listener(last("all-images", "broken-job", 3))).rejects.toThrow(/a bug in the demo's listener/);
+    await expect(otherProcess.listener(last("all-images", "broken-job", 1, true))).resolves.toBeUndefined();
+    // Another queue is another demo: its flags are not these.
+    await expect(
+      new ListenerFaults(connection, `${queueName}-other`).listener(last("crazyhorse", "flaky-job", 1)),
+    ).resolves.toBeUndefined();
+  });
 
   test("a job whose listener fails twice: attempts 1 and 2 fail on the page, the third completes", async () => {
     const served = await serveInbox();

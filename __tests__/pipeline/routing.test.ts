@@ -156,6 +156,46 @@ describe("paths that are not a provider's", () => {
     }
   });
 
+  test.each([
+    ["app.use(mw)", (app: express.Express, mw: express.RequestHandler) => app.use(mw)],
+    ['app.post("/webhooks/:provider", mw)', (app: express.Express, mw: express.RequestHandler) => app.post("/webhooks/:provider", mw)],
+    ['app.use("/webhooks/v1", mw)', (app: express.Express, mw: express.RequestHandler) => app.use("/webhooks/v1", mw)],
+  ])(
+    "Express: %s, a mount that leaves POST /webhooks/crazyhorse unrouted, falls through and warns once with the README's mount",
+    async (_name, mount) => {
+      const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+      try {
+        const webhooks = receiver({ providers: { crazyhorse: { secret: SECRET } } });
+        const rec = record(webhooks);
+        const app = express();
+        mount(app, webhooks.middleware() as express.RequestHandler);
+        const http = request(await serve(app));
+        for (const path of ["/webhooks/crazyhorse", "/webhooks/v1/webhooks/crazyhorse", "/webhooks/crazyhorse"]) {
+          expect((await http.post(path).set("x-webhook-token", SECRET).send(chDelivery())).status).toBe(404);
+        }
+        expectNothingEmitted(rec);
+        expect(warnings.mock.calls.map(([message]) => String(message))).toEqual([
+          expect.stringMatching(/ends with \/crazyhorse[\s\S]*app\.use\("\/webhooks", webhooks\.middleware\(\)\)/),
+        ]);
+      } finally {
+        warnings.mockRestore();
+      }
+    },
+  );
+
+  test("Express: a path that is not a provider's says nothing", async () => {
+    const warnings = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const app = express();
+      app.use(receiver({ providers: { crazyhorse: { secret: SECRET } } }).middleware());
+      const http = request(await serve(app));
+      expect((await http.post("/webhooks/other").send(chDelivery())).status).toBe(404);
+      expect(warnings).not.toHaveBeenCalled();
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
   test("Express: a custom path frees /<provider> for the host", async () => {
     const webhooks = receiver({ providers: { crazyhorse: { secret: SECRET, path: "/ch" } } });
     const rec = record(webhooks);

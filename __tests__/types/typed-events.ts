@@ -61,7 +61,12 @@ webhooks.on("replicate.succeeded", (event) => {
 webhooks.on("replicate.cancelled", () => {});
 webhooks.on("duplicate", (event) => assertType<Equal<typeof event, AnyWebhookEvent>>());
 webhooks.on("invalid", (invalid) => assertType<Equal<typeof invalid, InvalidDelivery>>());
-webhooks.on("error", (err) => assertType<Equal<typeof err, WebhookHandlerError>>());
+webhooks.on("error", (err) => {
+  assertType<Equal<typeof err extends WebhookHandlerError<infer _> ? true : false, true>>();
+  // The quickstart's "err.event is the delivery": not optional, of the providers configured.
+  assertType<Equal<typeof err.event.id, string>>();
+  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate">>();
+});
 
 // @ts-expect-error a misspelled event name does not compile
 webhooks.on("crazyhorse.dnoe", () => {});

@@ -104,7 +104,10 @@ async function run(argv: string[], out: NodeJS.WritableStream): Promise<number> 
   const { inbox, connection } = await openInbox(redisUrl, values.queue);
   try {
     if (action === "list") {
-      out.write(table(await inbox.list(filter)));
+      const listed = await inbox.list(filter);
+      // An inbox with its own queueName keeps its deliveries where the default does not look.
+      if (listed.length === 0 && values.queue === undefined) out.write(NONE_IN_DEFAULT_QUEUE);
+      else out.write(table(listed));
       return 0;
     }
     const deliveryKey = key as string;
@@ -204,6 +207,9 @@ const COLUMNS: { title: string; of: (d: DeliverySummary) => string; max?: number
   { title: "KEY", of: (d) => d.key },
   { title: "ERROR", of: (d) => d.error ?? "", max: 60 },
 ];
+
+const NONE_IN_DEFAULT_QUEUE =
+  'no deliveries in the default queue "imagegen-webhooks": if your inbox sets queueName, pass it as --queue <name>\n';
 
 /** One line a delivery, columns padded to their widest cell. */
 function table(deliveries: DeliverySummary[]): string {

@@ -6,7 +6,7 @@ import type { Logger } from "../logger";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
 import { printable } from "../printable";
 import type { WebhookResponse } from "../response";
-import { warnOnce } from "./warn-once";
+import { warnOnce } from "../warn-once";
 
 /** How `webhooks.fetch()` finds the provider, and what the platform offers beside the request. */
 export interface FetchOptions {

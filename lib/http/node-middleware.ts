@@ -9,7 +9,7 @@ import type { WebhookResponse } from "../response";
 import { printable } from "../printable";
 import { isThenable } from "../thenable";
 import { bodyFromEarlierParser, RESERIALIZED_BODY } from "./earlier-parser";
-import { warnOnce } from "./warn-once";
+import { warnOnce } from "../warn-once";
 
 const UNSIGNABLE_BODY =
   "imagegen-webhooks: a body parser mounted before this middleware consumed the request without keeping its raw bytes, " +
@@ -149,6 +149,29 @@ function mountedAtRoute(req: IncomingMessage, receiver: Receiver): ResolvedProvi
 }
 
 /**
+ * A path it cannot route that ends with a provider's route is a wrong mount (`app.use(mw)` or
+ * `app.post("/webhooks/:provider", mw)` for `POST /webhooks/crazyhorse`): Express would answer only
+ * its bare 404, so the mount the README shows is said, once per provider. The path itself is not
+ * repeated: it is the sender's, and the log is the operator's.
+ */
+function warnIfMisMounted(pathname: string, receiver: Receiver): void {
+  const path = pathname.replace(/\/+$/, "");
+  for (const { name, path: route } of receiver.options.routes.values()) {
+    if (route === "/" || path === route || !path.endsWith(route)) continue;
+    warnOnce(
+      receiver.options.logger,
+      `imagegen-webhooks: a request reached the middleware on a path that ends with ${route}, ${name}'s route, but is not it ` +
+        `(the middleware routes the path below where it is mounted, so it was not answered as ${name}'s delivery). ` +
+        `Mount it as app.use("/webhooks", webhooks.middleware()), which serves POST /webhooks${route}; ` +
+        `not app.use(webhooks.middleware()), app.use("/hooks", …) for another path, nor app.post("/webhooks/:provider", …).`,
+      "warn",
+      receiver,
+    );
+    return;
+  }
+}
+
+/**
  * The HTTP adapter: route, method, raw body; then `receive()` does the rest. It answers only on
  * the providers' paths; anything else goes to `next()` (or `404` on a bare server).
  */
@@ -196,6 +219,7 @@ export function createNodeMiddleware(receiver: Receiver): NodeMiddleware {
       routes.get(pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname) ??
       (pathname === "/" ? mountedAtRoute(req, receiver) : undefined);
     if (!config) {
+      warnIfMisMounted(pathname, receiver);
       if (next) return next();
       return write(res, notFound(receiver));
     }

@@ -25,10 +25,13 @@ export interface SignatureOptions {
 
 /** What to set for each way the provider can be authenticated, in the order it prefers them. */
 const AUTHENTICATION_HINTS = {
-  token: (name: string) =>
+  token: (name: string, _preferred: boolean) =>
     `providers.${name}.secret (a token you choose and put in the callback URL you register with ${name}, as ?token=…, ` +
     `or send as "Authorization: Bearer …" or "X-Webhook-Token")`,
-  signature: (name: string) => `providers.${name}.signature ({ secret: "whsec_…" }, the signing secret ${name} gives you)`,
+  signature: (name: string, preferred: boolean) =>
+    // A provider that signs gives the secret; one that prefers a token (crazyhorse) has none to give.
+    `providers.${name}.signature ({ secret: "whsec_…" }, ` +
+    (preferred ? `the signing secret ${name} gives you)` : `where a relay signs ${name}'s deliveries with Standard Webhooks)`),
 };
 
 /** The options of one provider that say how its deliveries are authenticated, as given. */
@@ -55,7 +58,7 @@ export function resolveTokenSecrets(
   }
   if (secrets.length === 0 && signature === undefined && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
     throw new ConfigError(
-      `provider ${name} has no secret: set ${provider.authentication.map((method) => AUTHENTICATION_HINTS[method](name)).join(", or ")}, ` +
+      `provider ${name} has no secret: set ${provider.authentication.map((method, i) => AUTHENTICATION_HINTS[method](name, i === 0)).join(", or ")}, ` +
         `or set allowUnauthenticated: true to accept anyone's deliveries` +
         (secret === undefined && signature === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
@@ -66,7 +69,7 @@ export function resolveTokenSecrets(
   ] as const) {
     if (given && !provider.authentication.includes(method)) {
       throw new ConfigError(
-        `provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name)} instead`,
+        `provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name, true)} instead`,
       );
     }
   }

@@ -11,7 +11,7 @@ import { resolveApi } from "./reconcile";
 /** One provider's options: it needs a `secret`, a `signature`, or `allowUnauthenticated`. */
 export interface ProviderOptions {
   /** The token the provider sends back (`?token=`, `Authorization: Bearer`, `X-Webhook-Token`). Several during a rotation. */
-  secret?: string | readonly string[];
+  secret?: string | readonly string[] | undefined;
   /** Require a Standard Webhooks signature, alone or beside the token. */
   signature?: SignatureOptions;
   /**

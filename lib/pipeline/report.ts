@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
-import { WebhookHandlerError } from "../errors";
+import { InvalidListenerError, WebhookHandlerError } from "../errors";
+import { warnOnce } from "../warn-once";
 import type { AnyWebhookEvent, InvalidDelivery } from "../events";
 import { silentLogger, type Logger } from "../logger";
 import { printable } from "../printable";
@@ -20,14 +21,24 @@ export function emitAside(emitter: EventEmitter, name: string, arg: unknown, onF
   }
 }
 
+/** Said once per receiver where a listener fails with nothing to hear it: no `error` listener, no logger. */
+export const UNHEARD_LISTENER_FAILURE =
+  'imagegen-webhooks: a listener failed, and nothing hears why: no "error" listener, no logger (the sender sees only 500 handler.failed, the inbox a retry). ' +
+  'Add webhooks.on("error", (err) => console.error(err.eventName, err.event.id, err.cause)), or createWebhooks({ logger: console, … })';
+
+/** Said once per receiver where an `invalid` listener fails with no logger (its failure is not the `error` event's). */
+export const UNHEARD_INVALID_LISTENER_FAILURE =
+  'imagegen-webhooks: an "invalid" listener failed, and nothing hears why: no logger is set. Pass createWebhooks({ logger: console, … })';
+
 /**
  * `error` with no listener goes to the logger: unlike a bare EventEmitter, a failed listener
- * must not take the host process down.
+ * must not take the host process down. With the default silent logger, a process warning (once)
+ * says how to hear it, or a listener's bug would only show as the sender's 500s.
  */
 export function reportError(emitter: EventEmitter, logger: Logger, error: WebhookHandlerError): void {
-  const fields = { err: error, deliveryId: error.event?.id, provider: error.event?.provider, eventName: error.eventName };
+  const fields = { err: error, deliveryId: error.event.id, provider: error.event.provider, eventName: error.eventName };
   if (emitter.listenerCount("error") === 0) {
-    logger.error(fields, "imagegen-webhooks: a listener failed");
+    logUnheard(emitter, logger, fields, "imagegen-webhooks: a listener failed", UNHEARD_LISTENER_FAILURE);
     return;
   }
   emitAside(emitter, "error", error, (err) =>
@@ -35,9 +46,23 @@ export function reportError(emitter: EventEmitter, logger: Logger, error: Webhoo
   );
 }
 
+function logUnheard(emitter: EventEmitter, logger: Logger, fields: object, message: string, warning: string): void {
+  if (logger === silentLogger) warnOnce(logger, warning, "warn", emitter);
+  else logger.error(fields, message);
+}
+
+/** A failed `invalid` listener has no delivery to give the `error` event: the logger hears it. */
 export function reportInvalid(emitter: EventEmitter, logger: Logger, invalid: InvalidDelivery): void {
   if (emitter.listenerCount("invalid") === 0) return;
-  emitAside(emitter, "invalid", invalid, (err) => reportError(emitter, logger, new WebhookHandlerError(err, undefined, "invalid")));
+  emitAside(emitter, "invalid", invalid, (err) =>
+    logUnheard(
+      emitter,
+      logger,
+      { err: new InvalidListenerError(err, invalid), provider: invalid.provider, eventName: "invalid" },
+      "imagegen-webhooks: an invalid listener failed",
+      UNHEARD_INVALID_LISTENER_FAILURE,
+    ),
+  );
 }
 
 export function reportDuplicate(emitter: EventEmitter, logger: Logger, event: AnyWebhookEvent): void {

@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from "../logger";
+import { silentLogger, type Logger } from "./logger";
 
 const said = new WeakMap<object, Set<string>>();
 
