@@ -37,8 +37,14 @@ export interface RedisCluster {
   direct(port: number): Redis;
   /** The ports of the nodes that are primaries now, each with the slot ranges it serves. */
   primaries(): Promise<{ port: number; slots: [number, number][] }[]>;
-  /** Waits until every live node answers `cluster_state:ok` and agrees on which nodes are primaries. */
+  /**
+   * Waits until every live node answers `cluster_state:ok` and sees as many primaries serving slots
+   * as the cluster was made with, each of them alive: after a primary is killed, until a replica has
+   * taken over.
+   */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
+  /** Waits until every live replica has synced with its primary. */
+  waitUntilReplicasSynced(): Promise<void>;
   /** Kills every node and removes the temporary directory. */
   stop(): Promise<void>;
 }
@@ -68,6 +74,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           String(nodeTimeoutMs),
           // A replica takes over however long it lost its primary: these tests kill primaries on purpose.
           "--cluster-replica-validity-factor",
+          "0",
+          // A replica's sync starts at once, not after Redis's default 5 s wait for more replicas.
+          "--repl-diskless-sync-delay",
           "0",
         ],
       });
@@ -115,6 +124,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     async waitUntilHealthy(timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        const livePorts = new Set(alive().map((node) => node.port));
         const views = await Promise.all(
           alive().map(async ({ port }) => {
             const client = direct(port);
@@ -126,7 +136,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
                 .split("\n")
                 .map((line) => line.trim().split(" "))
                 .filter((fields) => fields.length > 8 && /master/.test(fields[2] ?? "") && !/fail/.test(fields[2] ?? ""));
-              return info.includes("cluster_state:ok") ? serving.length : -1;
+              // A killed primary still serves its slots in the others' view until they count it failed.
+              const live = serving.every((fields) => livePorts.has(Number((fields[1] ?? "").split(/[:@]/)[1])));
+              return info.includes("cluster_state:ok") && live ? serving.length : -1;
             } catch {
               return -1;
             } finally {
@@ -140,10 +152,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
+    waitUntilReplicasSynced: () => waitForReplicas(alive(), direct),
     stop,
   };
   await cluster.waitUntilHealthy();
-  if (replicas > 0) await waitForReplicas(nodes, direct);
+  if (replicas > 0) await cluster.waitUntilReplicasSynced();
   return cluster;
 }
 

@@ -77,7 +77,7 @@ async function close(state: BullmqInboxState): Promise<void> {
   // A queue whose connection never reached Redis is not closed, only its connection: closing it
   // would leave its pending start-up to end in an error that nothing listens for any more (BullMQ
   // emits it on a connection object it has stripped of listeners: an uncaught error in the host app).
-  await Promise.all(state.partitions.map((partition) => (partition.started ? partition.queue.close() : undefined)));
+  await Promise.all(state.partitions.filter((partition) => partition.started).map((partition) => partition.queue.close()));
   // BullMQ leaves a connection it was given open; this one is the inbox's own.
   state.producer.disconnect();
 }

@@ -127,7 +127,8 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
     throw new TypeError(`bullmqInbox: partitions must be a whole number from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`);
   }
   const prefix = options.prefix ?? (cluster || partitions > 1 ? DEFAULT_CLUSTER_PREFIX : BULLMQ_PREFIX);
-  if (typeof prefix !== "string" || prefix === "") throw new TypeError(`bullmqInbox: prefix must be a non-empty string, got ${String(prefix)}`);
+  if (typeof prefix !== "string" || prefix === "")
+    throw new TypeError(`bullmqInbox: prefix must be a non-empty string, got ${String(prefix)}`);
   if ((cluster || partitions > 1) && !hashTagOf(prefix)) {
     throw new TypeError(
       `bullmqInbox: ${cluster ? "on a Redis Cluster" : "with partitions"} the prefix must hold a hash tag in braces, ` +
