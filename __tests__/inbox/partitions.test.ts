@@ -3,7 +3,7 @@
 // delivery's duplicates meet in its one queue. waitForReplicas on a Redis with no replica says so.
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import calculateSlot from "cluster-key-slot";
+import { slotOf as calculateSlot } from "../../lib/inbox/bullmq/partitions";
 import { bullmqInbox, InboxUnavailableError, type BullmqInbox } from "imagegen-webhooks/bullmq";
 import type { StoredDelivery } from "imagegen-webhooks";
 import { suiteRedisUrl } from "../helpers/redis-server";

@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
-import calculateSlot from "cluster-key-slot";
+
+// cluster-key-slot (ioredis's own) ships no types: its one function, typed here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const calculateSlot = require("cluster-key-slot") as (key: string) => number;
 
 /** Redis Cluster's number of hash slots. */
 export const CLUSTER_SLOTS = 16384;
