@@ -724,7 +724,10 @@ describe("imagegen-webhooks deliveries, against the suite's redis-server", () =>
       [2, 'imagegen-webhooks deliveries: --limit takes a whole number of 1 or more, not "0"'],
       [2, "imagegen-webhooks deliveries: show takes one delivery key, as list shows it"],
       [2, 'imagegen-webhooks deliveries: unknown "purge": list, show or replay'],
-      [2, "imagegen-webhooks deliveries: Unknown option '--url': the options are --redis, --queue, --status, --provider, --limit"],
+      [
+        2,
+        "imagegen-webhooks deliveries: Unknown option '--url': the options are --redis, --cluster, --queue, --prefix, --partitions, --status, --provider, --limit",
+      ],
       [2, 'imagegen-webhooks deliveries: --redis takes a redis:// or rediss:// URL, not "localhost:6379"'],
       [1, `imagegen-webhooks deliveries: cannot reach Redis at 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`],
     ]);

@@ -3,22 +3,31 @@
 //   REDIS_URL=… QUEUE=… ROLE=edge|worker|both WEBHOOK_SECRET=… node --import tsx __tests__/helpers/inbox-instance.ts
 // It prints {"port":…} (0 for a worker alone) once it is ready. Each listener run is recorded in
 // Redis, on a connection of its own: RPUSH <QUEUE>:started and <QUEUE>:done "<id>|<attempt>|<pid>".
+// On a Redis Cluster: CLUSTER_NODES=127.0.0.1:7000,… instead of REDIS_URL, with PARTITIONS=n and
+// WAIT_REPLICAS=n (the inbox's waitForReplicas) if wanted.
 import type { AddressInfo } from "node:net";
 import express from "express";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { createWebhooks } from "../../lib/index";
 import { bullmqInbox } from "../../lib/bullmq/index";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const { REDIS_URL: url, QUEUE: queueName, ROLE: role = "both", WEBHOOK_SECRET: secret } = process.env;
-  if (!url || !queueName || !secret) throw new Error("set REDIS_URL, QUEUE and WEBHOOK_SECRET");
+  const { REDIS_URL: url, CLUSTER_NODES: nodes, QUEUE: queueName, ROLE: role = "both", WEBHOOK_SECRET: secret } = process.env;
+  if ((!url && !nodes) || !queueName || !secret) throw new Error("set REDIS_URL (or CLUSTER_NODES), QUEUE and WEBHOOK_SECRET");
   const listenerMs = Number(process.env.LISTENER_MS ?? 0);
   // Quick reconnects, so that the test's Redis outage stays short.
   const retryStrategy = (attempt: number) => Math.min(attempt * 50, 500);
-  const connection = new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
-  const record = new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
+  const connect = (): Redis | Cluster =>
+    nodes
+      ? new Cluster(
+          nodes.split(",").map((node) => ({ host: "127.0.0.1", port: Number(node.split(":")[1]) })),
+          { redisOptions: { maxRetriesPerRequest: null }, clusterRetryStrategy: retryStrategy },
+        )
+      : new Redis(url as string, { maxRetriesPerRequest: null, retryStrategy });
+  const connection = connect();
+  const record = connect();
   for (const client of [connection, record]) client.on("error", () => {}); // the outage is expected
 
   const webhooks = createWebhooks({
@@ -30,6 +39,8 @@ async function main(): Promise<void> {
       backoff: { type: "fixed", delay: 100 },
       lockDurationMs: Number(process.env.LOCK_MS ?? 30_000),
       enqueueTimeoutMs: 1000,
+      ...(process.env.PARTITIONS && { partitions: Number(process.env.PARTITIONS) }),
+      ...(process.env.WAIT_REPLICAS && { waitForReplicas: { replicas: Number(process.env.WAIT_REPLICAS), timeoutMs: 500 } }),
     }),
   });
   webhooks.on("generation", async (event) => {

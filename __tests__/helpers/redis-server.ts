@@ -40,6 +40,8 @@ export interface RedisServerOptions {
   port?: number;
   /** Reuse a data directory (to restart with the same data). */
   dir?: string;
+  /** More redis-server arguments (a cluster node's `--cluster-enabled yes`, …). */
+  args?: string[];
 }
 
 export interface RedisServer {
@@ -56,6 +58,8 @@ export interface RedisServer {
   resume(): void;
   /** Kills it and removes its data directory. */
   stop(): Promise<void>;
+  /** The process is running (not killed, not exited). */
+  alive(): boolean;
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -64,7 +68,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const persistence = options.persistent
     ? ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
     : ["--appendonly", "no", "--save", ""];
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", "", ...persistence];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", "", ...persistence, ...(options.args ?? [])];
 
   let child: ChildProcess = await launch(args, port);
   const kill = async () => {
@@ -83,6 +87,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       child = await launch(args, port);
     },
     pause: () => void child.kill("SIGSTOP"),
+    alive: () => child.exitCode === null && child.signalCode === null,
     resume: () => void child.kill("SIGCONT"),
     async stop() {
       // A paused process ignores nothing but SIGKILL; CONT first so that it dies at once.

@@ -4,10 +4,12 @@ export { InboxUnavailableError } from "../inbox/bullmq/enqueue";
 export {
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF,
+  DEFAULT_CLUSTER_PREFIX,
   DEFAULT_ENQUEUE_TIMEOUT_MS,
   DEFAULT_KEEP,
   DEFAULT_LOCK_DURATION_MS,
   DEFAULT_QUEUE_NAME,
+  DEFAULT_WAIT_FOR_REPLICAS_TIMEOUT_MS,
   type BullmqInboxOptions,
 } from "../inbox/bullmq/options";
 // Every type of the Inbox interface: what an inbox is, stores and answers.

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { DeliveryDetail, DeliveryStatus, DeliverySummary, Inbox } from "../inbox/inbox";
 import { printable, printableLines } from "../printable";
 
@@ -14,9 +14,9 @@ const CONNECT_TIMEOUT_MS = 5000;
 export const DELIVERIES_HELP = `imagegen-webhooks deliveries: the durable inbox's deliveries (bullmqInbox), read from its Redis
 
 Usage:
-  imagegen-webhooks deliveries list --redis <url> [--queue <name>] [--status <status>] [--provider <name>] [--limit <n>]
-  imagegen-webhooks deliveries show <key> --redis <url> [--queue <name>]
-  imagegen-webhooks deliveries replay <key> --redis <url> [--queue <name>]
+  imagegen-webhooks deliveries list --redis <url> [inbox options] [--status <status>] [--provider <name>] [--limit <n>]
+  imagegen-webhooks deliveries show <key> --redis <url> [inbox options]
+  imagegen-webhooks deliveries replay <key> --redis <url> [inbox options]
 
 Commands:
   list     the latest deliveries, newest first: status, attempts, when received, event, key, last error
@@ -26,7 +26,10 @@ Commands:
 
 Options:
   --redis <url>        the Redis the inbox uses, e.g. redis://127.0.0.1:6379
+  --cluster            the Redis is a Redis Cluster, --redis one of its nodes
   --queue <name>       the inbox's queueName (default imagegen-webhooks)
+  --prefix <prefix>    the inbox's prefix (default bull; {imagegen-webhooks} on a cluster or with partitions)
+  --partitions <n>     the inbox's partitions (default 1): every partition is read
   --status <status>    list: ${STATUSES.join(", ")}
   --provider <name>    list: one provider's deliveries
   --limit <n>          list: how many (default 50)
@@ -46,6 +49,9 @@ function parse(argv: string[]) {
       options: {
         redis: { type: "string" },
         queue: { type: "string" },
+        cluster: { type: "boolean" },
+        prefix: { type: "string" },
+        partitions: { type: "string" },
         status: { type: "string" },
         provider: { type: "string" },
         limit: { type: "string" },
@@ -57,7 +63,7 @@ function parse(argv: string[]) {
   } catch (err) {
     // parseArgs' first sentence names the option ("Unknown option '--x'"); the rest is about positionals.
     const [first] = (err as Error).message.split(". ");
-    throw new UsageError(`${first}: the options are --redis, --queue, --status, --provider, --limit`);
+    throw new UsageError(`${first}: the options are --redis, --cluster, --queue, --prefix, --partitions, --status, --provider, --limit`);
   }
 }
 
@@ -101,7 +107,13 @@ async function run(argv: string[], out: NodeJS.WritableStream): Promise<number> 
   const redisUrl = values.redis;
   if (!/^rediss?:\/\//.test(redisUrl)) throw new UsageError(`--redis takes a redis:// or rediss:// URL, not "${redisUrl}"`);
 
-  const { inbox, connection } = await openInbox(redisUrl, values.queue);
+  const { partitions } = values;
+  if (partitions !== undefined && !/^\d+$/.test(partitions)) throw new UsageError(`--partitions takes a whole number, not "${partitions}"`);
+  const { inbox, connection } = await openInbox(redisUrl, values.cluster === true, {
+    ...(values.queue !== undefined && { queueName: values.queue }),
+    ...(values.prefix !== undefined && { prefix: values.prefix }),
+    ...(partitions !== undefined && { partitions: Number(partitions) }),
+  });
   try {
     if (action === "list") {
       const listed = await inbox.list(filter);
@@ -147,8 +159,8 @@ function listFilter(values: { status?: string; provider?: string; limit?: string
 /** bullmq and ioredis are optional peers: loaded here, only for this command. */
 async function loadPeers() {
   try {
-    const [{ Redis }, { bullmqInbox }] = await Promise.all([import("ioredis"), import("../bullmq/index.js")]);
-    return { Redis, bullmqInbox };
+    const [{ Redis, Cluster }, { bullmqInbox }] = await Promise.all([import("ioredis"), import("../bullmq/index.js")]);
+    return { Redis, Cluster, bullmqInbox };
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code !== "MODULE_NOT_FOUND" && code !== "ERR_MODULE_NOT_FOUND") throw error;
@@ -156,16 +168,31 @@ async function loadPeers() {
   }
 }
 
-async function openInbox(url: string, queueName: string | undefined): Promise<{ inbox: Inbox; connection: Redis }> {
-  const { Redis, bullmqInbox } = await loadPeers();
+async function openInbox(
+  url: string,
+  cluster: boolean,
+  options: { queueName?: string; prefix?: string; partitions?: number },
+): Promise<{ inbox: Inbox; connection: Redis | Cluster }> {
+  const { Redis, Cluster, bullmqInbox } = await loadPeers();
   // Connected before the inbox is made: its own connection fails fast rather than waiting for
   // Redis, so an unreachable Redis is said once, here, instead of as a failed command.
-  const connection = new Redis(url, {
-    maxRetriesPerRequest: null,
-    lazyConnect: true,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    retryStrategy: () => null,
-  });
+  const nodeOptions = { maxRetriesPerRequest: null, connectTimeout: CONNECT_TIMEOUT_MS };
+  let connection: Redis | Cluster;
+  if (cluster) {
+    const { hostname, port, username, password } = new URL(url);
+    connection = new Cluster([{ host: hostname, port: Number(port || 6379) }], {
+      lazyConnect: true,
+      clusterRetryStrategy: () => null,
+      redisOptions: {
+        ...nodeOptions,
+        ...(username && { username: decodeURIComponent(username) }),
+        ...(password && { password: decodeURIComponent(password) }),
+        ...(url.startsWith("rediss:") && { tls: {} }),
+      },
+    });
+  } else {
+    connection = new Redis(url, { ...nodeOptions, lazyConnect: true, retryStrategy: () => null });
+  }
   // connect() rejects with "Connection is closed"; the reason (ECONNREFUSED, …) comes as an error event.
   let reason: Error | undefined;
   connection.on("error", (error: Error) => void (reason ??= error));
@@ -176,10 +203,10 @@ async function openInbox(url: string, queueName: string | undefined): Promise<{ 
     throw new Failure(`cannot reach Redis at ${hostOf(url)}: ${(reason ?? (error as Error)).message}`);
   }
   try {
-    return { inbox: bullmqInbox({ connection, ...(queueName !== undefined && { queueName }) }), connection };
+    return { inbox: bullmqInbox({ connection, ...options }), connection };
   } catch (error) {
     connection.disconnect();
-    // A bad queue name: bullmqInbox's TypeError says what it takes.
+    // A bad queue name, prefix or partitions: bullmqInbox's TypeError says what it takes.
     throw new UsageError((error as Error).message);
   }
 }

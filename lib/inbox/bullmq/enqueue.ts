@@ -1,7 +1,8 @@
-import { Job, type IRedisTransaction } from "bullmq";
+import { Job, type IRedisTransaction, type RedisClient } from "bullmq";
 import type { StoredDelivery } from "../inbox";
 import { jobIdOf, type DeliveryJobData } from "./jobs";
-import type { BullmqInboxState, PendingAdd } from "./state";
+import { partitionOf } from "./partitions";
+import type { BullmqInboxState, Partition, PendingAdd } from "./state";
 
 const MAX_ATTEMPT_ERRORS = 100;
 
@@ -21,9 +22,10 @@ export class InboxUnavailableError extends Error {
  * `InboxUnavailableError` when Redis has not answered within `enqueueTimeoutMs`.
  */
 export function enqueue(state: BullmqInboxState, delivery: StoredDelivery): Promise<"stored" | "duplicate"> {
+  const partition = state.partitions[partitionOf(delivery.key, state.partitions.length)] as Partition;
   return new Promise((resolve, reject) => {
-    if (state.batch.length === 0) setImmediate(() => void flush(state));
-    state.batch.push({ delivery, resolve, reject });
+    if (partition.batch.length === 0) setImmediate(() => void flush(state, partition));
+    partition.batch.push({ delivery, resolve, reject });
   });
 }
 
@@ -34,9 +36,10 @@ export function enqueue(state: BullmqInboxState, delivery: StoredDelivery): Prom
  * one deadline, not one timer per delivery: they were all sent in the same write. A late answer
  * settles nothing: each `enqueue()` promise was already rejected by the deadline.
  */
-async function flush(state: BullmqInboxState): Promise<void> {
-  const batch = state.batch.splice(0);
-  const { queue, options } = state;
+async function flush(state: BullmqInboxState, partition: Partition): Promise<void> {
+  const batch = partition.batch.splice(0);
+  const { options } = state;
+  const { queue } = partition;
   const timer = setTimeout(() => {
     const error = new InboxUnavailableError(
       `imagegen-webhooks: the inbox did not store the delivery within ${options.enqueueTimeoutMs} ms (enqueueTimeoutMs)`,
@@ -71,6 +74,7 @@ async function flush(state: BullmqInboxState): Promise<void> {
       void job.addJob(multi);
     }
     results = await multi.exec();
+    if (options.waitForReplicas) await waitForReplicas(client, queue.toKey(""), options.waitForReplicas);
   } catch (err) {
     const error = new InboxUnavailableError(`imagegen-webhooks: the inbox could not store the delivery: ${messageOf(err)}`, { cause: err });
     for (const pending of batch) pending.reject(error);
@@ -79,6 +83,31 @@ async function flush(state: BullmqInboxState): Promise<void> {
     clearTimeout(timer);
   }
   batch.forEach((pending, i) => settle(pending, results?.[2 * i], results?.[2 * i + 1]));
+}
+
+/**
+ * Redis's WAIT after the MULTI, on the same connection (WAIT counts the replicas that have this
+ * connection's writes). On a cluster, a key of the partition's slot sends it to the primary that
+ * ran the MULTI: a pipeline goes to its keys' node, and ioredis keeps one connection per node.
+ */
+async function waitForReplicas(
+  client: RedisClient,
+  partitionKey: string,
+  { replicas, timeoutMs }: { replicas: number; timeoutMs: number },
+): Promise<void> {
+  const answers = await (client as unknown as Pipelined).pipeline().exists(partitionKey).wait(replicas, timeoutMs).exec();
+  const [, waited] = answers ?? [];
+  if (!waited || waited[0]) throw waited?.[0] ?? new Error("no answer to WAIT");
+  if (Number(waited[1]) < replicas) {
+    throw new Error(`${String(waited[1])} of ${replicas} replicas had it within ${timeoutMs} ms (waitForReplicas)`);
+  }
+}
+
+/** The part of an ioredis client (a `Redis` or a `Cluster`) that WAIT takes. */
+interface Pipelined {
+  pipeline(): {
+    exists(key: string): { wait(replicas: number, timeoutMs: number): { exec(): Promise<[Error | null, unknown][] | null> } };
+  };
 }
 
 function settle(pending: PendingAdd, existed: [Error | null, unknown] | undefined, added: [Error | null, unknown] | undefined): void {

@@ -1,25 +1,27 @@
 import type { JobState } from "bullmq";
 import type { DeliveryDetail, DeliveryFilter, DeliveryStatus, DeliverySummary } from "../inbox";
 import { attemptErrorsOf, jobIdOf, lastChangeOf, statesOf, statusOf, summaryOf, type DeliveryJob } from "./jobs";
-import type { BullmqInboxState } from "./state";
+import { partitionOf } from "./partitions";
+import type { BullmqInboxState, Partition } from "./state";
 
 const DEFAULT_LIMIT = 50;
 /** Jobs read per round trip while a provider filter skips some. */
 const PAGE = 100;
 
 /**
- * Each BullMQ set is read newest first, a page at a time, until it has given `limit` matches;
- * the sets' lines are then merged by when each delivery last changed.
+ * Each BullMQ set of each partition is read newest first, a page at a time, until it has given
+ * `limit` matches; the sets' lines are then merged by when each delivery last changed.
  */
 export async function list(state: BullmqInboxState, filter: DeliveryFilter = {}): Promise<DeliverySummary[]> {
   const { status, provider, limit = DEFAULT_LIMIT } = filter;
   if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`list: limit must be a whole number ≥ 1, got ${String(limit)}`);
+  const sets = state.partitions.flatMap(({ queue }) => statesOf(status).map((jobState) => ({ queue, jobState })));
   const perState = await Promise.all(
-    statesOf(status).map(async (jobState) => {
+    sets.map(async ({ queue, jobState }) => {
       const found: { job: DeliveryJob; summary: DeliverySummary }[] = [];
       const page = provider === undefined ? limit : Math.max(limit, PAGE);
       for (let start = 0; found.length < limit; start += page) {
-        const jobs = (await state.queue.getJobs([jobState], start, start + page - 1, false)) as DeliveryJob[];
+        const jobs = (await queue.getJobs([jobState], start, start + page - 1, false)) as DeliveryJob[];
         for (const job of jobs) {
           // A job removed between the listing and its read comes back empty.
           if (!job?.data || (provider !== undefined && job.data.provider !== provider)) continue;
@@ -39,16 +41,22 @@ export async function list(state: BullmqInboxState, filter: DeliveryFilter = {})
     .map(({ summary }) => summary);
 }
 
+/** The queue that holds a key's delivery, if it is anywhere. */
+function queueOf(state: BullmqInboxState, key: string) {
+  return (state.partitions[partitionOf(key, state.partitions.length)] as Partition).queue;
+}
+
 export async function get(state: BullmqInboxState, key: string): Promise<DeliveryDetail | undefined> {
   const jobId = jobIdOf(key);
+  const queue = queueOf(state, key);
   // The job and its state are two reads: a run that ends between them would give a finished state
   // with the job as it was before (its attempts not yet counted). The state is read on both sides of
   // the job, and again while they differ, so that the two agree.
-  let before = await state.queue.getJobState(jobId);
+  let before = await queue.getJobState(jobId);
   for (let tries = 0; ; tries++) {
-    const job = await state.queue.getJob(jobId);
+    const job = await queue.getJob(jobId);
     if (!job) return undefined;
-    const [jobState, { logs }] = await Promise.all([job.getState(), state.queue.getJobLogs(jobId)]);
+    const [jobState, { logs }] = await Promise.all([job.getState(), queue.getJobLogs(jobId)]);
     if (jobState !== before && tries < 3) {
       before = jobState;
       continue;
@@ -70,7 +78,7 @@ function detailOf(job: DeliveryJob, jobState: JobState | "unknown", logs: string
  * and a second `replay()` runs it.
  */
 export async function replay(state: BullmqInboxState, key: string): Promise<boolean> {
-  const job = await state.queue.getJob(jobIdOf(key));
+  const job = await queueOf(state, key).getJob(jobIdOf(key));
   if (!job) return false;
   const jobState = await job.getState();
   if (jobState !== "completed" && jobState !== "failed") {
@@ -84,17 +92,22 @@ export async function replay(state: BullmqInboxState, key: string): Promise<bool
 }
 
 /**
- * How many deliveries are in each status, in one round trip (BullMQ's counts of its sets). A job
+ * How many deliveries are in each status, in one round trip per partition (BullMQ's counts of its
+ * sets), summed over the partitions. A job
  * back in the wait list for a retry without backoff counts as queued here: telling it apart would
  * read every waiting job.
  */
 export async function counts(state: BullmqInboxState): Promise<Record<DeliveryStatus, number>> {
-  const n = await state.queue.getJobCounts("waiting", "prioritized", "active", "delayed", "completed", "failed");
-  return {
-    queued: (n.waiting ?? 0) + (n.prioritized ?? 0),
-    active: n.active ?? 0,
-    retrying: n.delayed ?? 0,
-    completed: n.completed ?? 0,
-    dead: n.failed ?? 0,
-  };
+  const all = await Promise.all(
+    state.partitions.map(({ queue }) => queue.getJobCounts("waiting", "prioritized", "active", "delayed", "completed", "failed")),
+  );
+  const total: Record<DeliveryStatus, number> = { queued: 0, active: 0, retrying: 0, completed: 0, dead: 0 };
+  for (const n of all) {
+    total.queued += (n.waiting ?? 0) + (n.prioritized ?? 0);
+    total.active += n.active ?? 0;
+    total.retrying += n.delayed ?? 0;
+    total.completed += n.completed ?? 0;
+    total.dead += n.failed ?? 0;
+  }
+  return total;
 }

@@ -1,13 +1,38 @@
 import type { BackoffOptions, KeepJobs } from "bullmq";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+import { hashTagOf, partitionPrefixes } from "./partitions";
 
 /** The settings of `bullmqInbox()`. BullMQ's own words where they mean the same thing. */
 export interface BullmqInboxOptions {
   /**
-   * The user's ioredis client, created with `maxRetriesPerRequest: null` (BullMQ's workers need it).
-   * The inbox never closes it: it makes its own connections from it (`duplicate()`) and closes those.
+   * The user's ioredis client, created with `maxRetriesPerRequest: null` (BullMQ's workers need it):
+   * a `Redis` (one Redis, or Sentinel's `{ sentinels, name }`), or a `Cluster` (whose
+   * `redisOptions` hold the setting). The inbox never closes it: it makes its own connections from
+   * it (`duplicate()`) and closes those.
    */
-  connection: Redis;
+  connection: Redis | Cluster;
+  /**
+   * BullMQ's `prefix`: put before every key of the queue. Default BullMQ's own (`bull`) on one
+   * Redis; on a cluster, and with `partitions`, `{imagegen-webhooks}`. On a cluster it must hold a
+   * hash tag in braces: BullMQ's scripts touch several keys of a queue at once, and a cluster runs
+   * a script only when all of its keys hash to one slot, which a shared `{tag}` makes them do.
+   */
+  prefix?: string;
+  /**
+   * How many queues the deliveries are spread over, each under a hash tag of its own chosen by its
+   * slot, so that on a cluster of this many primaries each queue sits on its own primary. A
+   * delivery's queue follows from its key, so duplicates meet in one queue. A worker takes from
+   * every partition (`concurrency` each). Changing it moves new deliveries to new queues: drain the
+   * old ones first. Default 1: one queue, the layout of an inbox without partitions.
+   */
+  partitions?: number;
+  /**
+   * Redis's `WAIT`: a delivery is acknowledged only once this many replicas have it, within
+   * `timeoutMs` (else the edge answers `503` and the provider retries), so that a primary lost
+   * right after an acknowledgement does not take the delivery with it. Default none: Redis's
+   * replication is asynchronous, and a failover can lose the last writes acknowledged.
+   */
+  waitForReplicas?: { replicas: number; timeoutMs?: number };
   /** Runs of a delivery before it is dead (BullMQ's `attempts`, the first run included). Default 8. */
   attempts?: number;
   /**
@@ -37,6 +62,13 @@ export interface BullmqInboxOptions {
 export const DEFAULT_ATTEMPTS = 8;
 /** The default `backoff`. */
 export const DEFAULT_BACKOFF: BackoffOptions = { type: "exponential", delay: 5000 };
+/** The default `prefix` on a cluster, and with partitions. */
+export const DEFAULT_CLUSTER_PREFIX = "{imagegen-webhooks}";
+/** BullMQ's own default `prefix`, which one Redis keeps without partitions. */
+const BULLMQ_PREFIX = "bull";
+/** The default `waitForReplicas.timeoutMs`. */
+export const DEFAULT_WAIT_FOR_REPLICAS_TIMEOUT_MS = 1000;
+const MAX_PARTITIONS = 256;
 /** The default `queueName`. */
 export const DEFAULT_QUEUE_NAME = "imagegen-webhooks";
 /** The default `keep`, in days. */
@@ -48,7 +80,12 @@ export const DEFAULT_LOCK_DURATION_MS = 30_000;
 
 /** The options once checked, with the BullMQ job options every delivery is added with. */
 export interface ResolvedBullmqInboxOptions {
-  connection: Redis;
+  connection: Redis | Cluster;
+  /** The connection is a Redis Cluster. */
+  cluster: boolean;
+  /** Each partition's BullMQ prefix, in partition order (one for an inbox without partitions). */
+  prefixes: string[];
+  waitForReplicas: { replicas: number; timeoutMs: number } | undefined;
   attempts: number;
   backoff: number | BackoffOptions;
   queueName: string;
@@ -71,13 +108,33 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
     keep = {},
     enqueueTimeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS,
     lockDurationMs = DEFAULT_LOCK_DURATION_MS,
+    partitions = 1,
   } = options;
   if (typeof connection?.duplicate !== "function") {
     throw new TypeError("bullmqInbox: connection must be an ioredis client (new Redis(url, { maxRetriesPerRequest: null }))");
   }
+  const cluster = connection.isCluster === true;
   // BullMQ would throw this from the first startWorker(); said here, it fails where the client is made.
-  if (connection.options.maxRetriesPerRequest !== null) {
+  if (cluster && (connection as Cluster).options.redisOptions?.maxRetriesPerRequest !== null) {
+    throw new TypeError(
+      "bullmqInbox: the cluster must be created with redisOptions: { maxRetriesPerRequest: null } (BullMQ's workers block on it)",
+    );
+  }
+  if (!cluster && (connection as Redis).options.maxRetriesPerRequest !== null) {
     throw new TypeError("bullmqInbox: the connection must be created with maxRetriesPerRequest: null (BullMQ's workers block on it)");
+  }
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new TypeError(`bullmqInbox: partitions must be a whole number from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`);
+  }
+  const prefix = options.prefix ?? (cluster || partitions > 1 ? DEFAULT_CLUSTER_PREFIX : BULLMQ_PREFIX);
+  if (typeof prefix !== "string" || prefix === "")
+    throw new TypeError(`bullmqInbox: prefix must be a non-empty string, got ${String(prefix)}`);
+  if ((cluster || partitions > 1) && !hashTagOf(prefix)) {
+    throw new TypeError(
+      `bullmqInbox: ${cluster ? "on a Redis Cluster" : "with partitions"} the prefix must hold a hash tag in braces, ` +
+        `e.g. "${DEFAULT_CLUSTER_PREFIX}", got "${prefix}": BullMQ's scripts use several keys of a queue at once, and a cluster ` +
+        "runs a script only when all its keys share one slot, which only a {tag} in every key guarantees",
+    );
   }
   if (!Number.isInteger(attempts) || attempts < 1)
     throw new TypeError(`bullmqInbox: attempts must be a whole number ≥ 1, got ${String(attempts)}`);
@@ -86,6 +143,9 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
   }
   return {
     connection,
+    cluster,
+    prefixes: partitionPrefixes(prefix, partitions),
+    waitForReplicas: waitFor(options.waitForReplicas),
     attempts,
     backoff,
     queueName,
@@ -94,6 +154,14 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
     enqueueTimeoutMs: positiveMs("enqueueTimeoutMs", enqueueTimeoutMs),
     lockDurationMs: positiveMs("lockDurationMs", lockDurationMs),
   };
+}
+
+function waitFor(option: BullmqInboxOptions["waitForReplicas"]): ResolvedBullmqInboxOptions["waitForReplicas"] {
+  if (option === undefined) return undefined;
+  const { replicas, timeoutMs = DEFAULT_WAIT_FOR_REPLICAS_TIMEOUT_MS } = option ?? {};
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw new TypeError(`bullmqInbox: waitForReplicas.replicas must be a whole number ≥ 1, got ${String(replicas)}`);
+  return { replicas, timeoutMs: positiveMs("waitForReplicas.timeoutMs", timeoutMs) };
 }
 
 /** Days as BullMQ's `removeOnComplete`/`removeOnFail` (an age in seconds); `Infinity` keeps them. */

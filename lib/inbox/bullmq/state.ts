@@ -1,5 +1,5 @@
 import type { Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { StoredDelivery } from "../inbox";
 import type { DeliveryJobData } from "./jobs";
 import type { ResolvedBullmqInboxOptions } from "./options";
@@ -11,17 +11,25 @@ export interface PendingAdd {
   reject(error: unknown): void;
 }
 
-/** What the inbox's functions share: made once by `bullmqInbox()`. */
-export interface BullmqInboxState {
-  readonly options: ResolvedBullmqInboxOptions;
-  /** The queue, over `producer`. */
+/** One of the inbox's queues: all of it under one hash tag, so on one shard of a cluster. */
+export interface Partition {
+  /** The queue, over the inbox's `producer`. */
   readonly queue: Queue<DeliveryJobData, void, string>;
-  /** The inbox's own connection for adding and reading jobs: fails fast while Redis is away. */
-  readonly producer: Redis;
-  /** The workers started and not yet closed, for `close()`. */
-  readonly workers: Set<Worker<DeliveryJobData, void, string>>;
-  /** Deliveries to add in the next MULTI (`enqueue.ts`). */
+  /** Its BullMQ prefix. */
+  readonly prefix: string;
+  /** Deliveries to add in the partition's next MULTI (`enqueue.ts`): a MULTI on a cluster stays in one slot. */
   readonly batch: PendingAdd[];
   /** The queue's connection reached Redis once (its start-up is over). */
   started: boolean;
+}
+
+/** What the inbox's functions share: made once by `bullmqInbox()`. */
+export interface BullmqInboxState {
+  readonly options: ResolvedBullmqInboxOptions;
+  /** The queues, in partition order (`partitions.ts` says which holds a delivery). */
+  readonly partitions: Partition[];
+  /** The inbox's own connection for adding and reading jobs: fails fast while Redis is away. */
+  readonly producer: Redis | Cluster;
+  /** The workers started and not yet closed, for `close()`. */
+  readonly workers: Set<Worker<DeliveryJobData, void, string>>;
 }

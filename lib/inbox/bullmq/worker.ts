@@ -7,7 +7,7 @@ import type { BullmqInboxState } from "./state";
 export type RunDelivery = (delivery: StoredDelivery, context: DeliveryRun) => Promise<void>;
 
 /**
- * A BullMQ worker over the inbox's queue. BullMQ does the rest: a rejected run fails the attempt
+ * A BullMQ worker over each of the inbox's queues (`concurrency` each). BullMQ does the rest: a rejected run fails the attempt
  * and BullMQ retries it with the job's backoff; after the last one the job stays in the failed set.
  */
 export async function startWorker(
@@ -34,47 +34,54 @@ export async function startWorker(
     }
   }
 
-  // The user's connection for the worker's commands (BullMQ duplicates it for its blocking one, and
-  // closes only that): while Redis is away they wait in its offline queue rather than fail.
-  const worker = new Worker<DeliveryJobData, void, string>(queueName, runDelivery, {
-    connection,
-    concurrency,
-    lockDuration: lockDurationMs,
-    // A killed worker's deliveries are found by this check: as often as a lock can run out.
-    stalledInterval: lockDurationMs,
-    // A worker killed mid-delivery (a deploy, a crash) is not the delivery's fault: it may happen
-    // as many times as the delivery has attempts before it is dead, not only once (BullMQ's default).
-    maxStalledCount: state.options.attempts,
-  });
-  worker.on("error", onError);
-  // The "failed" event, not the run's rejection: it also comes for a delivery that failed without a
-  // run (one whose worker was killed too often), and only once the job is in the failed set.
-  worker.on("failed", (job, err) => {
-    if (!job || job.finishedOn === undefined || !onDead) return;
-    try {
-      onDead(deliveryOf(job), err, { ...runOf(job), lastAttempt: true });
-    } catch (handlerError) {
-      onError(handlerError);
-    }
-  });
-  state.workers.add(worker);
+  // One BullMQ worker per partition. The user's connection for the worker's commands (BullMQ
+  // duplicates it for its blocking one, and closes only that): while Redis is away they wait in
+  // its offline queue rather than fail.
+  const workers = state.partitions.map(
+    ({ prefix }) =>
+      new Worker<DeliveryJobData, void, string>(queueName, runDelivery, {
+        connection,
+        prefix,
+        concurrency,
+        lockDuration: lockDurationMs,
+        // A killed worker's deliveries are found by this check: as often as a lock can run out.
+        stalledInterval: lockDurationMs,
+        // A worker killed mid-delivery (a deploy, a crash) is not the delivery's fault: it may happen
+        // as many times as the delivery has attempts before it is dead, not only once (BullMQ's default).
+        maxStalledCount: state.options.attempts,
+      }),
+  );
+  for (const worker of workers) {
+    worker.on("error", onError);
+    // The "failed" event, not the run's rejection: it also comes for a delivery that failed without a
+    // run (one whose worker was killed too often), and only once the job is in the failed set.
+    worker.on("failed", (job, err) => {
+      if (!job || job.finishedOn === undefined || !onDead) return;
+      try {
+        onDead(deliveryOf(job), err, { ...runOf(job), lastAttempt: true });
+      } catch (handlerError) {
+        onError(handlerError);
+      }
+    });
+    state.workers.add(worker);
+  }
   try {
-    await worker.waitUntilReady();
+    await Promise.all(workers.map((worker) => worker.waitUntilReady()));
   } catch (err) {
-    state.workers.delete(worker);
-    await worker.close(true).catch(() => {});
+    for (const worker of workers) state.workers.delete(worker);
+    await Promise.all(workers.map((worker) => worker.close(true).catch(() => {})));
     throw err;
   }
   return {
     async close({ timeoutMs = Infinity } = {}) {
-      const closed = worker.close();
+      const closed = Promise.all(workers.map((worker) => worker.close()));
       const timer = timeoutMs < MAX_TIMER_MS ? setTimeout(leaving.leave, Math.max(0, timeoutMs)) : undefined;
       try {
         await closed;
       } finally {
         clearTimeout(timer);
       }
-      state.workers.delete(worker);
+      for (const worker of workers) state.workers.delete(worker);
     },
   };
 }
