@@ -50,7 +50,9 @@ function concludeRun(delivery: Delivery, run: DeliveryRun, dispatched: Dispatche
   const line = { provider: event.provider, deliveryId: event.id, event: event.name, attempt: run.attempt, replayed: run.replayed };
   if (dispatched.outcome === "unavailable") {
     const what =
-      dispatched.store === "images" ? `an image of ${printable(event.name)} could not be kept yet` : `the generation store failed for ${printable(event.name)}`;
+      dispatched.store === "images"
+        ? `an image of ${printable(event.name)} could not be kept yet`
+        : `the generation store failed for ${printable(event.name)}`;
     logger.warn({ ...line, err: dispatched.error }, `imagegen-webhooks: ${what}; the delivery will be retried`);
     throw dispatched.error;
   }
@@ -63,5 +65,8 @@ function concludeRun(delivery: Delivery, run: DeliveryRun, dispatched: Dispatche
     const cause = failure instanceof ListenerFailure ? failure.cause : failure;
     throw cause instanceof Error ? cause : new Error(String(cause));
   }
-  logger.info({ ...line, outcome: "handled", durationMs: elapsedMs(delivery.startedAt) }, `imagegen-webhooks: ${printable(event.name)} handled`);
+  logger.info(
+    { ...line, outcome: "handled", durationMs: elapsedMs(delivery.startedAt) },
+    `imagegen-webhooks: ${printable(event.name)} handled`,
+  );
 }
