@@ -40,6 +40,8 @@ export interface Generation<P extends string = ProviderName> {
    * `generation.stale`, the status it stays at (this delivery did not move it forward).
    */
   previousStatus?: Exclude<GenerationStatus, "unknown">;
+  /** The caller's own JSON object given to `webhooks.generations.track()`; absent on a generation not tracked. */
+  metadata?: Record<string, unknown>;
 }
 
 /** What every listener of a delivery receives. `P` is the provider's name; the payload is typed from its schema. */
@@ -59,6 +61,8 @@ export interface WebhookEvent<P extends string = ProviderName, Payload = P exten
   replayed: boolean;
   /** `webhook`: a delivery; `reconciled`: read back from the provider's API because its final webhook never came. */
   origin: EventOrigin;
+  /** The generation's `metadata`, as `webhooks.generations.track()` was given it; absent on a generation not tracked. */
+  metadata?: Record<string, unknown>;
 }
 
 /** Where an event came from: a webhook delivery, or the provider's API (`reconcile`). */

@@ -5,6 +5,14 @@
 export { Webhooks, type ConfiguredProviders, type CreateWebhooks, type Deliveries, type WithCustomProviders } from "./webhooks";
 export type { FetchOptions } from "./http/fetch-handler";
 export type { ReconcileResult } from "./reconcile/reconciler";
+export {
+  GenerationWaitError,
+  MAX_METADATA_BYTES,
+  type Generations,
+  type TrackedGeneration,
+  type TrackOptions,
+  type WaitOptions,
+} from "./generations/generations";
 export { ProviderApiError, type ProviderApi } from "./providers/provider-api";
 // Every type of the Inbox interface: what an inbox is, stores and answers.
 export type * from "./inbox/inbox";
@@ -31,7 +39,19 @@ export type { ReceiveInput } from "./pipeline/index";
 export type { WebhookResponse } from "./response";
 export type { HeadersInput, QueryInput } from "./headers";
 export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
-export type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./stores/store";
+export type {
+  Advance,
+  ClaimResult,
+  DedupeStore,
+  GenerationRecord,
+  GenerationStore,
+  HeardOf,
+  LeasingStore,
+  TrackedInfo,
+  TrackedStatus,
+  TrackEntry,
+  TrackingStore,
+} from "./stores/store";
 export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
 export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./providers/index";
 export { defineProvider, type ProviderDefinition } from "./providers/define-provider";

@@ -37,11 +37,11 @@ const FINAL: ReadonlySet<GenerationStatus> = new Set(["completed", "failed"]);
 const MAX_BACKOFF_MS = 60 * 60_000;
 
 /** Reads one generation back and, if it has ended, fires (or stores) its events. Rejects with why it could not. */
-export async function reconcileGeneration(receiver: Receiver, providerName: string, id: string): Promise<ReconcileResult> {
+export async function reconcileGeneration(receiver: Receiver, providerName: string, id: string, app?: string): Promise<ReconcileResult> {
   const provider = receiver.options.providers.get(providerName);
   if (!provider) throw new Error(`imagegen-webhooks: reconcile: no provider "${providerName}" is configured`);
   count(receiver.telemetry, "reconcile.checked", 1, { [ATTR.provider]: providerName });
-  const payload = await readBack(receiver, provider, id);
+  const payload = await readBack(receiver, provider, id, app);
   const identity = identify(provider, payload, undefined);
   const run = { attempt: 1, replayed: false, origin: "reconciled" } as const;
   const event = buildEvent(provider, { identity, payload, receivedAt: new Date(), run });
@@ -78,7 +78,7 @@ export async function reconcileGeneration(receiver: Receiver, providerName: stri
 }
 
 /** The provider's answer, checked against its schema like a delivery. */
-async function readBack(receiver: Receiver, provider: ResolvedProvider, id: string): Promise<unknown> {
+async function readBack(receiver: Receiver, provider: ResolvedProvider, id: string, app: string | undefined): Promise<unknown> {
   const { fetchGeneration } = provider.provider;
   if (!fetchGeneration) {
     throw new Error(
@@ -92,7 +92,7 @@ async function readBack(receiver: Receiver, provider: ResolvedProvider, id: stri
   const signal = AbortSignal.timeout(timeoutMs);
   let payload: unknown;
   try {
-    payload = await fetchGeneration(id, { ...provider.api, fetch: globalThis.fetch, signal });
+    payload = await fetchGeneration(id, { ...provider.api, fetch: globalThis.fetch, signal, ...(app !== undefined && { app }) });
   } catch (err) {
     if (err instanceof ProviderApiError) throw err;
     if (signal.aborted) throw new ProviderApiError(`the API did not answer within ${timeoutMs} ms`, 0);
@@ -158,7 +158,7 @@ export class Reconciler {
         continue;
       }
       try {
-        const result = await reconcileGeneration(this.receiver, entry.provider, entry.id);
+        const result = await reconcileGeneration(this.receiver, entry.provider, entry.id, entry.app);
         if (result.outcome === "open") {
           entry.failures = 0;
           entry.dueAt = Date.now() + options.reconcile.afterMs;
