@@ -133,11 +133,13 @@ function emit<R>(
 
   let running: Promise<void> | undefined;
   try {
-    running = keepAndEmit(delivery, {
-      movedForward,
-      retryTransient: policy.retryTransient,
-      ...(tracked && { recordTracked: () => recordTracked(delivery.receiver, delivery.event) }),
-    });
+    const { retryTransient } = policy;
+    running = keepAndEmit(
+      delivery,
+      tracked
+        ? { movedForward, retryTransient, recordTracked: () => recordTracked(delivery.receiver, delivery.event) }
+        : { movedForward, retryTransient },
+    );
   } catch (failed) {
     return after(conclude(failed), () => outcome(failed));
   }

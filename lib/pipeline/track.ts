@@ -45,7 +45,8 @@ export function recordTracked(receiver: Receiver, event: AnyWebhookEvent): void 
   const store = receiver.options.generations as Partial<TrackingStore> | undefined;
   if (typeof store?.record !== "function") return;
   const { generation } = event;
-  const heard = { images: generation.images.map((image) => ({ ...image })), origin: event.origin, at: Date.now() };
+  // The images as they are now (kept, where `keepImages` is on): read, never changed, from here on.
+  const heard = { images: generation.images, origin: event.origin, at: Date.now() };
   const ended = generation.status === "completed" || generation.status === "failed";
   const recorded = store.record(`${event.provider}:${generation.id}`, heard, ended);
   return isThenable(recorded) ? Promise.resolve(recorded) : undefined;

@@ -3,10 +3,13 @@ import { movesForward, STATUS_CODES, STATUS_OF_CODE } from "./generation-order";
 import { SlotRing } from "./slot-ring";
 import type { Advance, GenerationRecord, HeardOf, TrackedStatus, TrackEntry, TrackingStore } from "./store";
 
-/** What a slot of a tracked generation keeps beside its status. */
+/**
+ * What a slot of a tracked generation keeps beside its status. Its images as JSON text, as Redis
+ * keeps them: one flat string is far cheaper for the garbage collector to keep than the objects.
+ */
 interface Tracked {
   entry: TrackEntry;
-  heard: HeardOf | undefined;
+  heard: { origin: HeardOf["origin"]; at: number; images: string } | undefined;
 }
 
 /** The bounds of the in-memory generation store. */
@@ -98,7 +101,7 @@ export class MemoryGenerations implements TrackingStore {
   record(key: string, heard: HeardOf, ended: boolean): void {
     const slot = this.liveSlot(key, this.now());
     const tracked = slot === undefined ? undefined : this.tracked[slot];
-    if (tracked) tracked.heard = heard;
+    if (tracked) tracked.heard = { origin: heard.origin, at: heard.at, images: JSON.stringify(heard.images) };
     if (!ended) return;
     const waiting = this.waiters.get(key);
     if (waiting) for (const ended of [...waiting]) ended();
@@ -109,7 +112,12 @@ export class MemoryGenerations implements TrackingStore {
     const slot = this.liveSlot(key, this.now());
     if (slot === undefined) return undefined;
     const tracked = this.tracked[slot];
-    return { status: STATUS_OF_CODE[this.codes[slot] as number], tracked: tracked?.entry, heard: tracked?.heard };
+    const heard = tracked?.heard && {
+      origin: tracked.heard.origin,
+      at: tracked.heard.at,
+      images: JSON.parse(tracked.heard.images) as HeardOf["images"],
+    };
+    return { status: STATUS_OF_CODE[this.codes[slot] as number], tracked: tracked?.entry, heard };
   }
 
   /** Calls `ended` when `record` says the generation ended (`TrackingStore`). */
