@@ -13,7 +13,7 @@ import type { Platform } from "./platform/platform";
 import { OpenGenerations, receive, startInboxWorker, type ReceiveInput, type Receiver } from "./pipeline/index";
 import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
 import { createGenerations, type Generations } from "./generations/generations";
-import type { TrackingStore } from "./stores/store";
+import type { GenerationRecord, TrackingStore } from "./stores/store";
 import type { WebhookResponse } from "./response";
 import { createTelemetry } from "./telemetry/index";
 
@@ -155,12 +155,17 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
    * already heard of, fires its events with `origin: "reconciled"`. Rejects with why it could not.
    */
   async reconcile(provider: string, id: string): Promise<ReconcileResult> {
-    // A tracked generation's read-back gets the `app` it was tracked with (fal.ai's model id).
+    // A tracked generation's read-back gets the `app` it was tracked with (fal.ai's model id); a
+    // store that cannot say leaves it unsaid, and the read-back says what that costs.
     const store = this.#receiver.options.generations as Partial<TrackingStore> | undefined;
-    const record =
-      typeof store?.read === "function" && this.#receiver.options.providers.has(provider)
-        ? await store.read(`${provider}:${id}`)
-        : undefined;
+    let record: GenerationRecord | undefined;
+    if (typeof store?.read === "function" && this.#receiver.options.providers.has(provider)) {
+      try {
+        record = await store.read(`${provider}:${id}`);
+      } catch {
+        record = undefined;
+      }
+    }
     return reconcileGeneration(this.#receiver, provider, id, record?.tracked?.app);
   }
 
