@@ -30,7 +30,7 @@ const LAYERS = [
   // The stages of a delivery and what they call: the inbox's interface, keeping images, telemetry.
   ["pipeline", ["pipeline", "telemetry", "images", "inbox"]],
   // What the façade builds the pipeline with and calls it through.
-  ["adapters", ["http", "platform", "options", "reconcile"]],
+  ["adapters", ["http", "platform", "options", "reconcile", "generations"]],
   ["facade", ["webhooks.ts", "create-webhooks.ts", "openapi.ts", "shared-exports.ts"]],
   // The package's entry points: what users import, and the CLI.
   ["entries", ["index.ts", "web", "redis", "bullmq", "s3", "fastify", "testing", "cli"]],

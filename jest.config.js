@@ -26,6 +26,12 @@ const INTEGRATION = [
   "layers.test.ts",
   "pipeline/nesting.test.ts",
   "tracked-files.test.ts",
+  "generations/track.test.ts",
+  "generations/wait-across-processes.test.ts",
+  "inbox/cluster.test.ts",
+  "inbox/partitions.test.ts",
+  "readme.test.ts",
+  "stores/redis-cluster.test.ts",
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

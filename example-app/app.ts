@@ -11,7 +11,8 @@ import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
 import { METRICS_PATH, demoMetrics } from "./metrics";
 import { QUEUE_BOARD_PATH, queueBoard } from "./queue-board";
-import { simulatorRoutes } from "./simulations";
+import { generateRoutes } from "./generate";
+import { selfUrl, simulatorRoutes } from "./simulations";
 import { DemoStorage } from "./storage-images";
 
 /** The demo's Replicate signing secret when none is given: public, like the demo's tokens. */
@@ -180,6 +181,18 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     ...(faults && { faults }),
     ...(replicateApi && { replicateApi }),
   });
+  // The Generate button's submit-track-wait, through the fake Replicate API (served with reconcile).
+  const generator =
+    replicateApi &&
+    generateRoutes({
+      webhooks,
+      replicateApi,
+      replicateSigningSecret,
+      imageBaseUrl: storageBase.href,
+      timeScale: options.simulationTimeScale ?? 1,
+      logger,
+      selfUrl,
+    });
   const panel = deliveriesPanel({ webhooks, feed, inbox: inbox !== undefined, logger });
   // One worker, one delivery at a time: a job's deliveries run in the order they arrived.
   const ready = inbox ? webhooks.startWorker({ concurrency: 1 }).then(() => undefined) : Promise.resolve();
@@ -192,6 +205,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   app.use(simulator.router);
   app.use(panel.router);
   if (replicateApi) app.use(replicateApi.router);
+  if (generator) app.use(generator.router);
   if (kept) app.use(kept.router);
   if (inbox) app.use(QUEUE_BOARD_PATH, queueBoard(inbox));
   // Browsers ask for /favicon.ico whatever the page says: the same SVG as the page's icon.
@@ -204,6 +218,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     ready,
     async close() {
       await simulator.close();
+      await generator?.close();
       await panel.close();
       feed.close();
       // A worker still starting is closed with the rest.

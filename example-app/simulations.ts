@@ -129,7 +129,7 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
  * This server's own address, from the socket the request came in on: never from the Host header,
  * which a client chooses and could point the secrets at another server.
  */
-function selfUrl(req: Request): string {
+export function selfUrl(req: Request): string {
   const address = (req.socket.localAddress ?? "127.0.0.1").replace(/^::ffff:(?=\d)/, "");
   return `http://${address.includes(":") ? `[${address}]` : address}:${req.socket.localPort}`;
 }

@@ -49,4 +49,6 @@ export interface Generation<P extends string = KnownProviderName> {
    * `generation.stale`, the status it stays at (this delivery did not move it forward).
    */
   previousStatus?: Exclude<GenerationStatus, "unknown">;
+  /** The caller's own JSON object given to `webhooks.generations.track()`; absent on a generation not tracked. */
+  metadata?: Record<string, unknown>;
 }

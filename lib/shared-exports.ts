@@ -12,6 +12,14 @@ export {
 } from "./webhooks";
 export type { FetchOptions } from "./http/fetch-handler";
 export type { ReconcileResult } from "./reconcile/reconciler";
+export {
+  GenerationWaitError,
+  MAX_METADATA_BYTES,
+  type Generations,
+  type TrackedGeneration,
+  type TrackOptions,
+  type WaitOptions,
+} from "./generations/generations";
 export { ProviderApiError, type ProviderApi } from "./providers/provider-api";
 // Every type of the Inbox interface: what an inbox is, stores and answers.
 export type * from "./inbox/inbox";
@@ -38,7 +46,19 @@ export type { ReceiveInput } from "./pipeline/index";
 export type { WebhookResponse } from "./response";
 export type { HeadersInput, QueryInput } from "./headers";
 export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
-export type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./stores/store";
+export type {
+  Advance,
+  ClaimResult,
+  DedupeStore,
+  GenerationRecord,
+  GenerationStore,
+  HeardOf,
+  LeasingStore,
+  TrackedInfo,
+  TrackedStatus,
+  TrackEntry,
+  TrackingStore,
+} from "./stores/store";
 export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
 export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
 export type {

@@ -25,6 +25,8 @@ export interface WebhookEvent<
   replayed: boolean;
   /** `webhook`: a delivery; `reconciled`: read back from the provider's API because its final webhook never came. */
   origin: EventOrigin;
+  /** The generation's `metadata`, as `webhooks.generations.track()` was given it; absent on a generation not tracked. */
+  metadata?: Record<string, unknown>;
   /**
    * Aborted when the receiver stops waiting for this run of the listeners: in a worker at
    * `handlerTimeoutMs` (the attempt has failed), and when `close()` gives up. Pass it to `fetch()`

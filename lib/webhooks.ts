@@ -21,6 +21,8 @@ import {
   type Receiver,
 } from "./pipeline/index";
 import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
+import { createGenerations, type Generations } from "./generations/generations";
+import type { GenerationRecord, TrackingStore } from "./stores/store";
 import type { WebhookResponse } from "./response";
 import { createTelemetry } from "./telemetry/index";
 
@@ -49,6 +51,8 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
   readonly #reconciler: Reconciler;
   /** The history of stored deliveries; it needs an `inbox`. */
   readonly deliveries: Deliveries;
+  /** The generations the app started: `track()` them with your metadata, `get()` where they are, `wait()` for their end. */
+  readonly generations: Generations;
 
   /** @internal Use `createWebhooks()`, which passes the platform of its entry point (Node's, or the web one's). */
   constructor(options: WebhooksOptions<readonly AnyProvider[]>, platform: Platform) {
@@ -72,6 +76,7 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
       get: async (key) => this.#inbox("deliveries.get").get(key),
       replay: async (key) => this.#inbox("deliveries.replay").replay(key),
     };
+    this.generations = createGenerations(this.#receiver);
   }
 
   #inbox(what: string): Inbox {
@@ -159,8 +164,19 @@ export class Webhooks<Ps extends ProviderSet = BuiltInProviders> extends EventEm
    * `apiKey`; crazyhorse.ai has no such API) and, if it has ended and its final status was not
    * already heard of, fires its events with `origin: "reconciled"`. Rejects with why it could not.
    */
-  reconcile(provider: string, id: string): Promise<ReconcileResult> {
-    return reconcileGeneration(this.#receiver, provider, id);
+  async reconcile(provider: string, id: string): Promise<ReconcileResult> {
+    // A tracked generation's read-back gets the `app` it was tracked with (fal.ai's model id); a
+    // store that cannot say leaves it unsaid, and the read-back says what that costs.
+    const store = this.#receiver.options.generations as Partial<TrackingStore> | undefined;
+    let record: GenerationRecord | undefined;
+    if (typeof store?.read === "function" && this.#receiver.options.providers.has(provider)) {
+      try {
+        record = await store.read(`${provider}:${id}`);
+      } catch {
+        record = undefined;
+      }
+    }
+    return reconcileGeneration(this.#receiver, provider, id, record?.tracked?.app);
   }
 
   /**

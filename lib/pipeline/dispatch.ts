@@ -4,11 +4,11 @@ import { ListenerTimeoutError, settleWithin, TIMED_OUT } from "./deadline";
 import type { Claim, SettleClaim } from "./dedupe";
 import type { Delivery } from "./delivery";
 import { abortEvent } from "./event";
-import { ImagesNotKept, keepAndEmit } from "./keep-images";
+import { ImagesNotKept, keepAndEmit, TrackedNotRecorded } from "./keep-images";
 import { toHandlerError } from "./listeners";
 import { track } from "./receiver";
 import { reportError } from "./report";
-import { trackGeneration } from "./track";
+import { recordTracked, trackGeneration } from "./track";
 
 /** What became of a delivery's work, for its way of handling it to answer, return or throw. */
 export type Dispatched =
@@ -92,7 +92,7 @@ function afterClaim<R>(delivery: Delivery, policy: DispatchPolicy<R>, claim: Cla
   const { settle } = claim;
   return step<Advance, Dispatched>(
     () => trackGeneration(delivery.receiver, delivery.event, delivery.key),
-    (advance) => emit(delivery, policy, settle, advance.moved),
+    (advance) => emit(delivery, policy, settle, advance.moved, advance.moved && advance.tracked !== undefined),
     (error) => trackingFailed(delivery, policy, settle, error),
   );
 }
@@ -112,7 +112,7 @@ function trackingFailed<R>(
     { err: error, key: delivery.key },
     "imagegen-webhooks: the generation store failed; emitting without ordering (dedupeFailOpen)",
   );
-  return emit(delivery, policy, settle, true);
+  return emit(delivery, policy, settle, true, false);
 }
 
 function emit<R>(
@@ -120,24 +120,32 @@ function emit<R>(
   policy: DispatchPolicy<R>,
   settle: SettleClaim,
   movedForward: boolean,
+  tracked: boolean,
 ): Dispatched | Promise<Dispatched> {
   if (!movedForward && !policy.fireStale) return after(settle(true), () => HANDLED_STALE);
   const { emitter, options } = delivery.receiver;
   /** Settles the claim, then reports a listener's failure through `error`. */
   const conclude = (failed: unknown): void | Promise<void> => {
     const settled = settle(failed === undefined);
-    if (failed === undefined || failed instanceof ImagesNotKept) return settled;
+    if (failed === undefined || failed instanceof ImagesNotKept || failed instanceof TrackedNotRecorded) return settled;
     return after(settled, () => reportError(emitter, options.logger, toHandlerError(failed, delivery.event)));
   };
   const outcome = (failed: unknown): Dispatched => {
     if (failed === undefined) return movedForward ? HANDLED : HANDLED_STALE;
     if (failed instanceof ImagesNotKept) return { outcome: "unavailable", store: "images", error: failed.cause };
+    if (failed instanceof TrackedNotRecorded) return { outcome: "unavailable", store: "generations", error: failed.cause };
     return { outcome: "failed", failure: failed };
   };
 
   let running: Promise<void> | undefined;
   try {
-    running = keepAndEmit(delivery, { movedForward, retryTransient: policy.retryTransient });
+    const { retryTransient } = policy;
+    running = keepAndEmit(
+      delivery,
+      tracked
+        ? { movedForward, retryTransient, recordTracked: () => recordTracked(delivery.receiver, delivery.event) }
+        : { movedForward, retryTransient },
+    );
   } catch (failed) {
     return after(conclude(failed), () => outcome(failed));
   }

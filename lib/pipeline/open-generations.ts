@@ -8,6 +8,8 @@ export interface OpenGeneration {
   dueAt: number;
   /** Read-backs that failed in a row, for the backoff. */
   failures: number;
+  /** What its provider's read-back needs that its webhook does not carry, as `track` was given it. */
+  app?: string;
 }
 
 const FINAL: ReadonlySet<GenerationStatus> = new Set(["completed", "failed"]);
@@ -28,12 +30,17 @@ export class OpenGenerations {
     return this.open.size;
   }
 
-  /** A delivery of the generation: open again `afterMs` from now, or ended. */
-  note(provider: string, id: string, status: GenerationStatus, now: number): void {
+  /** A delivery of the generation, or its track: open again `afterMs` from now, or ended. */
+  note(provider: string, id: string, status: GenerationStatus, now: number, app?: string): void {
     const key = `${provider}:${id}`;
     this.open.delete(key);
     if (FINAL.has(status)) return;
-    this.open.set(key, { provider, id, dueAt: now + this.afterMs, failures: 0 });
+    this.open.set(
+      key,
+      app === undefined
+        ? { provider, id, dueAt: now + this.afterMs, failures: 0 }
+        : { provider, id, dueAt: now + this.afterMs, failures: 0, app },
+    );
     if (this.open.size > this.maxEntries) {
       const oldest = this.open.keys().next().value;
       if (oldest !== undefined) this.open.delete(oldest);

@@ -1,5 +1,5 @@
 import type { AnyWebhookEvent } from "../events";
-import type { Advance } from "../stores/store";
+import type { Advance, TrackingStore } from "../stores/store";
 import { isThenable } from "../thenable";
 import type { Receiver } from "./receiver";
 
@@ -24,12 +24,30 @@ export function trackGeneration(receiver: Receiver, event: AnyWebhookEvent, deli
 function noted(receiver: Receiver, event: AnyWebhookEvent, advance: Advance): Advance {
   const { generation } = event;
   if (advance.previous !== undefined) generation.previousStatus = advance.previous;
+  const metadata = advance.tracked?.metadata;
+  if (metadata !== undefined) event.metadata = generation.metadata = metadata;
   // A stale delivery leaves the generation where it was: open or not as that status says.
   receiver.openGenerations?.note(
     event.provider,
     generation.id,
     advance.moved ? generation.status : (advance.previous ?? generation.status),
     Date.now(),
+    advance.tracked?.app,
   );
   return advance;
+}
+
+/**
+ * A tracked generation that moved forward: its images (kept, where `keepImages` is on), how and
+ * when it was heard of, for `webhooks.generations.get()`; its end wakes `wait()` on every instance.
+ */
+export function recordTracked(receiver: Receiver, event: AnyWebhookEvent): void | Promise<void> {
+  const store = receiver.options.generations as Partial<TrackingStore> | undefined;
+  if (typeof store?.record !== "function") return;
+  const { generation } = event;
+  // The images as they are now (kept, where `keepImages` is on): read, never changed, from here on.
+  const heard = { images: generation.images, origin: event.origin, at: Date.now() };
+  const ended = generation.status === "completed" || generation.status === "failed";
+  const recorded = store.record(`${event.provider}:${generation.id}`, heard, ended);
+  return isThenable(recorded) ? Promise.resolve(recorded) : undefined;
 }

@@ -13,6 +13,8 @@ export interface ProviderApi {
   fetch: typeof fetch;
   /** Aborted when the receiver's time for one read-back runs out. */
   signal: AbortSignal;
+  /** The `app` the generation was tracked with (`webhooks.generations.track()`): what the read-back needs that the id does not say, e.g. fal.ai's model id. */
+  app?: string;
 }
 
 /** The provider's API answered with an error, or with a body that is not JSON. */

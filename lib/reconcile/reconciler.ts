@@ -39,11 +39,11 @@ const FINAL: ReadonlySet<GenerationStatus> = new Set(["completed", "failed"]);
 const MAX_BACKOFF_MS = 60 * 60_000;
 
 /** Reads one generation back and, if it has ended, fires (or stores) its events. Rejects with why it could not. */
-export async function reconcileGeneration(receiver: Receiver, providerName: string, id: string): Promise<ReconcileResult> {
+export async function reconcileGeneration(receiver: Receiver, providerName: string, id: string, app?: string): Promise<ReconcileResult> {
   const provider = receiver.options.providers.get(providerName);
   if (!provider) throw new Error(`imagegen-webhooks: reconcile: no provider "${providerName}" is configured`);
   count(receiver.telemetry, "reconcile.checked", 1, { [ATTR.provider]: providerName });
-  const payload = await readBack(receiver, provider, id);
+  const payload = await readBack(receiver, provider, id, app);
   const identity = identify(provider, payload, undefined);
   const run = { attempt: 1, replayed: false, origin: "reconciled" } as const;
   const event = buildEvent(provider, { identity, payload, receivedAt: new Date(), run });
@@ -83,7 +83,7 @@ export async function reconcileGeneration(receiver: Receiver, providerName: stri
  * The provider's answer, checked against its schema like a delivery, and refused unless it is
  * about `id`. The id is checked first: it may come from a webhook, and it becomes a path.
  */
-async function readBack(receiver: Receiver, provider: ResolvedProvider, id: string): Promise<unknown> {
+async function readBack(receiver: Receiver, provider: ResolvedProvider, id: string, app: string | undefined): Promise<unknown> {
   if (!isReadableId(id)) {
     throw new Error(
       `imagegen-webhooks: reconcile: not a generation id (empty, "." or "..", or over ${MAX_GENERATION_ID_LENGTH} characters)`,
@@ -118,7 +118,7 @@ async function readBack(receiver: Receiver, provider: ResolvedProvider, id: stri
   const deadline = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(late()), { once: true }));
   let payload: unknown;
   try {
-    payload = await Promise.race([fetchGeneration(id, { ...api, fetch, signal }), deadline]);
+    payload = await Promise.race([fetchGeneration(id, { ...api, fetch, signal, ...(app !== undefined && { app }) }), deadline]);
   } catch (err) {
     if (err instanceof ProviderApiError) throw err;
     if (signal.aborted) throw late();
@@ -187,7 +187,7 @@ export class Reconciler {
         continue;
       }
       try {
-        const result = await reconcileGeneration(this.receiver, entry.provider, entry.id);
+        const result = await reconcileGeneration(this.receiver, entry.provider, entry.id, entry.app);
         if (result.outcome === "open") {
           entry.failures = 0;
           entry.dueAt = Date.now() + options.reconcile.afterMs;

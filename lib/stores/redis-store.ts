@@ -1,6 +1,17 @@
 import { createHash, randomUUID } from "node:crypto";
 import { STATUS_CODES, STATUS_OF_CODE } from "./generation-order";
-import type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./store";
+import { RedisEndedChannel, type RedisSubscriberSource } from "./redis-ended-channel";
+import type {
+  Advance,
+  ClaimResult,
+  DedupeStore,
+  GenerationRecord,
+  HeardOf,
+  LeasingStore,
+  TrackedStatus,
+  TrackEntry,
+  TrackingStore,
+} from "./store";
 
 /**
  * The calls the store makes, typed by shape rather than imported from ioredis, so that the built
@@ -72,7 +83,7 @@ const COMPLETE = `return redis.call('SET', KEYS[1], '${DONE}', 'PX', ARGV[1])`;
 const ADVANCE = `
 local code = tonumber(ARGV[1])
 local images = tonumber(ARGV[2])
-local known = redis.call('HMGET', KEYS[1], 'code', 'images', 'by', 'prev')
+local known = redis.call('HMGET', KEYS[1], 'code', 'images', 'by', 'prev', 'tracked', 'meta', 'app')
 local function rank(c) if c == ${STATUS_CODES.failed} then return ${STATUS_CODES.completed} end return c end
 if not known[1] then
   redis.call('HSET', KEYS[1], 'code', code, 'images', images, 'by', ARGV[3], 'prev', 0)
@@ -80,12 +91,32 @@ if not known[1] then
   return {1, 0}
 end
 local knownCode = tonumber(known[1])
-if known[3] == ARGV[3] then return {1, tonumber(known[4])} end
+-- A tracked generation (webhooks.generations.track) answers its metadata and app too.
+local tracked = known[5] and {known[6] or '', known[7] or ''} or nil
+if known[3] == ARGV[3] then return {1, tonumber(known[4]), tracked} end
 local r, kr = rank(code), rank(knownCode)
-if not (r > kr or (r == kr and r < ${STATUS_CODES.completed} and images > tonumber(known[2]))) then return {0, knownCode} end
+if not (r > kr or (r == kr and r < ${STATUS_CODES.completed} and images > tonumber(known[2]))) then return {0, knownCode, tracked} end
 redis.call('HSET', KEYS[1], 'code', code, 'images', images, 'by', ARGV[3], 'prev', knownCode)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return {1, knownCode}`;
+return {1, knownCode, tracked}`;
+
+// Tracking a generation keeps what is known of it (a webhook may come before the track); one not
+// heard of yet gets code 0, so that its first delivery moves it whatever its status.
+const TRACK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('HSET', KEYS[1], 'code', 0, 'images', 0, 'prev', 0) end
+redis.call('HSET', KEYS[1], 'tracked', ARGV[1], 'meta', ARGV[2], 'app', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return tonumber(redis.call('HGET', KEYS[1], 'code'))`;
+
+// What moved a tracked generation; its end is published in the same step, so that a wait that
+// reads after subscribing cannot miss it.
+const RECORD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'heard', ARGV[1])
+if ARGV[2] == '1' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return 1`;
+
+const READ = `return redis.call('HMGET', KEYS[1], 'code', 'tracked', 'meta', 'app', 'heard')`;
 
 const PEEK = `return tonumber(redis.call('HGET', KEYS[1], 'code') or 0)`;
 const LEASE = `return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
@@ -103,6 +134,9 @@ const SCRIPTS = {
   advance: script(ADVANCE),
   lease: script(LEASE),
   peek: script(PEEK),
+  track: script(TRACK),
+  record: script(RECORD),
+  read: script(READ),
 };
 
 /** Backoff of the background retries of a settle that failed; capped, and bounded by `inFlightTtlMs`. */
@@ -127,7 +161,7 @@ class RedisTimeoutError extends Error {
  * background for up to `inFlightTtlMs`: the key is still in flight meanwhile, so a retry of
  * the delivery waits (`409`) instead of being handled a second time once Redis is back.
  */
-export class RedisStore implements DedupeStore, GenerationStore, LeasingStore {
+export class RedisStore implements DedupeStore, TrackingStore, LeasingStore {
   readonly keyPrefix: string;
   readonly ttlMs: number;
   readonly inFlightTtlMs: number;
@@ -139,6 +173,8 @@ export class RedisStore implements DedupeStore, GenerationStore, LeasingStore {
   /** The tokens of the keys this process holds in flight; a settle removes its key. */
   private readonly tokens = new Map<string, string>();
   private backgroundRetries = 0;
+  /** Where the ends of tracked generations are heard, opened by the first wait and closed after the last. */
+  private ended: RedisEndedChannel | undefined;
 
   constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
     const candidate = client as unknown as Partial<RedisScriptClient> | null;
@@ -196,8 +232,71 @@ export class RedisStore implements DedupeStore, GenerationStore, LeasingStore {
       delivery,
       this.ttlMs,
     );
-    const [moved, previous] = answer as [number, number];
-    return { moved: moved === 1, previous: STATUS_OF_CODE[previous] };
+    const [moved, previous, tracked] = answer as [number, number, [string, string] | undefined];
+    const advance: Advance = { moved: moved === 1, previous: STATUS_OF_CODE[previous] };
+    if (tracked)
+      advance.tracked = {
+        metadata: tracked[0] ? (JSON.parse(tracked[0]) as Record<string, unknown>) : undefined,
+        app: tracked[1] || undefined,
+      };
+    return advance;
+  }
+
+  /** Records a generation as tracked, with its metadata, under the same retention as its status (`TrackingStore`). */
+  async track(key: string, entry: TrackEntry): Promise<TrackedStatus | undefined> {
+    const metadata = entry.metadata === undefined ? "" : JSON.stringify(entry.metadata);
+    const code = await this.run(SCRIPTS.track, this.generationKey(key), entry.trackedAt, metadata, entry.app ?? "", this.ttlMs);
+    return STATUS_OF_CODE[Number(code)];
+  }
+
+  /** What moved a tracked generation; publishes its end to every instance's waits (`TrackingStore`). */
+  async record(key: string, heard: HeardOf, ended: boolean): Promise<void> {
+    await this.run(SCRIPTS.record, this.generationKey(key), JSON.stringify(heard), ended ? "1" : "0", this.endedChannel, key);
+  }
+
+  /** The generation as last recorded by any instance (`TrackingStore`). */
+  async read(key: string): Promise<GenerationRecord | undefined> {
+    const [code, trackedAt, metadata, app, heard] = (await this.run(SCRIPTS.read, this.generationKey(key))) as (string | null)[];
+    if (code === null || code === undefined) return undefined;
+    return {
+      status: STATUS_OF_CODE[Number(code)],
+      tracked: trackedAt
+        ? {
+            trackedAt: Number(trackedAt),
+            metadata: metadata ? (JSON.parse(metadata) as Record<string, unknown>) : undefined,
+            app: app || undefined,
+          }
+        : undefined,
+      heard: heard ? (JSON.parse(heard) as HeardOf) : undefined,
+    };
+  }
+
+  /**
+   * Calls `ended` when any instance records the generation's end. Every wait of this store shares
+   * one subscriber connection (the client's `duplicate()`), opened by the first and closed after the last.
+   */
+  async onEnded(key: string, ended: () => void): Promise<() => void> {
+    if (!this.ended || this.ended.closing) {
+      const client = this.client as unknown as Partial<RedisSubscriberSource>;
+      if (typeof client.duplicate !== "function") {
+        throw new TypeError("imagegen-webhooks: generations.wait() on Redis needs a client with duplicate() (an ioredis Redis or Cluster)");
+      }
+      this.ended = new RedisEndedChannel(client as RedisSubscriberSource, this.endedChannel, this.commandTimeoutMs);
+    }
+    return this.ended.listen(key, ended);
+  }
+
+  /** Subscriptions to ended generations this store holds now (0 once every wait has settled). */
+  get waitedFor(): number {
+    return this.ended && !this.ended.closing ? this.ended.size : 0;
+  }
+
+  private get endedChannel(): string {
+    return `${this.keyPrefix}generation-ended`;
+  }
+
+  private generationKey(key: string): string {
+    return `${this.keyPrefix}generation:${key}`;
   }
 
   /** Leases a generation's read-back to this instance for `ms`, so that several instances do not all read it (`LeasingStore`). */

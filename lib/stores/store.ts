@@ -33,6 +33,8 @@ export interface Advance {
   moved: boolean;
   /** The generation's status before the move; when it did not move, the status it stays at. Undefined: first heard of. */
   previous: TrackedStatus | undefined;
+  /** Present for a generation `webhooks.generations.track()` was told of (a `TrackingStore`'s). */
+  tracked?: TrackedInfo;
 }
 
 /**
@@ -54,4 +56,53 @@ export interface LeasingStore {
   lease(key: string, ms: number): boolean | PromiseLike<boolean>;
   /** The generation's furthest status, as `advance` recorded it (another instance may have). */
   peek(key: string): TrackedStatus | undefined | PromiseLike<TrackedStatus | undefined>;
+}
+
+/** What a generation store adds to `Advance` for a generation that `webhooks.generations.track()` was told of. */
+export interface TrackedInfo {
+  /** The caller's own JSON object, as `track` was given it. */
+  metadata: Record<string, unknown> | undefined;
+  /** What the provider's read-back needs that its webhook does not carry (fal.ai's model id). */
+  app: string | undefined;
+}
+
+/** What `track` records: the caller's metadata and app, and when. */
+export interface TrackEntry extends TrackedInfo {
+  /** Milliseconds since the epoch. */
+  trackedAt: number;
+}
+
+/** What a delivery or a read-back that moved a tracked generation leaves for `get` and `wait`. */
+export interface HeardOf {
+  images: readonly { url: string; id?: string; keptUrl?: string; kept?: { key: string; size: number; contentType: string } }[];
+  origin: "webhook" | "reconciled";
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+/** A generation as a tracking store last recorded it. */
+export interface GenerationRecord {
+  /** `undefined`: tracked and not heard of yet. */
+  status: TrackedStatus | undefined;
+  tracked: TrackEntry | undefined;
+  heard: HeardOf | undefined;
+}
+
+/**
+ * A generation store that also keeps the generations started by the app (`webhooks.generations`):
+ * their metadata beside their status, under the same retention, and says when one ends.
+ * `advance` answers `tracked` for such a generation.
+ */
+export interface TrackingStore extends GenerationStore {
+  /** Records the generation as tracked (keeping what is known of it): its furthest status so far. */
+  track(key: string, entry: TrackEntry): TrackedStatus | undefined | PromiseLike<TrackedStatus | undefined>;
+  /** Records what a delivery that moved a tracked generation brought; when `ended`, tells the waiters of `onEnded`. */
+  record(key: string, heard: HeardOf, ended: boolean): void | PromiseLike<void>;
+  /** The generation as last recorded; `undefined` when never tracked nor heard of (or forgotten). */
+  read(key: string): GenerationRecord | undefined | PromiseLike<GenerationRecord | undefined>;
+  /**
+   * Calls `ended` when `record` says the generation `key` ended, in this process or (Redis) any
+   * other; resolves, once listening, to the function that stops it.
+   */
+  onEnded(key: string, ended: () => void): (() => void) | PromiseLike<() => void>;
 }
