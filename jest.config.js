@@ -76,6 +76,10 @@ module.exports = {
       displayName: "integration",
       testMatch: INTEGRATION.map((file) => `<rootDir>/__tests__/${file}`),
       testPathIgnorePatterns: ignored,
+      // These wait on processes that start under a second worker's load (tsx, Redis, a browser): a
+      // test that names no timeout of its own gets more than jest's 5 s, so that a slow start on a
+      // busy machine is not a failure.
+      testTimeout: 30_000,
       // A throwaway redis-server when REDIS_URL is unset: __tests__/helpers/redis-global-setup.ts.
       // The Redis tests share it: each names its keys and queues with a random id of its own.
       globalSetup: "<rootDir>/__tests__/helpers/redis-global-setup.ts",

@@ -18,7 +18,7 @@ const CUSTOM = ["--custom-providers", "__tests__/fixtures/pixelforge-provider.ts
 /** Replicate signs its deliveries: the receivers here check them with this secret. */
 const SIGNING_SECRET = `whsec_${Buffer.from("cli test replicate signing key").toString("base64")}`;
 // Each CLI run is a node process that loads tsx: about a second.
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 
 interface Run {
   code: number | null;

@@ -673,7 +673,7 @@ async function startDemoServer(env: NodeJS.ProcessEnv) {
   };
   try {
     const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the example app did not start:\n${output}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`the example app did not start:\n${output}`)), 60_000);
       child.stdout.on("data", () => {
         // Started once it has printed everything, down to its last line (the mode).
         const match = /listening on http:\/\/localhost:(\d+)[\s\S]*\n {2}mode: [^\n]*\n/.exec(output);
@@ -723,7 +723,7 @@ describe("npm start", () => {
     } finally {
       await demo.stop();
     }
-  }, 30_000);
+  }, 90_000);
 
   test("with REDIS_URL, runs in inbox mode: deliveries stored in Redis, a worker in the process, bull-board", async () => {
     const demo = await startDemoServer({ ...process.env, REDIS_URL: suiteRedisUrl() });
@@ -752,7 +752,7 @@ describe("npm start", () => {
     } finally {
       await demo.stop();
     }
-  }, 30_000);
+  }, 90_000);
 });
 
 describe("the example app's metrics", () => {
