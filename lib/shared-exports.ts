@@ -47,6 +47,7 @@ export type {
   AuthenticationMethod,
   CredentialOption,
   DeliveryContext,
+  HmacSignatureDeclaration,
   NormalizeContext,
   Provider,
 } from "./providers/provider";
