@@ -13,6 +13,7 @@ import { METRICS_PATH, demoMetrics } from "./metrics";
 import { QUEUE_BOARD_PATH, queueBoard } from "./queue-board";
 import { generateRoutes } from "./generate";
 import { selfUrl, simulatorRoutes } from "./simulations";
+import { moreProviderOptions } from "./more-providers";
 import { DemoStorage } from "./storage-images";
 
 /** The demo's Replicate signing secret when none is given: public, like the demo's tokens. */
@@ -81,6 +82,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
       "all-images": { secret: options.allImagesSecret },
       replicate: { signature: { secret: replicateSigningSecret }, ...recovery?.replicate },
+      ...moreProviderOptions(),
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),

@@ -4,6 +4,7 @@ import { crazyhorseDelivery, playJob, sendDelivery, simulateJob, type SimulateJo
 import type { Logger } from "pino";
 import type { FakeReplicateApi } from "./fake-replicate";
 import type { ListenerFault, ListenerFaults } from "./listener-faults";
+import { isMoreProvider, moreProviderAuth } from "./more-providers";
 
 /** `finalLost`: the job ends, but its final webhook is never sent (only its API knows). */
 type Choice = Pick<SimulateJobOptions, "outcome" | "retry"> & { fault?: ListenerFault; finalLost?: boolean };
@@ -56,8 +57,8 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
 
   router.post("/simulate/:provider", async (req, res) => {
     const provider = req.params.provider;
-    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate") {
-      res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse, all-images or replicate` });
+    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate" && !isMoreProvider(provider)) {
+      res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse, all-images, replicate, leonardo or bfl` });
       return;
     }
     const { outcome = "random" } = req.query;
@@ -92,7 +93,11 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
     const sent = lost ? { ...job, deliveries: job.deliveries.slice(0, -1) } : job;
     const playing = playJob(sent, {
       url: `${selfUrl(req)}/webhooks/${provider}`,
-      ...(provider === "replicate" ? { signingSecret: options.replicateSigningSecret } : { secret: options.secrets[provider] }),
+      ...(isMoreProvider(provider)
+        ? moreProviderAuth(provider)
+        : provider === "replicate"
+          ? { signingSecret: options.replicateSigningSecret }
+          : { secret: options.secrets[provider] }),
       timeScale: options.timeScale,
       signal: abort.signal,
       // Replicate's API holds every state its webhooks announce, so the receiver can read any prediction back.

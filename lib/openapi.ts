@@ -80,6 +80,7 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
 
   const schemas: Json = {};
   const webhooks: Json = {};
+  const bodyHmacSchemes: Json = {};
   for (const provider of providers) {
     const schemaName = `${provider.name}Delivery`;
     schemas[schemaName] = provider.schema;
@@ -98,6 +99,19 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
     for (const status of byStatus.keys()) {
       responses[String(status)] = { $ref: `#/components/responses/Problem${status}` };
     }
+    // A declared HMAC of the body (Black Forest Labs) is its own scheme, named after its header.
+    const hmac = provider.signatureScheme;
+    const hmacScheme = hmac && `bodyHmac-${hmac.header}`;
+    if (hmac && hmacScheme) {
+      bodyHmacSchemes[hmacScheme] = {
+        type: "apiKey",
+        in: "header",
+        name: hmac.header,
+        description:
+          `Where the provider's \`signature\` option is set: \`${hmac.prefix ?? ""}<hex>\`, the HMAC-SHA256 of the raw body keyed with its \`secret\`. ` +
+          "No timestamp is signed: a replay verifies, and dedupe keeps it from running twice.",
+      };
+    }
     webhooks[provider.name] = {
       post: {
         operationId: `receive-${provider.name}`,
@@ -110,13 +124,15 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
           "and none echoes a secret or the body.",
         tags: [provider.name],
         security: provider.authentication.flatMap((method) => {
+          if (method === "signature" && hmacScheme) return [{ [hmacScheme]: [] }];
           const schemes = SECURITY[method];
           if (!schemes) throw new Error(`imagegen-webhooks: no security scheme for ${provider.name}'s authentication "${method}"`);
           return schemes;
         }),
-        ...(provider.authentication.includes("signature") && {
-          parameters: [{ $ref: "#/components/parameters/webhookId" }, { $ref: "#/components/parameters/webhookTimestamp" }],
-        }),
+        ...(provider.authentication.includes("signature") &&
+          !hmac && {
+            parameters: [{ $ref: "#/components/parameters/webhookId" }, { $ref: "#/components/parameters/webhookTimestamp" }],
+          }),
         requestBody: {
           required: true,
           description:
@@ -202,6 +218,7 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
             "Where the provider's `signature` option is set: a Standard Webhooks HMAC-SHA256 signature over `<webhook-id>.<webhook-timestamp>.<body>` " +
             "with a `whsec_` secret; required beside the token where both are configured.",
         },
+        ...bodyHmacSchemes,
       },
     },
   };

@@ -67,6 +67,7 @@ export type {
   AuthenticationMethod,
   CredentialOption,
   DeliveryContext,
+  HmacSignatureDeclaration,
   NormalizeContext,
   Provider,
 } from "./providers/provider";

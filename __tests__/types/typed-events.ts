@@ -17,7 +17,13 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 function assertType<T extends true>(): T | void {}
 
 const webhooks = createWebhooks({
-  providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "t" }, replicate: { signature: { secret: "whsec_…" } } },
+  providers: {
+    crazyhorse: { secret: "s" },
+    "all-images": { secret: "t" },
+    replicate: { signature: { secret: "whsec_…" } },
+    leonardo: { secret: "u" },
+    bfl: { signature: { secret: "v" } },
+  },
 });
 
 webhooks.on("crazyhorse.done", (event) => {
@@ -46,6 +52,7 @@ webhooks.on("generation.completed", (event) => {
   // The union narrows on the provider.
   if (event.provider === "crazyhorse") assertType<Equal<typeof event.payload.state, string>>();
   else if (event.provider === "all-images") assertType<Equal<typeof event.payload.data.id, string>>();
+  else if (event.provider === "leonardo") assertType<Equal<typeof event.payload.data.object.status, string>>();
   else assertType<Equal<typeof event.payload.status, string>>();
 });
 
@@ -65,7 +72,7 @@ webhooks.on("error", (err) => {
   assertType<Equal<typeof err extends WebhookHandlerError<infer _> ? true : false, true>>();
   // The quickstart's "err.event is the delivery": not optional, of the providers configured.
   assertType<Equal<typeof err.event.id, string>>();
-  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate">>();
+  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "leonardo" | "bfl">>();
 });
 
 // @ts-expect-error a misspelled event name does not compile

@@ -6,7 +6,13 @@
 const STEPS = ["queued", "processing", "progress", "completed"];
 // Deliveries arrive out of order and twice: a card only moves forward.
 const RANK = { unknown: -1, queued: 0, processing: 1, progress: 2, completed: 3, failed: 3 };
-const PROVIDER_LABEL = { crazyhorse: "crazyhorse.ai", "all-images": "all-images.ai", replicate: "replicate.com" };
+const PROVIDER_LABEL = {
+  crazyhorse: "crazyhorse.ai",
+  "all-images": "all-images.ai",
+  replicate: "replicate.com",
+  leonardo: "leonardo.ai",
+  bfl: "bfl.ai",
+};
 
 const cards = new Map();
 // image.failed comes before its delivery's events: a generation's first images may fail before its card exists.

@@ -8,7 +8,15 @@ import type { ProviderTesting } from "../providers/provider-testing";
 import { printable, printableLines } from "../printable";
 import { deliveriesCommand } from "./deliveries";
 import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
-import { playJob, sendDelivery, simulateJob, type SentResponse, type SimulateJobOptions } from "../testing/index";
+import {
+  bodySigner,
+  playJob,
+  sendDelivery,
+  simulateJob,
+  type SendOptions,
+  type SentResponse,
+  type SimulateJobOptions,
+} from "../testing/index";
 
 /** Exit codes: 0 every delivery accepted, 1 the receiver refused one or could not be reached, 2 a usage mistake. */
 const REFUSED = 1;
@@ -65,10 +73,12 @@ Commands:
 
 Options:
   --url <url>          the receiver's URL for this provider, e.g. http://localhost:3000/webhooks/crazyhorse
-  --secret <secret>    the token, sent as X-Webhook-Token (--token-in query: as ?token=)
-  --token-in <where>   header (default) or query
-  --signing-secret <s> sign the deliveries the Standard Webhooks way with this whsec_ secret, as
-                       Replicate does (with --secret too, both are sent)
+  --secret <secret>    the token, sent where the provider sends it: X-Webhook-Token, or for Leonardo
+                       Authorization: Bearer (--token-in query: as ?token=)
+  --token-in <where>   header, query or bearer (Authorization: Bearer)
+  --signing-secret <s> sign the deliveries as the provider does: the Standard Webhooks way with a
+                       whsec_ secret (Replicate), X-BFL-Signature with BFL's webhook_secret (with
+                       --secret too, both are sent)
   --set <field=value>  send: set a field of the body; a dotted path reaches inside (data.prompt=...),
                        a value that reads as JSON is taken as JSON (params.number=2), else as text
   --any-event          send: an event the provider does not list (a new state, to test how the
@@ -206,12 +216,16 @@ async function knownProviders(values: Values, given: readonly AnyProvider[]): Pr
   return known;
 }
 
-function target(values: Values): { url: string; secret?: string; tokenIn?: "header" | "query"; signingSecret?: string } {
+function target(
+  values: Values,
+  testing: { tokenIn?: "header" | "query" | "bearer" },
+): { url: string; secret?: string; tokenIn?: "header" | "query" | "bearer"; signingSecret?: string } {
   if (values.url === undefined)
     throw new UsageError("--url is required: the receiver's URL, e.g. http://localhost:3000/webhooks/crazyhorse");
   const url = absoluteUrl(values.url, "--url");
-  const tokenIn = values["token-in"];
-  if (tokenIn !== undefined && tokenIn !== "header" && tokenIn !== "query") throw new UsageError("--token-in is header or query");
+  const tokenIn = values["token-in"] ?? testing.tokenIn;
+  if (tokenIn !== undefined && tokenIn !== "header" && tokenIn !== "query" && tokenIn !== "bearer")
+    throw new UsageError("--token-in is header, query or bearer");
   const signingSecret = values["signing-secret"];
   if (values.secret === undefined && signingSecret === undefined) {
     throw new UsageError(
@@ -288,6 +302,13 @@ function describe(response: SentResponse): string {
   return `${response.status}${text ? ` ${printableLines(text)}` : ""}`;
 }
 
+/** How `--signing-secret` signs for this provider: the HMAC of the body it declares, else Standard Webhooks. */
+function signedAs(chosen: AnyProvider, signingSecret: string | undefined): Pick<SendOptions, "sign" | "signature"> {
+  if (signingSecret === undefined) return {};
+  const sign = bodySigner(chosen, signingSecret);
+  return sign ? { sign } : { signature: { secret: signingSecret } };
+}
+
 /** A 401 from a provider that signs, sent with only a token: the likely cause, said. */
 function authHint(chosen: AnyProvider, response: SentResponse, signed: boolean): string {
   if (response.status !== 401 || signed || chosen.authentication[0] !== "signature") return "";
@@ -329,8 +350,8 @@ async function send(positionals: string[], values: Values, known: Known, out: No
     out.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
   }
-  const { url, signingSecret, ...auth } = target(values);
-  const response = await sendDelivery(url, { body, ...auth, ...(signingSecret !== undefined && { signature: { secret: signingSecret } }) });
+  const { url, signingSecret, ...auth } = target(values, testing);
+  const response = await sendDelivery(url, { body, ...auth, ...signedAs(chosen, signingSecret) });
   out.write(`POST ${url} ${name} ${event}: ${describe(response)}\n${authHint(chosen, response, signingSecret !== undefined)}`);
   return accepted(response) ? 0 : REFUSED;
 }
@@ -347,7 +368,7 @@ function number(values: Values, option: "seed" | "speed"): number | undefined {
 async function simulate(positionals: string[], values: Values, known: Known, out: NodeJS.WritableStream): Promise<number> {
   const chosen = provider(positionals[0], known);
   const { name } = chosen;
-  hooks(chosen, "simulate", "simulate");
+  const testing = hooks(chosen, "simulate", "simulate");
   if (values.retry && values["no-retry"]) throw new UsageError("--retry and --no-retry cannot both be given");
   const seed = number(values, "seed");
   const speed = number(values, "speed") ?? 1;
@@ -363,11 +384,13 @@ async function simulate(positionals: string[], values: Values, known: Known, out
     out.write(`${JSON.stringify(job, null, 2)}\n`);
     return 0;
   }
-  const { url, ...auth } = target(values);
+  const { url, signingSecret, ...auth } = target(values, testing);
+  const signed = signedAs(chosen, signingSecret);
   out.write(`simulating ${name} job ${job.id} (${job.outcome}, ${job.deliveries.length} deliveries) to ${url}\n`);
   const played = await playJob(job, {
     url,
     ...auth,
+    ...("sign" in signed ? signed : signingSecret !== undefined && { signingSecret }),
     timeScale: speed === 0 ? 0 : 1 / speed,
     onDelivery: (delivery, response) => {
       out.write(`  ${delivery.event}${delivery.retry ? " (retry)" : ""}: ${describe(response)}\n`);

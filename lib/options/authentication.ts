@@ -3,6 +3,7 @@
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
 import {
+  createBodyHmacVerifier,
   createSignatureVerifier,
   decodeSigningSecret,
   DEFAULT_TOLERANCE_SECONDS,
@@ -25,13 +26,15 @@ export interface SignatureOptions {
 
 /** What to set for each way the provider can be authenticated, in the order it prefers them. */
 const AUTHENTICATION_HINTS = {
-  token: (name: string, _preferred: boolean) =>
+  token: (name: string, _preferred: boolean, _provider?: AnyProvider) =>
     `providers.${name}.secret (a token you choose and put in the callback URL you register with ${name}, as ?token=…, ` +
     `or send as "Authorization: Bearer …" or "X-Webhook-Token")`,
-  signature: (name: string, preferred: boolean) =>
-    // A provider that signs gives the secret; one that prefers a token (crazyhorse) has none to give.
-    `providers.${name}.signature ({ secret: "whsec_…" }, ` +
-    (preferred ? `the signing secret ${name} gives you)` : `where a relay signs ${name}'s deliveries with Standard Webhooks)`),
+  signature: (name: string, preferred: boolean, provider?: AnyProvider) =>
+    provider?.signatureScheme
+      ? `providers.${name}.signature ({ secret: "…" }, the secret ${name} signs its deliveries with)`
+      : // A provider that signs gives the secret; one that prefers a token (crazyhorse) has none to give.
+        `providers.${name}.signature ({ secret: "whsec_…" }, ` +
+        (preferred ? `the signing secret ${name} gives you)` : `where a relay signs ${name}'s deliveries with Standard Webhooks)`),
 };
 
 /** The options of one provider that say how its deliveries are authenticated, as given. */
@@ -58,7 +61,7 @@ export function resolveTokenSecrets(
   }
   if (secrets.length === 0 && signature === undefined && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
     throw new ConfigError(
-      `provider ${name} has no secret: set ${provider.authentication.map((method, i) => AUTHENTICATION_HINTS[method](name, i === 0)).join(", or ")}, ` +
+      `provider ${name} has no secret: set ${provider.authentication.map((method, i) => AUTHENTICATION_HINTS[method](name, i === 0, provider)).join(", or ")}, ` +
         `or set allowUnauthenticated: true to accept anyone's deliveries` +
         (secret === undefined && signature === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
@@ -69,15 +72,17 @@ export function resolveTokenSecrets(
   ] as const) {
     if (given && !provider.authentication.includes(method)) {
       throw new ConfigError(
-        `provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name, true)} instead`,
+        `provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name, true, provider)} instead`,
       );
     }
   }
   return secrets;
 }
 
-export function resolveSignature(name: string, signature: unknown, platform: Platform): SignatureVerifier {
+export function resolveSignature(provider: AnyProvider, signature: unknown, platform: Platform): SignatureVerifier {
+  const { name } = provider;
   const where = `providers.${name}.signature`;
+  if (provider.signatureScheme) return resolveBodyHmac(provider, signature, platform);
   if (!isObject(signature)) throw new ConfigError(`${where} must be an object, e.g. { secret: "whsec_…" }`);
   rejectUnknownKeys(signature, ["secret", "toleranceSeconds"], `in ${where}`);
   const { secret, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = signature as Partial<SignatureOptions>;
@@ -99,6 +104,25 @@ export function resolveSignature(name: string, signature: unknown, platform: Pla
     throw new ConfigError(`${where}.toleranceSeconds must be a positive number of seconds (default ${DEFAULT_TOLERANCE_SECONDS})`);
   }
   return createSignatureVerifier(keys, toleranceSeconds, platform.crypto);
+}
+
+/** A declared HMAC of the body: its secrets are strings of the provider's choosing, and it has no timestamp to tolerate. */
+function resolveBodyHmac(provider: AnyProvider, signature: unknown, platform: Platform): SignatureVerifier {
+  const where = `providers.${provider.name}.signature`;
+  if (!isObject(signature)) throw new ConfigError(`${where} must be an object, e.g. { secret: "…" }`);
+  if ("toleranceSeconds" in signature) {
+    throw new ConfigError(`${where}.toleranceSeconds: ${provider.name} signs no timestamp, so there is none to check: leave it out`);
+  }
+  rejectUnknownKeys(signature, ["secret"], `in ${where}`);
+  const { secret } = signature as { secret?: unknown };
+  const secrets: unknown = typeof secret === "string" ? [secret] : secret;
+  if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((s) => typeof s === "string" && s.length > 0)) {
+    throw new ConfigError(
+      `${where}.secret must be the secret ${provider.name} signs with (a non-empty string), or an array of them while you rotate` +
+        (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
+    );
+  }
+  return createBodyHmacVerifier(provider.signatureScheme!, secrets as string[], platform.crypto);
 }
 
 export function resolveAllowedIps(name: string, allowedIps: unknown, platform: Platform): AllowList {

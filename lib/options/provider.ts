@@ -70,7 +70,7 @@ export function resolveProvider(
     provider,
     path: path.length > 1 ? path.replace(/\/+$/, "") : path,
     token: createTokenVerifier(secrets, platform.crypto),
-    signature: signature === undefined ? undefined : resolveSignature(name, signature, platform),
+    signature: signature === undefined ? undefined : resolveSignature(provider, signature, platform),
     allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps, platform),
     validate: compileSchema(name, provider.schema),
     resolveImageUrl: imageUrlResolver(name, imageBaseUrl),

@@ -1,7 +1,15 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generation";
 import type { WebhookResponse } from "../response";
-import type { AnyProvider, ApiCredential, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./provider";
+import type {
+  AnyProvider,
+  ApiCredential,
+  AuthenticationMethod,
+  DeliveryContext,
+  HmacSignatureDeclaration,
+  NormalizeContext,
+  Provider,
+} from "./provider";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
 
@@ -23,6 +31,12 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   answer?: Partial<WebhookResponse>;
   /** The ways deliveries can be authenticated, the one the provider documents first. Default both: `["token", "signature"]`. */
   authentication?: readonly AuthenticationMethod[];
+  /**
+   * How its `signature` is made, where it is not Standard Webhooks: `{ kind: "hmac", header:
+   * "x-bfl-signature", prefix: "sha256=" }` for an HMAC-SHA256 of the raw body, hex, in a header.
+   * The deployment's `signature: { secret }` keys it.
+   */
+  signatureScheme?: HmacSignatureDeclaration;
   /**
    * How to build and simulate its deliveries, for `buildDelivery`, `simulateJob` and the CLI's
    * `send` and `simulate` (`imagegen-webhooks/testing`). Without it they refuse this provider.
@@ -78,6 +92,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     normalize,
     answer = {},
     authentication = METHODS,
+    signatureScheme,
     testing,
     fetchGeneration,
     apiBaseUrl,
@@ -104,6 +119,9 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   ) {
     fail(`authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}`);
   }
+  const scheme = signatureScheme === undefined ? undefined : checkSignatureScheme(signatureScheme, fail);
+  if (scheme && !authentication.includes("signature"))
+    fail('signatureScheme is how its signature is made: list "signature" in authentication');
   const { status = 200, headers = {}, body = "" } = answer;
   if (!Number.isInteger(status) || status < 200 || status > 299) fail("answer.status must be a 2xx status");
   const testingHooks = testing === undefined ? undefined : checkTesting(testing, fail);
@@ -132,6 +150,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     },
     answer: Object.freeze({ status, headers: { ...headers }, body }),
     authentication: [...authentication],
+    ...(scheme && { signatureScheme: scheme }),
     ...(testingHooks && { testing: testingHooks }),
     ...(fetchGeneration && { fetchGeneration: (id: string, api: ProviderApi) => fetchGeneration(id, api) }),
     ...(apiBaseUrl !== undefined && { apiBaseUrl }),
@@ -142,6 +161,17 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
 }
 
 const OPTIONS: readonly string[] = ["apiToken", "apiKey"];
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function checkSignatureScheme(scheme: unknown, fail: (message: string) => never): HmacSignatureDeclaration {
+  const { kind, header, prefix } = (
+    typeof scheme === "object" && scheme !== null ? scheme : fail("signatureScheme must be an object")
+  ) as Partial<HmacSignatureDeclaration>;
+  if (kind !== "hmac") fail('signatureScheme.kind must be "hmac" (an HMAC-SHA256 of the raw body in a header)');
+  if (typeof header !== "string" || !HEADER_NAME.test(header)) fail('signatureScheme.header must be a header name, e.g. "x-bfl-signature"');
+  if (prefix !== undefined && typeof prefix !== "string") fail('signatureScheme.prefix must be a string, e.g. "sha256="');
+  return Object.freeze({ kind, header: header.toLowerCase(), ...(prefix !== undefined && { prefix }) });
+}
 
 function checkCredential(credential: unknown, fail: (message: string) => never): ApiCredential {
   const { option, header, prefix } = (
@@ -156,16 +186,19 @@ function checkCredential(credential: unknown, fail: (message: string) => never):
 
 /** The testing hooks are checked here too: a mistake there would otherwise surface only in a test run. */
 function checkTesting(testing: unknown, fail: (message: string) => never): ProviderTesting<unknown> {
-  const { eventField, example, simulate } = (
+  const { eventField, example, simulate, tokenIn } = (
     typeof testing === "object" && testing !== null ? testing : fail("testing must be an object")
   ) as Partial<ProviderTesting<unknown>>;
   if (typeof eventField !== "string" || eventField.length === 0)
     fail('testing.eventField must name the payload field that selects the event, e.g. "type"');
   if (typeof example !== "function") fail("testing.example must be a function that returns a valid delivery");
   if (simulate !== undefined && typeof simulate !== "function") fail("testing.simulate must be a function, or left out");
+  if (tokenIn !== undefined && !["header", "query", "bearer"].includes(tokenIn))
+    fail('testing.tokenIn must be "header", "query" or "bearer"');
   return Object.freeze({
     eventField: eventField,
     example: example,
     ...(simulate && { simulate }),
+    ...(tokenIn !== undefined && { tokenIn }),
   });
 }

@@ -4,3 +4,5 @@ export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./index";
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./all-images";
 export { replicateSchema, type ReplicatePayload } from "./replicate";
+export { leonardoSchema, type LeonardoPayload, type LeonardoGeneration } from "./leonardo";
+export { bflSchema, type BflPayload } from "./bfl";

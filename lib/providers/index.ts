@@ -2,7 +2,9 @@
 // idempotency key, normalization, answer, authentication, API credential and read-back, CLI help).
 // Every layer above loops over this list and names no provider (eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths).
 import { allImages } from "./all-images";
+import { bfl } from "./bfl";
 import { crazyhorse } from "./crazyhorse";
+import { leonardo } from "./leonardo";
 import { replicate } from "./replicate";
 
 /** The providers this package knows. A new provider is a new module and one line here. */
@@ -10,6 +12,8 @@ export const providers = {
   crazyhorse,
   "all-images": allImages,
   replicate,
+  leonardo,
+  bfl,
 } as const;
 
 /** The providers this package knows, as types. */

@@ -74,6 +74,8 @@ export interface SimulationScript<Payload> {
 export interface ProviderTesting<Payload> {
   /** The top-level payload field whose value selects the event, e.g. `type`: the CLI's `send <provider> <event>` sets it. */
   readonly eventField: string;
+  /** Where the provider sends its token, when it sends one: the CLI sends `--secret` there unless `--token-in` says otherwise. Default `header` (`X-Webhook-Token`). */
+  readonly tokenIn?: "header" | "query" | "bearer";
   /** A valid delivery with fresh ids (two builds are two deliveries), `overrides` laid over it. */
   example(overrides: Partial<Payload>): Payload;
   /** A whole job, delivery by delivery; without it the provider's deliveries can be built and sent, not simulated. */

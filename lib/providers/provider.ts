@@ -19,6 +19,19 @@ export interface DeliveryContext {
 /** How a provider's deliveries can be authenticated: a token chosen by the receiver, or a Standard Webhooks signature. */
 export type AuthenticationMethod = "token" | "signature";
 
+/**
+ * A signature other than Standard Webhooks, as a provider declares it: an HMAC-SHA256 of the raw
+ * body, hex, in one header (Black Forest Labs: `X-BFL-Signature: sha256=<hex>`), keyed with the
+ * secret's UTF-8 bytes. No timestamp is signed, so replays are left to dedupe.
+ */
+export interface HmacSignatureDeclaration {
+  readonly kind: "hmac";
+  /** The header that carries the signature, lower case, e.g. `x-bfl-signature`. */
+  readonly header: string;
+  /** What comes before the hex digest, e.g. `sha256=`. Default none. */
+  readonly prefix?: string;
+}
+
 /** The provider options an API credential can be set in. */
 export type CredentialOption = "apiToken" | "apiKey";
 
@@ -58,6 +71,8 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly answer: WebhookResponse;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
   readonly authentication: readonly AuthenticationMethod[];
+  /** How its `signature` is made, where it is not Standard Webhooks: an HMAC of the body in a header. */
+  readonly signatureScheme?: HmacSignatureDeclaration;
   /**
    * Reads a generation back from the provider's API, as one of its delivery bodies (validated
    * against `schema` like a delivery): what recovers a generation whose final webhook never came.

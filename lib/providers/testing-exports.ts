@@ -2,21 +2,30 @@
 // line in ./index.ts: kept apart from the providers so that the main entry never loads them. Only
 // lib/testing (the testing entry, the CLI) imports this file; the testing entry exports it whole.
 import { allImagesTesting } from "./all-images.testing";
+import { bflTesting } from "./bfl.testing";
 import { crazyhorseTesting } from "./crazyhorse.testing";
 import type { ProviderName, ProviderPayloads } from "./index";
+import { leonardoTesting } from "./leonardo.testing";
 import type { ProviderTesting } from "./provider-testing";
 import { replicateTesting } from "./replicate.testing";
 
 export { crazyhorseDelivery, crazyhorseExample } from "./crazyhorse.testing";
 export { allImagesDelivery, allImagesExample } from "./all-images.testing";
 export { replicateDelivery, replicateExample } from "./replicate.testing";
+export { leonardoDelivery, leonardoExample } from "./leonardo.testing";
+export { bflDelivery, bflExample } from "./bfl.testing";
 
 /** Typed over every built-in name: a built-in provider without its hooks, simulation included, does not compile. */
-export type BuiltInTesting = { readonly [P in ProviderName]: Required<ProviderTesting<ProviderPayloads[P]>> };
+export type BuiltInTesting = {
+  readonly [P in ProviderName]: Required<Omit<ProviderTesting<ProviderPayloads[P]>, "tokenIn">> &
+    Pick<ProviderTesting<ProviderPayloads[P]>, "tokenIn">;
+};
 
 /** @internal The built-in providers' testing hooks, by name. */
 export const builtInTesting: BuiltInTesting = {
   crazyhorse: crazyhorseTesting,
   "all-images": allImagesTesting,
   replicate: replicateTesting,
+  leonardo: leonardoTesting,
+  bfl: bflTesting,
 };

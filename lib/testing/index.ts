@@ -1,4 +1,4 @@
-export { signDelivery, type SignOptions, type StandardWebhookHeaders } from "./signer";
+export { bodySigner, signDelivery, type SignOptions, type StandardWebhookHeaders } from "./signer";
 export { sendDelivery, type SendOptions, type SentResponse } from "./send";
 export { buildDelivery } from "./build-delivery";
 export type { TestedProvider } from "./provider-hooks";
@@ -9,6 +9,10 @@ export {
   allImagesExample,
   replicateDelivery,
   replicateExample,
+  leonardoDelivery,
+  leonardoExample,
+  bflDelivery,
+  bflExample,
 } from "../providers/testing-exports";
 export {
   playJob,

@@ -6,14 +6,16 @@ import { signDelivery, type SignOptions } from "./signer";
 export interface SendOptions {
   /** The body: an object is sent as JSON, a string or bytes as they are. */
   body: unknown;
-  /** Sent as `X-Webhook-Token`; `tokenIn: "query"` puts it in `?token=` instead. */
+  /** Sent as `X-Webhook-Token`; `tokenIn: "query"` puts it in `?token=` instead, `"bearer"` in `Authorization: Bearer` (as Leonardo.ai sends its key). */
   secret?: string;
-  tokenIn?: "header" | "query";
+  tokenIn?: "header" | "query" | "bearer";
   /** With an app: the path to POST to, e.g. `/webhooks/crazyhorse`. */
   path?: string;
   headers?: Record<string, string>;
   /** Sign the body with Standard Webhooks headers too. */
   signature?: SignOptions;
+  /** Headers made from the exact bytes sent, for another signature scheme: e.g. `signBodyHmacDelivery` for Black Forest Labs. */
+  sign?: (rawBody: string | Uint8Array) => Record<string, string>;
 }
 
 /** The receiver's answer to `sendDelivery`: status, headers, and the body as text. */
@@ -40,16 +42,18 @@ export async function sendDelivery(target: string | RequestListener, options: Se
   }
 }
 
-async function post(url: string, { body, secret, tokenIn = "header", headers = {}, signature }: SendOptions): Promise<SentResponse> {
+async function post(url: string, { body, secret, tokenIn = "header", headers = {}, signature, sign }: SendOptions): Promise<SentResponse> {
   const target = new URL(url);
   const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
   const sent: Record<string, string> = {
     "content-type": "application/json",
     ...(signature && signDelivery(payload, signature)),
+    ...(sign && sign(payload)),
     ...headers,
   };
   if (secret !== undefined) {
     if (tokenIn === "query") target.searchParams.set("token", secret);
+    else if (tokenIn === "bearer") sent["authorization"] = `Bearer ${secret}`;
     else sent["x-webhook-token"] = secret;
   }
   const response = await fetch(target, { method: "POST", headers: sent, body: payload });

@@ -1,6 +1,25 @@
 import { randomBytes } from "node:crypto";
 import { nodeCrypto } from "../crypto/node-crypto";
+import { signBodyHmac } from "../pipeline/body-hmac-signature";
 import { decodeSigningSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../pipeline/signature";
+import { isProviderName, providers, type ProviderName } from "../providers/index";
+import type { AnyProvider } from "../providers/provider";
+
+/**
+ * For a provider that declares an HMAC of the body (`signatureScheme`, e.g. Black Forest Labs):
+ * the function that makes its signature header from the exact bytes sent, for `sendDelivery`'s and
+ * `playJob`'s `sign`. Undefined for a provider that signs the Standard Webhooks way (`signDelivery`).
+ */
+export function bodySigner(
+  provider: ProviderName | AnyProvider,
+  secret: string,
+): ((rawBody: string | Uint8Array) => Record<string, string>) | undefined {
+  const chosen: AnyProvider | undefined =
+    typeof provider === "string" ? (isProviderName(provider) ? providers[provider] : undefined) : provider;
+  if (chosen === undefined) throw new RangeError(`bodySigner: "${provider as string}" is not a built-in provider`);
+  const scheme = chosen.signatureScheme;
+  return scheme && ((rawBody) => signBodyHmac(scheme, secret, rawBody, nodeCrypto));
+}
 
 /** The `webhook-signature` value for one body, signed with each secret given (several while rotating). */
 export function signStandardWebhook(
