@@ -17,7 +17,12 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 function assertType<T extends true>(): T | void {}
 
 const webhooks = createWebhooks({
-  providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "t" }, replicate: { signature: { secret: "whsec_…" } } },
+  providers: {
+    crazyhorse: { secret: "s" },
+    "all-images": { secret: "t" },
+    replicate: { signature: { secret: "whsec_…" } },
+    openai: { signature: { secret: "whsec_…" } },
+  },
 });
 
 webhooks.on("crazyhorse.done", (event) => {
@@ -46,7 +51,8 @@ webhooks.on("generation.completed", (event) => {
   // The union narrows on the provider.
   if (event.provider === "crazyhorse") assertType<Equal<typeof event.payload.state, string>>();
   else if (event.provider === "all-images") assertType<Equal<typeof event.payload.data.id, string>>();
-  else assertType<Equal<typeof event.payload.status, string>>();
+  else if (event.provider === "replicate") assertType<Equal<typeof event.payload.status, string>>();
+  else assertType<Equal<typeof event.payload.data.id, string>>();
 });
 
 webhooks.on("*", (event) => assertType<Equal<typeof event, AnyWebhookEvent>>());

@@ -2,6 +2,7 @@ import type { ImageFailed } from "../events";
 import { ATTR, count } from "../telemetry/index";
 import type { Delivery } from "./delivery";
 import { callListeners, emitEvent } from "./listeners";
+import { isAboutGeneration } from "./track";
 
 /** The images could not be kept, for a reason a later attempt may not meet: not the listeners' fault. */
 export class ImagesNotKept extends Error {
@@ -28,6 +29,9 @@ export interface EmitOptions {
 export function keepAndEmit(delivery: Delivery, { movedForward, retryTransient }: EmitOptions): Promise<void> | undefined {
   const { receiver, event } = delivery;
   const keeper = receiver.options.keepImages;
+  if (!isAboutGeneration(receiver, event)) {
+    return callListeners(receiver.emitter, [event.name, event.provider, "*"], event, receiver.telemetry?.callListener);
+  }
   if (!keeper || !movedForward || event.generation.images.length === 0) {
     return emitEvent(receiver.emitter, event, movedForward, receiver.telemetry?.callListener);
   }

@@ -49,7 +49,11 @@ function concludeRun(delivery: Delivery, run: DeliveryRun, dispatched: Dispatche
   const line = { provider: event.provider, deliveryId: event.id, event: event.name, attempt: run.attempt, replayed: run.replayed };
   if (dispatched.outcome === "unavailable") {
     const what =
-      dispatched.store === "images" ? `an image of ${event.name} could not be kept yet` : `the generation store failed for ${event.name}`;
+      dispatched.store === "images"
+        ? `an image of ${event.name} could not be kept yet`
+        : dispatched.store === "api"
+          ? `${event.name}'s generation could not be read back from ${event.provider}'s API`
+          : `the generation store failed for ${event.name}`;
     logger.warn({ ...line, err: dispatched.error }, `imagegen-webhooks: ${what}; the delivery will be retried`);
     throw dispatched.error;
   }

@@ -9,6 +9,8 @@ export {
   allImagesExample,
   replicateDelivery,
   replicateExample,
+  openaiDelivery,
+  openaiExample,
 } from "../providers/testing-exports";
 export {
   playJob,
