@@ -3,10 +3,13 @@
 // package itself; and the response read back from a local fake of OpenAI's API before
 // generation.completed fires, every failure of that API a failed delivery with nothing emitted.
 import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
-import { createWebhooks, type AnyWebhookEvent, type Logger, type WebhooksOptions } from "../../lib";
+import { createWebhooks, directoryImageStore, type AnyWebhookEvent, type ImageFailed, type Logger, type WebhooksOptions } from "../../lib";
 import { buildDelivery, openaiExample, signDelivery } from "../../lib/testing";
 
 const SIGNING_SECRET = `whsec_${randomBytes(32).toString("base64")}`;
@@ -208,6 +211,53 @@ describe("a read-back that fails is a failed delivery: 500, nothing emitted, and
     api.handle = (req, res) => json(res, 200, responseObject(decodeURIComponent(req.url!.split("/").pop()!)));
     expect((await send(body, { id: eventId })).status).toBe(200);
     expect(events.map((event) => event.generation.images.length)).toEqual([1]);
+    await webhooks.close();
+  });
+});
+
+describe("keepImages stores an image that came as bytes as it stores a download", () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+  async function keeping(results: string[], maxBytes?: number) {
+    const dir = await mkdtemp(join(tmpdir(), "openai-kept-"));
+    dirs.push(dir);
+    const api = await fakeApi((req, res) => json(res, 200, responseObject(decodeURIComponent(req.url!.split("/").pop()!), results)));
+    const setup = receiver(
+      { apiKey: API_KEY, apiBaseUrl: api.origin },
+      { keepImages: { store: directoryImageStore(dir), ...(maxBytes !== undefined && { maxBytes }) } },
+    );
+    const failed: ImageFailed[] = [];
+    setup.webhooks.on("image.failed", (failure) => void failed.push(failure));
+    return { ...setup, dir, failed };
+  }
+
+  test("its keptUrl, its key under the provider and the generation, its size and its sniffed type", async () => {
+    const { webhooks, events, send, dir } = await keeping([PNG_BASE64]);
+    expect((await send(buildDelivery("openai"))).status).toBe(200);
+    const [image] = events[0]!.generation.images;
+    const png = Buffer.from(PNG_BASE64, "base64");
+    expect(image!.kept).toEqual({
+      key: expect.stringMatching(/^openai\/resp_[0-9a-f]+\/[0-9a-f]{32}/),
+      size: png.length,
+      contentType: "image/png",
+    });
+    expect(image!.keptUrl).toEqual(expect.any(String));
+    expect(await readFile(join(dir, image!.kept!.key))).toEqual(png);
+    await webhooks.close();
+  });
+
+  test("bytes that are not the image they claim, or over maxBytes, are image.failed, and the event still fires", async () => {
+    const notPng = Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>").toString("base64");
+    const large = Buffer.concat([Buffer.from(PNG_BASE64, "base64"), randomBytes(4096)]).toString("base64");
+    const { webhooks, events, send, failed } = await keeping([notPng, large], 1024);
+    expect((await send(buildDelivery("openai"))).status).toBe(200);
+    expect(failed.map(({ index, reason }) => [index, reason])).toEqual([
+      [0, "not-an-image"],
+      [1, "too-large"],
+    ]);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.generation.images.map((image) => image.keptUrl)).toEqual([undefined, undefined]);
     await webhooks.close();
   });
 });
