@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
+import { main } from "../../lib/cli/index";
 import { createWebhooks, directoryImageStore, type AnyWebhookEvent, type ImageFailed, type Logger, type WebhooksOptions } from "../../lib";
 import { buildDelivery, openaiExample, signDelivery } from "../../lib/testing";
 
@@ -151,6 +152,33 @@ test("the openai package's webhooks.unwrap() accepts what the testing hooks sign
   // …and refuses it signed with another secret: the check is real.
   const other = signDelivery(body, { secret: `whsec_${randomBytes(32).toString("base64")}` });
   await expect(client.webhooks.unwrap(body, other)).rejects.toThrow();
+});
+
+test("the openai package's webhooks.unwrap() accepts what the CLI's send and simulate sign for openai", async () => {
+  const client = new OpenAI({ apiKey: "sk-unused", webhookSecret: SIGNING_SECRET });
+  const unwrapped: unknown[] = [];
+  const api = await fakeApi((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
+      client.webhooks.unwrap(Buffer.concat(chunks).toString("utf8"), headers).then(
+        (event) => {
+          unwrapped.push(event);
+          res.writeHead(200).end();
+        },
+        () => res.writeHead(400).end(),
+      );
+    });
+  });
+  const out = { write: () => true } as unknown as NodeJS.WritableStream;
+  const url = `${api.origin}/webhooks/openai`;
+  expect(await main(["send", "openai", "response.completed", "--url", url, "--signing-secret", SIGNING_SECRET], out)).toBe(0);
+  expect(await main(["simulate", "openai", "--url", url, "--signing-secret", SIGNING_SECRET, "--speed", "0", "--no-retry"], out)).toBe(0);
+  expect(unwrapped).toEqual([
+    expect.objectContaining({ object: "event", type: "response.completed" }),
+    expect.objectContaining({ object: "event", type: expect.stringMatching(/^response\.(completed|failed)$/) }),
+  ]);
 });
 
 test("without an apiKey, the receiver says at start-up that openai's events carry no images", () => {
