@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import pino, { type Logger } from "pino";
 import { deliveriesPanel } from "./deliveries-panel";
 import { FakeReplicateApi, reconcileOptions, type DemoReconcileOptions } from "./fake-replicate";
+import { DEMO_OPENAI_SIGNING_SECRET, FakeOpenAIApi, openaiOptions } from "./fake-openai";
 import { keptImages, type DemoKeptImagesOptions } from "./kept-images";
 import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
@@ -74,12 +75,15 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const serveMetrics = demoMetrics();
   const recovery = options.reconcile && reconcileOptions(options.reconcile);
   const replicateApi = recovery && new FakeReplicateApi();
+  // OpenAI's images are read back from its API: the demo fakes it at its own origin, as it fakes Replicate's.
+  const openaiApi = options.reconcile && new FakeOpenAIApi();
   const kept = options.keepImages && keptImages(options.keepImages, storageBase.host);
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
       "all-images": { secret: options.allImagesSecret },
       replicate: { signature: { secret: replicateSigningSecret }, ...recovery?.replicate },
+      ...(options.reconcile && { openai: openaiOptions(options.reconcile.origin) }),
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
@@ -95,7 +99,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   if (faults) webhooks.on("generation", faults.listener);
   webhooks.on("generation", (event) => {
     const { generation } = event;
-    const images = generation.images.map((image) => image.url).join(", ");
+    // An image that came as bytes (OpenAI's) has a data: URL as large as itself: not for the log.
+    const images = generation.images.map((image) => (image.bytes ? `${image.bytes.byteLength} bytes` : image.url)).join(", ");
     logger.info(
       { event: event.name, delivery: event.id, generation: generation.id, status: generation.status },
       `${event.name}: generation ${generation.id} is ${generation.status}${images ? ` (${images})` : ""}` +
@@ -112,7 +117,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       attempt: event.attempt,
       replayed: event.replayed,
       origin: event.origin,
-      generation,
+      // The page shows an image's url (a data: URL for bytes); the bytes themselves would be JSON of every byte.
+      generation: { ...generation, images: generation.images.map(({ bytes: _bytes, ...image }) => image) },
     });
   });
   webhooks.on("duplicate", (event) => {
@@ -179,6 +185,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     logger,
     ...(faults && { faults }),
     ...(replicateApi && { replicateApi }),
+    ...(openaiApi && { openaiApi, openaiSigningSecret: DEMO_OPENAI_SIGNING_SECRET }),
   });
   const panel = deliveriesPanel({ webhooks, feed, inbox: inbox !== undefined, logger });
   // One worker, one delivery at a time: a job's deliveries run in the order they arrived.
@@ -192,6 +199,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   app.use(simulator.router);
   app.use(panel.router);
   if (replicateApi) app.use(replicateApi.router);
+  if (openaiApi) app.use(openaiApi.router);
   if (kept) app.use(kept.router);
   if (inbox) app.use(QUEUE_BOARD_PATH, queueBoard(inbox));
   // Browsers ask for /favicon.ico whatever the page says: the same SVG as the page's icon.

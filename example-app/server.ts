@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { createDemoApp, DEMO_ATTEMPTS, DEMO_REPLICATE_SIGNING_SECRET } from "./app";
+import { FAKE_OPENAI_PATH } from "./fake-openai";
 import { FAKE_REPLICATE_PATH } from "./fake-replicate";
 import { KEPT_PATH } from "./kept-images";
 import { QUEUE_BOARD_PATH } from "./queue-board";
@@ -62,6 +63,9 @@ async function main(): Promise<void> {
   console.log(`  crazyhorse: POST ${publicUrl}/webhooks/crazyhorse?token=${crazyhorseSecret}`);
   console.log(`  all-images: POST ${publicUrl}/webhooks/all-images?token=${allImagesSecret}`);
   console.log(`  replicate:  POST ${publicUrl}/webhooks/replicate (signed with REPLICATE_WEBHOOK_SECRET)`);
+  console.log(
+    `  openai:     POST ${publicUrl}/webhooks/openai (signed; its images read back from the fake API at ${origin}${FAKE_OPENAI_PATH})`,
+  );
   console.log(`  images kept in ${keptDir}, served at ${publicUrl}${KEPT_PATH}/`);
   console.log(`  lost Replicate webhooks recovered from the fake API at ${origin}${FAKE_REPLICATE_PATH} (3 s of quiet, every 1 s)`);
   // The host only: a Redis URL may hold a password.

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Router, type Request } from "express";
 import { crazyhorseDelivery, playJob, sendDelivery, simulateJob, type SimulateJobOptions } from "imagegen-webhooks/testing";
 import type { Logger } from "pino";
+import type { FakeOpenAIApi } from "./fake-openai";
 import type { FakeReplicateApi } from "./fake-replicate";
 import type { ListenerFault, ListenerFaults } from "./listener-faults";
 
@@ -35,6 +36,10 @@ export interface SimulatorOptions {
   faults?: ListenerFaults;
   /** Replicate's API as the simulator plays it; absent, the `lost` outcome is refused (nothing could recover it). */
   replicateApi?: FakeReplicateApi;
+  /** OpenAI's API, where its responses' images are read back; absent, OpenAI is not simulated. */
+  openaiApi?: FakeOpenAIApi;
+  /** OpenAI signs too (Standard Webhooks): its `whsec_` secret. */
+  openaiSigningSecret?: string;
 }
 
 /**
@@ -56,8 +61,11 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
 
   router.post("/simulate/:provider", (req, res) => {
     const provider = req.params.provider;
-    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate") {
-      res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse, all-images or replicate` });
+    const openai = provider === "openai" && options.openaiApi;
+    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate" && !openai) {
+      res
+        .status(404)
+        .json({ error: `no provider "${provider}": simulate crazyhorse, all-images, replicate${options.openaiApi ? " or openai" : ""}` });
       return;
     }
     const { outcome = "random" } = req.query;
@@ -85,13 +93,19 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
       return;
     }
     const job = simulateJob(provider, { ...simulation, imageExtension: "png", imageBaseUrl: options.imageBaseUrl });
+    // OpenAI's API holds the response (and its images) before its webhook says it ended.
+    if (openai) openai.record({ id: job.id, status: job.outcome, images: job.images.map((image) => image.path) });
     if (fault) options.faults?.add(provider, job.id, fault);
     const api = provider === "replicate" ? options.replicateApi : undefined;
     const lost = finalLost ? job.deliveries.at(-1) : undefined;
     const sent = lost ? { ...job, deliveries: job.deliveries.slice(0, -1) } : job;
     const playing = playJob(sent, {
       url: `${selfUrl(req)}/webhooks/${provider}`,
-      ...(provider === "replicate" ? { signingSecret: options.replicateSigningSecret } : { secret: options.secrets[provider] }),
+      ...(provider === "replicate"
+        ? { signingSecret: options.replicateSigningSecret }
+        : provider === "openai"
+          ? { signingSecret: options.openaiSigningSecret ?? "" }
+          : { secret: options.secrets[provider] }),
       timeScale: options.timeScale,
       signal: abort.signal,
       // Replicate's API holds every state its webhooks announce, so the receiver can read any prediction back.
