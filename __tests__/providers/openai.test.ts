@@ -10,7 +10,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { main } from "../../lib/cli/index";
-import { createWebhooks, directoryImageStore, type AnyWebhookEvent, type ImageFailed, type Logger, type WebhooksOptions } from "../../lib";
+import {
+  createWebhooks,
+  defineProvider,
+  directoryImageStore,
+  type AnyWebhookEvent,
+  type ImageFailed,
+  type Logger,
+  type WebhooksOptions,
+} from "../../lib";
 import { buildDelivery, openaiExample, signDelivery } from "../../lib/testing";
 
 const SIGNING_SECRET = `whsec_${randomBytes(32).toString("base64")}`;
@@ -288,4 +296,55 @@ describe("keepImages stores an image that came as bytes as it stores a download"
     expect(events[0]!.generation.images.map((image) => image.keptUrl)).toEqual([undefined, undefined]);
     await webhooks.close();
   });
+});
+
+test("reconcile reads a response back as the event it would have sent, completed with its images; one still in progress stays open", async () => {
+  const statuses = new Map<string, string>();
+  const api = await fakeApi((req, res) => {
+    const id = decodeURIComponent(req.url!.split("/").pop()!);
+    json(res, 200, { ...responseObject(id), status: statuses.get(id) ?? "completed" });
+  });
+  const { webhooks, events } = receiver({ apiKey: API_KEY, apiBaseUrl: api.origin }, { logger: quietLogger() });
+  statuses.set("resp_running", "in_progress");
+  expect(await webhooks.reconcile("openai", "resp_running")).toMatchObject({ outcome: "open" });
+  expect(await webhooks.reconcile("openai", "resp_done")).toEqual({
+    provider: "openai",
+    id: "resp_done",
+    status: "completed",
+    outcome: "emitted",
+  });
+  expect(events.map((event) => [event.name, event.origin, event.generation.images.length])).toEqual([
+    ["openai.response.completed", "reconciled", 1],
+  ]);
+  await webhooks.close();
+});
+
+test("defineProvider checks a completion: its functions, its schema, its sentence, and the credential it reads with", () => {
+  const base = {
+    name: "thin",
+    schema: { type: "object" },
+    eventName: () => "done",
+    idempotencyKey: () => "k",
+    normalize: () => ({ id: "x", status: "completed" as const, images: [], params: {}, createdAt: "2024-01-01T00:00:00Z" }),
+    fetchGeneration: () => Promise.resolve({}),
+    credential: { option: "apiKey", header: "authorization", prefix: "Bearer " },
+  } as const;
+  const complete = {
+    needs: () => true,
+    schema: { type: "object" },
+    read: () => Promise.resolve({}),
+    idOf: () => "x",
+    apply: () => ({}),
+    withoutCredential: "its events carry no images",
+  };
+  expect(defineProvider({ ...base, complete }).complete).toBeDefined();
+  expect(() => defineProvider({ ...base, complete: { ...complete, read: undefined as never } })).toThrow(
+    "complete.read must be a function",
+  );
+  expect(() => defineProvider({ ...base, complete: { ...complete, withoutCredential: "" } })).toThrow("complete.withoutCredential");
+  const { credential: _credential, fetchGeneration: _fetch, ...withoutCredential } = base;
+  expect(() => defineProvider({ ...withoutCredential, complete })).toThrow(
+    "complete reads the API with its credential: declare credential too",
+  );
+  expect(() => defineProvider({ ...base, isGeneration: "yes" as never })).toThrow("isGeneration must be a function");
 });
