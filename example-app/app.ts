@@ -23,6 +23,10 @@ export interface DemoOptions {
   allImagesSecret: string;
   /** Replicate signs its deliveries (Standard Webhooks): its `whsec_` secret. Default: the demo's. */
   replicateSigningSecret?: string;
+  /** OpenAI signs too: the endpoint's `whsec_` secret. Default: the demo's. */
+  openaiSigningSecret?: string;
+  /** A real OpenAI API key: its images are read back from OpenAI's API rather than from the demo's fake one. */
+  openaiApiKey?: string;
   /**
    * The absolute URL of this demo's `/storage/` route, as a browser reaches it: crazyhorse's
    * relative image paths are resolved against it, and simulated all-images jobs put their images there.
@@ -77,13 +81,18 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const replicateApi = recovery && new FakeReplicateApi();
   // OpenAI's images are read back from its API: the demo fakes it at its own origin, as it fakes Replicate's.
   const openaiApi = options.reconcile && new FakeOpenAIApi();
+  const openaiSigningSecret = options.openaiSigningSecret ?? DEMO_OPENAI_SIGNING_SECRET;
   const kept = options.keepImages && keptImages(options.keepImages, storageBase.host);
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
       "all-images": { secret: options.allImagesSecret },
       replicate: { signature: { secret: replicateSigningSecret }, ...recovery?.replicate },
-      ...(options.reconcile && { openai: openaiOptions(options.reconcile.origin) }),
+      ...(options.reconcile && {
+        openai: options.openaiApiKey
+          ? { signature: { secret: openaiSigningSecret }, apiKey: options.openaiApiKey }
+          : openaiOptions(options.reconcile.origin, openaiSigningSecret),
+      }),
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
@@ -185,7 +194,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     logger,
     ...(faults && { faults }),
     ...(replicateApi && { replicateApi }),
-    ...(openaiApi && { openaiApi, openaiSigningSecret: DEMO_OPENAI_SIGNING_SECRET }),
+    // Simulated responses live in the fake API only: with a real key, OpenAI is not simulated.
+    ...(openaiApi && !options.openaiApiKey && { openaiApi, openaiSigningSecret }),
   });
   const panel = deliveriesPanel({ webhooks, feed, inbox: inbox !== undefined, logger });
   // One worker, one delivery at a time: a job's deliveries run in the order they arrived.
