@@ -32,6 +32,7 @@ const INTEGRATION = [
   "inbox/partitions.test.ts",
   "readme.test.ts",
   "stores/redis-cluster.test.ts",
+  "inbox/openai-read-back.test.ts",
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import pino, { type Logger } from "pino";
 import { deliveriesPanel } from "./deliveries-panel";
 import { FakeReplicateApi, reconcileOptions, type DemoReconcileOptions } from "./fake-replicate";
+import { DEMO_OPENAI_SIGNING_SECRET, FakeOpenAIApi, openaiOptions } from "./fake-openai";
 import { keptImages, type DemoKeptImagesOptions } from "./kept-images";
 import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
@@ -24,6 +25,10 @@ export interface DemoOptions {
   allImagesSecret: string;
   /** Replicate signs its deliveries (Standard Webhooks): its `whsec_` secret. Default: the demo's. */
   replicateSigningSecret?: string;
+  /** OpenAI signs too: the endpoint's `whsec_` secret. Default: the demo's. */
+  openaiSigningSecret?: string;
+  /** A real OpenAI API key: its images are read back from OpenAI's API rather than from the demo's fake one. */
+  openaiApiKey?: string;
   /**
    * The absolute URL of this demo's `/storage/` route, as a browser reaches it: crazyhorse's
    * relative image paths are resolved against it, and simulated all-images jobs put their images there.
@@ -76,6 +81,9 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const serveMetrics = demoMetrics();
   const recovery = options.reconcile && reconcileOptions(options.reconcile);
   const replicateApi = recovery && new FakeReplicateApi();
+  // OpenAI's images are read back from its API: the demo fakes it at its own origin, as it fakes Replicate's.
+  const openaiApi = options.reconcile && new FakeOpenAIApi();
+  const openaiSigningSecret = options.openaiSigningSecret ?? DEMO_OPENAI_SIGNING_SECRET;
   const kept = options.keepImages && keptImages(options.keepImages, storageBase.host);
   const webhooks = createWebhooks({
     providers: {
@@ -83,6 +91,11 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       "all-images": { secret: options.allImagesSecret },
       replicate: { signature: { secret: replicateSigningSecret }, ...recovery?.replicate },
       ...moreProviderOptions(),
+      ...(options.reconcile && {
+        openai: options.openaiApiKey
+          ? { signature: { secret: openaiSigningSecret }, apiKey: options.openaiApiKey }
+          : openaiOptions(options.reconcile.origin, openaiSigningSecret),
+      }),
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
@@ -98,7 +111,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   if (faults) webhooks.on("generation", faults.listener);
   webhooks.on("generation", (event) => {
     const { generation } = event;
-    const images = generation.images.map((image) => image.url).join(", ");
+    // An image that came as bytes (OpenAI's) has a data: URL as large as itself: not for the log.
+    const images = generation.images.map((image) => (image.bytes ? `${image.bytes.byteLength} bytes` : image.url)).join(", ");
     logger.info(
       { event: event.name, delivery: event.id, generation: generation.id, status: generation.status },
       `${event.name}: generation ${generation.id} is ${generation.status}${images ? ` (${images})` : ""}` +
@@ -115,7 +129,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       attempt: event.attempt,
       replayed: event.replayed,
       origin: event.origin,
-      generation,
+      // The page shows an image's url (a data: URL for bytes); the bytes themselves would be JSON of every byte.
+      generation: { ...generation, images: generation.images.map(({ bytes: _bytes, ...image }) => image) },
     });
   });
   webhooks.on("duplicate", (event) => {
@@ -182,6 +197,8 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     logger,
     ...(faults && { faults }),
     ...(replicateApi && { replicateApi }),
+    // Simulated responses live in the fake API only: with a real key, OpenAI is not simulated.
+    ...(openaiApi && !options.openaiApiKey && { openaiApi, openaiSigningSecret }),
   });
   // The Generate button's submit-track-wait, through the fake Replicate API (served with reconcile).
   const generator =
@@ -208,6 +225,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   app.use(panel.router);
   if (replicateApi) app.use(replicateApi.router);
   if (generator) app.use(generator.router);
+  if (openaiApi) app.use(openaiApi.router);
   if (kept) app.use(kept.router);
   if (inbox) app.use(QUEUE_BOARD_PATH, queueBoard(inbox));
   // Browsers ask for /favicon.ico whatever the page says: the same SVG as the page's icon.

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { createDemoApp, DEMO_ATTEMPTS, DEMO_REPLICATE_SIGNING_SECRET } from "./app";
+import { FAKE_OPENAI_PATH } from "./fake-openai";
 import { FAKE_REPLICATE_PATH } from "./fake-replicate";
 import { KEPT_PATH } from "./kept-images";
 import { QUEUE_BOARD_PATH } from "./queue-board";
@@ -16,6 +17,9 @@ const crazyhorseSecret = process.env.CRAZYHORSE_WEBHOOK_SECRET ?? "demo-crazyhor
 const allImagesSecret = process.env.ALLIMAGES_WEBHOOK_SECRET ?? "demo-all-images-secret";
 // Replicate signs: the `whsec_` secret its API gives for your account.
 const replicateSigningSecret = process.env.REPLICATE_WEBHOOK_SECRET ?? DEMO_REPLICATE_SIGNING_SECRET;
+// OpenAI signs too (the endpoint's whsec_ secret); with OPENAI_API_KEY its images come from OpenAI's API, else the demo's fake.
+const openaiSigningSecret = process.env.OPENAI_WEBHOOK_SECRET;
+const openaiApiKey = process.env.OPENAI_API_KEY;
 const queueName = "imagegen-webhooks-demo";
 // Kept across restarts, so that a card replayed later still shows its kept copy; gitignored.
 const keptDir = process.env.KEPT_IMAGES_DIR ?? join(__dirname, ".kept");
@@ -49,6 +53,8 @@ async function main(): Promise<void> {
     crazyhorseSecret,
     allImagesSecret,
     replicateSigningSecret,
+    ...(openaiSigningSecret && { openaiSigningSecret }),
+    ...(openaiApiKey && { openaiApiKey }),
     imageBaseUrl: process.env.CRAZYHORSE_IMAGE_BASE_URL ?? `${publicUrl}/storage/`,
     logger,
     reconcile: { origin },
@@ -62,6 +68,9 @@ async function main(): Promise<void> {
   console.log(`  crazyhorse: POST ${publicUrl}/webhooks/crazyhorse?token=${crazyhorseSecret}`);
   console.log(`  all-images: POST ${publicUrl}/webhooks/all-images?token=${allImagesSecret}`);
   console.log(`  replicate:  POST ${publicUrl}/webhooks/replicate (signed with REPLICATE_WEBHOOK_SECRET)`);
+  console.log(
+    `  openai:     POST ${publicUrl}/webhooks/openai (signed with OPENAI_WEBHOOK_SECRET; images read back from ${openaiApiKey ? "OpenAI's API" : `the fake API at ${origin}${FAKE_OPENAI_PATH}`})`,
+  );
   console.log(`  images kept in ${keptDir}, served at ${publicUrl}${KEPT_PATH}/`);
   console.log(`  lost Replicate webhooks recovered from the fake API at ${origin}${FAKE_REPLICATE_PATH} (3 s of quiet, every 1 s)`);
   // The host only: a Redis URL may hold a password.

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Router, type Request } from "express";
 import { crazyhorseDelivery, playJob, sendDelivery, simulateJob, type SimulateJobOptions } from "imagegen-webhooks/testing";
 import type { Logger } from "pino";
+import type { FakeOpenAIApi } from "./fake-openai";
 import type { FakeReplicateApi } from "./fake-replicate";
 import type { ListenerFault, ListenerFaults } from "./listener-faults";
 import { isMoreProvider, moreProviderAuth } from "./more-providers";
@@ -36,6 +37,10 @@ export interface SimulatorOptions {
   faults?: ListenerFaults;
   /** Replicate's API as the simulator plays it; absent, the `lost` outcome is refused (nothing could recover it). */
   replicateApi?: FakeReplicateApi;
+  /** OpenAI's API, where its responses' images are read back; absent, OpenAI is not simulated. */
+  openaiApi?: FakeOpenAIApi;
+  /** OpenAI signs too (Standard Webhooks): its `whsec_` secret. */
+  openaiSigningSecret?: string;
 }
 
 /**
@@ -57,8 +62,11 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
 
   router.post("/simulate/:provider", async (req, res) => {
     const provider = req.params.provider;
-    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate" && !isMoreProvider(provider)) {
-      res.status(404).json({ error: `no provider "${provider}": simulate crazyhorse, all-images, replicate, leonardo or bfl` });
+    const openai = provider === "openai" && options.openaiApi;
+    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate" && !isMoreProvider(provider) && !openai) {
+      res.status(404).json({
+        error: `no provider "${provider}": simulate crazyhorse, all-images, replicate, leonardo, bfl${options.openaiApi ? " or openai" : ""}`,
+      });
       return;
     }
     const { outcome = "random" } = req.query;
@@ -88,6 +96,8 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
     const job = simulateJob(provider, { ...simulation, imageExtension: "png", imageBaseUrl: options.imageBaseUrl });
     // Stored before the first delivery is sent: any worker on the queue may run its last one.
     if (fault) await options.faults?.add(provider, job.id, fault);
+    // OpenAI's API holds the response (and its images) before its webhook says it ended.
+    if (openai) openai.record({ id: job.id, status: job.outcome, images: job.images.map((image) => image.path) });
     const api = provider === "replicate" ? options.replicateApi : undefined;
     const lost = finalLost ? job.deliveries.at(-1) : undefined;
     const sent = lost ? { ...job, deliveries: job.deliveries.slice(0, -1) } : job;
@@ -97,7 +107,9 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
         ? moreProviderAuth(provider)
         : provider === "replicate"
           ? { signingSecret: options.replicateSigningSecret }
-          : { secret: options.secrets[provider] }),
+          : provider === "openai"
+            ? { signingSecret: options.openaiSigningSecret ?? "" }
+            : { secret: options.secrets[provider] }),
       timeScale: options.timeScale,
       signal: abort.signal,
       // Replicate's API holds every state its webhooks announce, so the receiver can read any prediction back.

@@ -25,6 +25,8 @@ export const PROBLEMS = {
   "inbox.unavailable": { status: 503, title: "Inbox Unavailable" },
   "receiver.closing": { status: 503, title: "Receiver Closing" },
   "handler.failed": { status: 500, title: "Handler Failed" },
+  /** The provider's API did not complete the generation its webhook named (OpenAI's read-back): the provider retries. */
+  "completion.failed": { status: 500, title: "Generation Not Read Back" },
   "body.unavailable": { status: 500, title: "Raw Body Unavailable" },
   "receiver.failed": { status: 500, title: "Internal Server Error" },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -17,10 +17,21 @@ export type GenerationStatus = "queued" | "processing" | "progress" | "completed
 
 export const GENERATION_STATUSES: readonly GenerationStatus[] = ["queued", "processing", "progress", "completed", "failed", "unknown"];
 
-/** One image of a `Generation`. */
+/**
+ * One image of a `Generation`: where the provider serves it (`url`), or, for a provider that sends
+ * the image itself (OpenAI's base64), the image as `bytes` with its `contentType`.
+ */
 export interface GeneratedImage {
-  /** Absolute where the provider's `imageBaseUrl` is set and the provider sent a relative path. */
+  /**
+   * Absolute where the provider's `imageBaseUrl` is set and the provider sent a relative path. For
+   * an image that came as bytes, a `data:` URL of them: an `<img src>` or `fetch()` reads it as it
+   * reads any URL, but it is as large as the image, so store `keptUrl` or `bytes`, not it.
+   */
   url: string;
+  /** The image itself, where the provider sent it rather than a URL (OpenAI's); absent for an image at a URL. */
+  bytes?: Uint8Array;
+  /** The media type of `bytes`, e.g. `image/png`, as the provider says; `keepImages` checks it against the bytes. */
+  contentType?: string;
   id?: string;
   /** With `keepImages`: where the kept copy is, once stored. Absent when it could not be kept (see `image.failed`). */
   keptUrl?: string;

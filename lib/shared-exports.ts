@@ -64,6 +64,7 @@ export { defineProvider, type ProviderDefinition } from "./providers/define-prov
 export type {
   AnyProvider,
   ApiCredential,
+  ReadBackCompletion,
   AuthenticationMethod,
   CredentialOption,
   DeliveryContext,

@@ -479,6 +479,32 @@ describe("a lost final webhook recovered, and images kept (issues 15 and 16)", (
     }
   });
 
+  test("an OpenAI job: the signed event names the response, whose images are read back from the fake API as bytes and kept", async () => {
+    const served = await serve(recovering);
+    const feed = openFeed(served.url);
+    try {
+      const started = await request(served.url).post("/simulate/openai?outcome=completed");
+      expect(started.body).toMatchObject({ provider: "openai", outcome: "completed", deliveries: 1 });
+      const id = started.body.id as string;
+      await feed.until((events) => names(events, id).includes("openai.response.completed"), 5000);
+      const completed = feed.events.find((e) => e.data.name === "openai.response.completed") as FeedEvent;
+      const images = completed.data.generation.images as { url: string; keptUrl?: string; contentType?: string }[];
+      expect(images.length).toBeGreaterThan(0);
+      for (const { url, keptUrl, contentType } of images) {
+        expect(contentType).toBe("image/png");
+        expect(url.startsWith("data:image/png;base64,")).toBe(true);
+        expect(keptUrl?.startsWith(`${served.url}/kept/openai/${id}/`)).toBe(true);
+        const onDisk = readFileSync(join(dir, decodeURIComponent(new URL(keptUrl as string).pathname.slice("/kept/".length))));
+        expect(onDisk).toEqual(Buffer.from(url.slice(url.indexOf(",") + 1), "base64"));
+      }
+      // The fake API wants the demo's key, as OpenAI's wants yours.
+      expect((await fetch(`${served.url}/fake-openai/v1/responses/${id}`)).status).toBe(401);
+    } finally {
+      await feed.close();
+      await served.close();
+    }
+  });
+
   test("an image that cannot be kept is on the feed with its reason, and its delivery still comes", async () => {
     const served = await serve(recovering);
     const feed = openFeed(served.url);

@@ -23,6 +23,7 @@ const webhooks = createWebhooks({
     replicate: { signature: { secret: "whsec_…" } },
     leonardo: { secret: "u" },
     bfl: { signature: { secret: "v" } },
+    openai: { signature: { secret: "whsec_…" } },
   },
 });
 
@@ -53,6 +54,7 @@ webhooks.on("generation.completed", (event) => {
   if (event.provider === "crazyhorse") assertType<Equal<typeof event.payload.state, string>>();
   else if (event.provider === "all-images") assertType<Equal<typeof event.payload.data.id, string>>();
   else if (event.provider === "leonardo") assertType<Equal<typeof event.payload.data.object.status, string>>();
+  else if (event.provider === "openai") assertType<Equal<typeof event.payload.data.id, string>>();
   else assertType<Equal<typeof event.payload.status, string>>();
 });
 
@@ -72,7 +74,7 @@ webhooks.on("error", (err) => {
   assertType<Equal<typeof err extends WebhookHandlerError<infer _> ? true : false, true>>();
   // The quickstart's "err.event is the delivery": not optional, of the providers configured.
   assertType<Equal<typeof err.event.id, string>>();
-  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "leonardo" | "bfl">>();
+  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "leonardo" | "bfl" | "openai">>();
 });
 
 // @ts-expect-error a misspelled event name does not compile

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import type { AnyWebhookEvent, GeneratedImage, ImageFailed } from "../events";
 import { createAgents, openImage, asKeepError, type DownloadConfig } from "./download";
 import { ImageKeepError } from "./failure";
 import type { ImageStore, StoredImage } from "./image-store";
+import { mediaType, sniffImage, SNIFF_BYTES } from "./sniff";
 
 /** The options of `keepImages`. */
 export interface KeepImagesOptions {
@@ -121,7 +123,11 @@ export class ImageKeeper {
     if (!stored) {
       let keeping = this.#inFlight.get(key);
       if (!keeping) {
-        keeping = this.#limited(delivery, () => this.#fetchAndStore(image.url, key));
+        const { bytes } = image;
+        // An image that came as bytes (OpenAI's) is stored as a download is, without the download.
+        keeping = bytes
+          ? this.#storeBytes(bytes, image.contentType, key)
+          : this.#limited(delivery, () => this.#fetchAndStore(image.url, key));
         this.#inFlight.set(key, keeping);
         const forget = () => void this.#inFlight.delete(key);
         keeping.then(forget, forget);
@@ -151,6 +157,27 @@ export class ImageKeeper {
       throw asKeepError(err, controller.signal);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** An image's own bytes, checked as a download is: the size cap, then the magic bytes against the type the provider gave. */
+  async #storeBytes(bytes: Uint8Array, contentType: string | undefined, key: string): Promise<StoredImage> {
+    const { maxBytes } = this.#download;
+    if (bytes.byteLength > maxBytes) throw new ImageKeepError("too-large", `${bytes.byteLength} bytes, over maxBytes (${maxBytes})`);
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const declared = contentType === undefined ? undefined : mediaType(contentType);
+    const actual = sniffImage(buffer.subarray(0, SNIFF_BYTES));
+    if (actual === undefined || (declared !== undefined && actual !== declared)) {
+      throw new ImageKeepError(
+        "not-an-image",
+        `given as ${declared ?? "bytes"}, but its bytes are ${actual ?? "not a PNG, JPEG, WebP, GIF or AVIF image"}`,
+      );
+    }
+    try {
+      const put = await this.#store.put(key, Readable.from([buffer]), { contentType: actual });
+      return { ...put, size: buffer.byteLength, contentType: actual };
+    } catch (err) {
+      throw new ImageKeepError("store", `the image store failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -191,7 +218,8 @@ export class ImageKeeper {
 
 /**
  * Where an image is stored: by provider and generation, for a reader of the bucket, then a hash of
- * its URL, so the same image gets the same key in any process, which is what makes it kept once.
+ * its URL, so the same image gets the same key in any process, which is what makes it kept once. An
+ * image that came as bytes has their `data:` URL: the hash of its content.
  */
 export function imageKey(event: AnyWebhookEvent, url: string): string {
   const generation = event.generation.id.replace(/[^\w-]/g, "_").slice(0, 100) || "_";

@@ -7,6 +7,7 @@
 import type { ProviderName } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import { silentLogger, type Logger } from "../logger";
+import { warnOnce } from "../warn-once";
 import type { DedupeStore, GenerationStore } from "../stores/store";
 import type { ResolvedOptions } from "../pipeline/index";
 import type { Inbox } from "../inbox/inbox";
@@ -101,6 +102,8 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
   const { providers, routes } = resolveProviders(options, platform);
   const inbox = resolveInbox(options.inbox);
   const store = resolveStore(options.dedupe);
+  const logger = resolveLogger(options.logger ?? silentLogger);
+  warnWithoutCompletion(providers, logger);
   return {
     providers,
     routes,
@@ -108,12 +111,26 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
     store,
     dedupeFailOpen: options.dedupeFailOpen === true,
     handlerTimeoutMs: resolveHandlerTimeout(options.handlerTimeoutMs),
-    logger: resolveLogger(options.logger ?? silentLogger),
+    logger,
     inbox,
     generations: resolveGenerations(options.generations, inbox, store),
     reconcile: resolveReconcile(options.reconcile, providers),
     keepImages: resolveKeepImages(options.keepImages, platform),
   };
+}
+
+/** A provider whose generations are completed from its API, configured without its credential, says at start-up what that costs. */
+function warnWithoutCompletion(providers: ResolvedOptions["providers"], logger: Logger): void {
+  for (const { name, provider, api } of providers.values()) {
+    if (!provider.complete || api) continue;
+    const option = provider.credential?.option ?? "apiKey";
+    warnOnce(
+      logger,
+      `imagegen-webhooks: providers.${name}.${option} is not set: ${provider.complete.withoutCredential}. Set it to read each generation back from ${name}'s API before its events fire.`,
+      "warn",
+      providers,
+    );
+  }
 }
 
 function resolveLogger(logger: Logger): Logger {

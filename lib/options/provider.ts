@@ -65,6 +65,8 @@ export function resolveProvider(
     throw new ConfigError(`providers.${name}.path must start with "/" and hold no query, e.g. "/${name}"`);
   }
 
+  // The read-back's schema compiled now, so that a mistake in it is a start-up error, not a failed delivery.
+  if (provider.complete) compileSchema(name, provider.complete.schema);
   return {
     name,
     provider,

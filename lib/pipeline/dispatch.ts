@@ -1,5 +1,6 @@
 import type { Advance } from "../stores/store";
 import { isThenable } from "../thenable";
+import { completeGeneration, GenerationNotCompleted } from "./complete";
 import { ListenerTimeoutError, settleWithin, TIMED_OUT } from "./deadline";
 import type { Claim, SettleClaim } from "./dedupe";
 import type { Delivery } from "./delivery";
@@ -18,8 +19,11 @@ export type Dispatched =
   | { readonly outcome: "handled"; readonly moved: boolean }
   /** Its listeners outlived `answerWithinMs`, and go on. */
   | { readonly outcome: "timed-out" }
-  /** A store failed (the claim's, the generations', the images'): nothing is the listeners' fault; the key is released. */
-  | { readonly outcome: "unavailable"; readonly store: "dedupe" | "generations" | "images"; readonly error: unknown }
+  /**
+   * A store failed (the claim's, the generations', the images'), or the provider's API did not
+   * complete the generation (`api`): nothing is the listeners' fault; the key is released.
+   */
+  | { readonly outcome: "unavailable"; readonly store: "dedupe" | "generations" | "images" | "api"; readonly error: unknown }
   /** A listener failed: reported through `error`, and the key released. */
   | { readonly outcome: "failed"; readonly failure: unknown };
 
@@ -127,25 +131,32 @@ function emit<R>(
   /** Settles the claim, then reports a listener's failure through `error`. */
   const conclude = (failed: unknown): void | Promise<void> => {
     const settled = settle(failed === undefined);
-    if (failed === undefined || failed instanceof ImagesNotKept || failed instanceof TrackedNotRecorded) return settled;
+    if (
+      failed === undefined ||
+      failed instanceof ImagesNotKept ||
+      failed instanceof TrackedNotRecorded ||
+      failed instanceof GenerationNotCompleted
+    )
+      return settled;
     return after(settled, () => reportError(emitter, options.logger, toHandlerError(failed, delivery.event)));
   };
   const outcome = (failed: unknown): Dispatched => {
     if (failed === undefined) return movedForward ? HANDLED : HANDLED_STALE;
     if (failed instanceof ImagesNotKept) return { outcome: "unavailable", store: "images", error: failed.cause };
     if (failed instanceof TrackedNotRecorded) return { outcome: "unavailable", store: "generations", error: failed.cause };
+    if (failed instanceof GenerationNotCompleted) return { outcome: "unavailable", store: "api", error: failed.cause };
     return { outcome: "failed", failure: failed };
   };
 
   let running: Promise<void> | undefined;
   try {
     const { retryTransient } = policy;
-    running = keepAndEmit(
-      delivery,
-      tracked
-        ? { movedForward, retryTransient, recordTracked: () => recordTracked(delivery.receiver, delivery.event) }
-        : { movedForward, retryTransient },
-    );
+    const emitting = tracked
+      ? { movedForward, retryTransient, recordTracked: () => recordTracked(delivery.receiver, delivery.event) }
+      : { movedForward, retryTransient };
+    // A generation its webhook only says ended is read back first (OpenAI's): its images come from the API.
+    const completing = movedForward ? completeGeneration(delivery) : undefined;
+    running = completing ? completing.then(() => keepAndEmit(delivery, emitting)) : keepAndEmit(delivery, emitting);
   } catch (failed) {
     return after(conclude(failed), () => outcome(failed));
   }

@@ -49,10 +49,18 @@ function answer(delivery: Delivery, dispatched: Dispatched): Verdict {
 }
 
 /** A store failed: `503`, so that the provider retries (the dedupe store's own failure is logged and made a `WebhookError` as it is claimed). */
-function unavailable(delivery: Delivery, store: "dedupe" | "generations" | "images", error: unknown): Verdict {
+function unavailable(delivery: Delivery, store: "dedupe" | "generations" | "images" | "api", error: unknown): Verdict {
   if (store === "dedupe") {
     if (error instanceof WebhookError) return failure("store-unavailable", error);
     throw error;
+  }
+  if (store === "api") {
+    // Nothing was emitted and the key is released: the provider's retry reads it back again.
+    delivery.receiver.options.logger.error(
+      { err: error, key: delivery.key },
+      `imagegen-webhooks: ${delivery.event.name}'s generation could not be read back from ${delivery.provider.name}'s API; answering 500 so that the provider retries`,
+    );
+    return failure("failed", new WebhookError("completion.failed"));
   }
   delivery.receiver.options.logger.error(
     { err: error, key: delivery.key },

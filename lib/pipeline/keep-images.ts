@@ -2,6 +2,7 @@ import type { ImageFailed } from "../events";
 import { ATTR, count } from "../telemetry/index";
 import type { Delivery } from "./delivery";
 import { callListeners, emitEvent } from "./listeners";
+import { isAboutGeneration } from "./track";
 
 /** The images could not be kept, for a reason a later attempt may not meet: not the listeners' fault. */
 export class ImagesNotKept extends Error {
@@ -38,6 +39,9 @@ export interface EmitOptions {
 export function keepAndEmit(delivery: Delivery, { movedForward, retryTransient, recordTracked }: EmitOptions): Promise<void> | undefined {
   const { receiver, event } = delivery;
   const keeper = receiver.options.keepImages;
+  if (!isAboutGeneration(receiver, event)) {
+    return callListeners(receiver.emitter, [event.name, event.provider, "*"], event, receiver.telemetry?.callListener);
+  }
   if (!keeper || !movedForward || event.generation.images.length === 0) {
     const recording = recordTracked && record(recordTracked);
     if (recording) return recording.then(() => emitEvent(receiver.emitter, event, movedForward, receiver.telemetry?.callListener));

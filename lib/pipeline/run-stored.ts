@@ -52,7 +52,9 @@ function concludeRun(delivery: Delivery, run: DeliveryRun, dispatched: Dispatche
     const what =
       dispatched.store === "images"
         ? `an image of ${printable(event.name)} could not be kept yet`
-        : `the generation store failed for ${printable(event.name)}`;
+        : dispatched.store === "api"
+          ? `${printable(event.name)}'s generation could not be read back from ${event.provider}'s API`
+          : `the generation store failed for ${printable(event.name)}`;
     logger.warn({ ...line, err: dispatched.error }, `imagegen-webhooks: ${what}; the delivery will be retried`);
     throw dispatched.error;
   }

@@ -14,6 +14,8 @@ const UNTRACKED: Advance = { moved: true, previous: undefined };
  */
 export function trackGeneration(receiver: Receiver, event: AnyWebhookEvent, deliveryKey: string): Advance | Promise<Advance> {
   const { generation } = event;
+  // A delivery about no generation (OpenAI's `batch.completed`) has none to move or to read back.
+  if (!isAboutGeneration(receiver, event)) return UNTRACKED;
   const store = receiver.options.generations;
   if (!store || generation.status === "unknown") return noted(receiver, event, UNTRACKED);
   const advance = store.advance(`${event.provider}:${generation.id}`, generation.status, generation.images.length, deliveryKey);
@@ -50,4 +52,10 @@ export function recordTracked(receiver: Receiver, event: AnyWebhookEvent): void 
   const ended = generation.status === "completed" || generation.status === "failed";
   const recorded = store.record(`${event.provider}:${generation.id}`, heard, ended);
   return isThenable(recorded) ? Promise.resolve(recorded) : undefined;
+}
+
+/** Whether the event is about a generation, as its provider's `isGeneration` says: most are. */
+export function isAboutGeneration(receiver: Receiver, event: AnyWebhookEvent): boolean {
+  const provider = receiver.options.providers.get(event.provider)?.provider;
+  return provider?.isGeneration === undefined || provider.isGeneration(event.payload);
 }

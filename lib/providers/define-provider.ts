@@ -9,6 +9,7 @@ import type {
   HmacSignatureDeclaration,
   NormalizeContext,
   Provider,
+  ReadBackCompletion,
 } from "./provider";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
@@ -56,6 +57,17 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
    * sends it in (`api.headers` holds it, ready to send). Without it, either option is read.
    */
   credential?: ApiCredential;
+  /**
+   * Whether a delivery is about a generation. Default: every one is. One that is not (an account
+   * notice, a batch ending) fires `<name>.<event>`, `<name>` and `*` only: no `generation.*`.
+   */
+  isGeneration?: (payload: Payload) => boolean;
+  /**
+   * For a provider whose webhook only says that a generation ended: how the generation is read
+   * back from its API, with the credential, before its events fire (in the worker with an inbox).
+   * A read-back that fails fails the delivery, for the provider (or the inbox) to retry.
+   */
+  complete?: ReadBackCompletion;
   /** Why it has no API to read a generation back (no `fetchGeneration`), e.g. "its provider documents its webhook only". */
   withoutApi?: string;
   /** What the CLI's help says `<event>` is, e.g. `pixelforge's state (ready, broken, ...)`. Default: from `knownEvents`. */
@@ -99,6 +111,8 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     credential,
     withoutApi,
     cliEvents,
+    isGeneration,
+    complete,
   } = definition;
   const fail = (message: string): never => {
     throw new TypeError(`defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""}): ${message}`);
@@ -135,6 +149,9 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     fail("withoutApi is a sentence saying why the provider has no API, for one without fetchGeneration");
   }
   if (cliEvents !== undefined && (typeof cliEvents !== "string" || cliEvents === "")) fail("cliEvents must be a sentence");
+  if (isGeneration !== undefined && typeof isGeneration !== "function") fail("isGeneration must be a function, or left out");
+  const completion = complete === undefined ? undefined : checkCompletion(complete, fail);
+  if (completion && !apiCredential) fail("complete reads the API with its credential: declare credential too");
 
   return Object.freeze({
     name,
@@ -157,7 +174,24 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     ...(apiCredential && { credential: apiCredential }),
     ...(withoutApi !== undefined && { withoutApi }),
     ...(cliEvents !== undefined && { cliEvents }),
+    ...(isGeneration && { isGeneration: (payload: Payload) => isGeneration(payload) }),
+    ...(completion && { complete: completion }),
   });
+}
+
+function checkCompletion(complete: unknown, fail: (message: string) => never): ReadBackCompletion {
+  const given = (
+    typeof complete === "object" && complete !== null ? complete : fail("complete must be an object")
+  ) as Partial<ReadBackCompletion>;
+  for (const key of ["needs", "read", "idOf", "apply"] as const) {
+    if (typeof given[key] !== "function") fail(`complete.${key} must be a function`);
+  }
+  if (typeof given.schema !== "object" || given.schema === null) fail("complete.schema must be the JSON Schema of the API's answer");
+  if (given.maxBytes !== undefined && !(Number.isInteger(given.maxBytes) && given.maxBytes > 0))
+    fail("complete.maxBytes must be a positive integer");
+  if (typeof given.withoutCredential !== "string" || given.withoutCredential === "")
+    fail('complete.withoutCredential must say what is lost without the credential, e.g. "its events carry no images"');
+  return Object.freeze({ ...(given as ReadBackCompletion) });
 }
 
 const OPTIONS: readonly string[] = ["apiToken", "apiKey"];

@@ -6,3 +6,4 @@ export { allImagesSchema, type AllImagesPayload } from "./all-images";
 export { replicateSchema, type ReplicatePayload } from "./replicate";
 export { leonardoSchema, type LeonardoPayload, type LeonardoGeneration } from "./leonardo";
 export { bflSchema, type BflPayload } from "./bfl";
+export { openaiSchema, openaiResponseSchema, type OpenAIPayload, type OpenAIResponse } from "./openai";

@@ -5,6 +5,7 @@ import { allImages } from "./all-images";
 import { bfl } from "./bfl";
 import { crazyhorse } from "./crazyhorse";
 import { leonardo } from "./leonardo";
+import { openai } from "./openai";
 import { replicate } from "./replicate";
 
 /** The providers this package knows. A new provider is a new module and one line here. */
@@ -14,6 +15,7 @@ export const providers = {
   replicate,
   leonardo,
   bfl,
+  openai,
 } as const;
 
 /** The providers this package knows, as types. */

@@ -49,6 +49,31 @@ export interface ApiCredential {
 }
 
 /**
+ * How a provider whose webhook only says that a generation ended completes it from its API before
+ * `generation.completed` fires (OpenAI's): the answer read back, checked against `schema`, must be
+ * about the generation asked for, and `apply` takes what the webhook lacked (its images) from it.
+ */
+export interface ReadBackCompletion {
+  /** Whether a generation needs reading back, e.g. only a completed one. */
+  readonly needs: (generation: Generation<string>) => boolean;
+  /** The JSON Schema (draft-07) of the API's answer: the API's shape, not the webhook's. */
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** Reads the generation from the API (with `getJson`): throw a `ProviderApiError` for an error answer. */
+  readonly read: (generation: Generation<string>, api: ProviderApi) => Promise<unknown>;
+  /** The id the answer is about: a read-back answering about another generation is refused. */
+  readonly idOf: (answer: unknown) => string;
+  /** The generation completed from the (checked) answer: typically its `images`. */
+  readonly apply: (
+    generation: Generation<string>,
+    answer: unknown,
+  ) => Partial<Pick<Generation<string>, "images" | "prompt" | "params" | "error">>;
+  /** The largest answer read, in bytes: images inline are large. Default `reconcile.maxBytes` or 1 MiB. */
+  readonly maxBytes?: number;
+  /** What is lost without the API credential, said once at start-up, e.g. "its events carry no images". */
+  readonly withoutCredential: string;
+}
+
+/**
  * Everything a provider is, in one object: adding a provider is adding one module that exports
  * one of these, and one line in `providers/index.ts`.
  *
@@ -86,6 +111,13 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
    * `fetchGeneration`: either option (`apiToken` or `apiKey`) is read, and `fetchGeneration` sends it.
    */
   readonly credential?: ApiCredential;
+  /**
+   * Whether a delivery is about a generation; absent: every delivery is. One that is not (OpenAI's
+   * `batch.completed`) fires its own event, `<provider>` and `*` only: no `generation.*`, nothing tracked.
+   */
+  isGeneration?(payload: Payload): boolean;
+  /** Completing a generation from the provider's API before its events fire; absent: its webhook says everything. */
+  readonly complete?: ReadBackCompletion;
   /** Why it has no API to read a generation back, where the provider says so: the messages repeat it. */
   readonly withoutApi?: string;
   /** What the CLI's help says `<event>` is for it, e.g. `crazyhorse's state (WAITING, DONE, ...)`; else its `knownEvents`. */

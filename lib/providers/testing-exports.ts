@@ -8,12 +8,14 @@ import type { ProviderName, ProviderPayloads } from "./index";
 import { leonardoTesting } from "./leonardo.testing";
 import type { ProviderTesting } from "./provider-testing";
 import { replicateTesting } from "./replicate.testing";
+import { openaiTesting } from "./openai.testing";
 
 export { crazyhorseDelivery, crazyhorseExample } from "./crazyhorse.testing";
 export { allImagesDelivery, allImagesExample } from "./all-images.testing";
 export { replicateDelivery, replicateExample } from "./replicate.testing";
 export { leonardoDelivery, leonardoExample } from "./leonardo.testing";
 export { bflDelivery, bflExample } from "./bfl.testing";
+export { openaiDelivery, openaiExample } from "./openai.testing";
 
 /** Typed over every built-in name: a built-in provider without its hooks, simulation included, does not compile. */
 export type BuiltInTesting = {
@@ -28,4 +30,5 @@ export const builtInTesting: BuiltInTesting = {
   replicate: replicateTesting,
   leonardo: leonardoTesting,
   bfl: bflTesting,
+  openai: openaiTesting,
 };

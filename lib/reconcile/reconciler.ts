@@ -5,7 +5,7 @@ import type { GenerationStatus } from "../events";
 import { printable } from "../printable";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
-import { DEFAULT_READ_BACK_MAX_BYTES, isReadableId, MAX_GENERATION_ID_LENGTH, readBackFetch } from "./read-back-fetch";
+import { DEFAULT_READ_BACK_MAX_BYTES, isReadableId, MAX_GENERATION_ID_LENGTH, readBackFetch } from "../pipeline/read-back-fetch";
 import { ATTR, count } from "../telemetry/index";
 import {
   buildEvent,
@@ -105,7 +105,8 @@ async function readBack(receiver: Receiver, provider: ResolvedProvider, id: stri
   const timeoutMs = reconcile?.timeoutMs ?? 10_000;
   const signal = AbortSignal.timeout(timeoutMs);
   const fetch = readBackFetch(globalThis.fetch, {
-    maxBytes: reconcile?.maxBytes ?? DEFAULT_READ_BACK_MAX_BYTES,
+    // A provider whose answers carry its images (OpenAI's) declares the larger cap they need.
+    maxBytes: Math.max(reconcile?.maxBytes ?? DEFAULT_READ_BACK_MAX_BYTES, provider.provider.complete?.maxBytes ?? 0),
     signal,
     refusedRedirect: (location) =>
       logger.warn(

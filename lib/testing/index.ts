@@ -13,6 +13,8 @@ export {
   leonardoExample,
   bflDelivery,
   bflExample,
+  openaiDelivery,
+  openaiExample,
 } from "../providers/testing-exports";
 export {
   playJob,

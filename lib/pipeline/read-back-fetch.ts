@@ -1,4 +1,4 @@
-// lib/reconcile/read-back-fetch.ts: what keeps a read-back to the generation asked for and to the
+// lib/pipeline/read-back-fetch.ts: what keeps a read-back (the reconciler's, a completion's) to the generation asked for and to the
 // provider's API: the ids it may ask about, and the `fetch` a provider's fetchGeneration is given,
 // which keeps the API credential at the API's origin and bounds the answer's size and time.
 // Imports the providers' API error.
