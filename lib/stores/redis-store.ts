@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { STATUS_CODES, STATUS_OF_CODE } from "./generation-order";
 import type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./store";
+import { ConfigError, isPositiveNumber } from "../checks";
 
 /**
  * The calls the store makes, typed by shape rather than imported from ioredis, so that the built
@@ -143,8 +144,9 @@ export class RedisStore implements DedupeStore, GenerationStore, LeasingStore {
   constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
     const candidate = client as unknown as Partial<RedisScriptClient> | null;
     if (typeof candidate?.evalsha !== "function" || typeof candidate.eval !== "function") {
-      throw new TypeError(
+      throw new ConfigError(
         "redisStore takes an ioredis client, e.g. redisStore(new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }))",
+        "",
       );
     }
     const {
@@ -153,7 +155,7 @@ export class RedisStore implements DedupeStore, GenerationStore, LeasingStore {
       inFlightTtlMs = DEFAULT_IN_FLIGHT_TTL_MS,
       commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
     } = options;
-    if (typeof keyPrefix !== "string") throw new TypeError(`redisStore: keyPrefix must be a string, got ${String(keyPrefix)}`);
+    if (typeof keyPrefix !== "string") throw new ConfigError(`keyPrefix must be a string, got ${String(keyPrefix)}`, "redisStore");
     this.client = client;
     this.keyPrefix = keyPrefix;
     this.ttlMs = positiveMs("ttlMs", ttlMs);
@@ -263,8 +265,8 @@ export class RedisStore implements DedupeStore, GenerationStore, LeasingStore {
 }
 
 function positiveMs(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || !(value > 0)) {
-    throw new TypeError(`redisStore: ${name} must be a positive number of milliseconds, got ${String(value)}`);
+  if (!isPositiveNumber(value)) {
+    throw new ConfigError(`${name} must be a positive number of milliseconds, got ${String(value)}`, "redisStore");
   }
   // PX takes whole milliseconds.
   return Math.ceil(value);
