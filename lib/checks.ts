@@ -1,17 +1,8 @@
 // lib/checks.ts: the checks every option of the package goes through at start-up (createWebhooks's,
-// keepImages's, the stores', the inbox's), and the one error they throw.
+// keepImages's, the stores', the inbox's); what they throw is errors/config-error.ts's ConfigError.
+import { ConfigError } from "./errors/config-error";
 
-/**
- * A bad option, thrown at start-up: a `TypeError` whose message names where it was set, the
- * package (`createWebhooks`'s options) by default, or the function that took it (`"bullmqInbox"`);
- * `""` for a message a caller puts its own prefix before.
- */
-export class ConfigError extends TypeError {
-  constructor(message: string, where = "imagegen-webhooks") {
-    super(where === "" ? message : `${where}: ${message}`);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AnyWebhookEvent, GeneratedImage, ImageFailed } from "../events";
 import { createAgents, openImage, asKeepError, type DownloadConfig } from "./download";
-import { ImageKeepError } from "./failure";
+import { ImageKeepError } from "../errors/image-keep-error";
 import type { ImageStore, StoredImage } from "./image-store";
 
 /** The options of `keepImages`. */

@@ -2,14 +2,9 @@ import type { ImageFailed } from "../events";
 import { ATTR, count } from "../telemetry/index";
 import type { Delivery } from "./delivery";
 import { callListeners, emitEvent } from "./listeners";
+import { ImagesNotKept } from "../errors/images-not-kept";
 
-/** The images could not be kept, for a reason a later attempt may not meet: not the listeners' fault. */
-export class ImagesNotKept extends Error {
-  constructor(override readonly cause: unknown) {
-    super("the images could not be kept yet");
-    this.name = "ImagesNotKept";
-  }
-}
+export { ImagesNotKept };
 
 /** How step 8 goes for one delivery. */
 export interface EmitOptions {

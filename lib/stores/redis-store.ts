@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { STATUS_CODES, STATUS_OF_CODE } from "./generation-order";
 import type { Advance, ClaimResult, DedupeStore, GenerationStore, LeasingStore, TrackedStatus } from "./store";
 import { ConfigError, isPositiveNumber } from "../checks";
+import { RedisTimeoutError } from "../errors/redis-timeout-error";
 
 /**
  * The calls the store makes, typed by shape rather than imported from ioredis, so that the built
@@ -111,13 +112,6 @@ const FIRST_RETRY_MS = 100;
 const LONGEST_RETRY_MS = 2000;
 /** A long outage under load must not pile up timers: past this many, the in-flight expiry alone frees keys. */
 const MAX_BACKGROUND_RETRIES = 10_000;
-
-class RedisTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`imagegen-webhooks: Redis did not answer within ${ms} ms (commandTimeoutMs)`);
-    this.name = "RedisTimeoutError";
-  }
-}
 
 /**
  * The shared store for several instances behind a load balancer: a Lua claim that is atomic
