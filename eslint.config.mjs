@@ -11,6 +11,11 @@ const LAYERS = [
   [
     "foundation",
     [
+      "checks.ts",
+      // The errors the foundation and the providers throw: import-free modules of errors/.
+      "errors/config-error.ts",
+      "errors/redis-timeout-error.ts",
+      "errors/provider-api-error.ts",
       "encoding.ts",
       "headers.ts",
       "thenable.ts",
@@ -26,7 +31,7 @@ const LAYERS = [
   // One module per provider; they know the foundation only, and every layer above loops over them.
   ["providers", ["providers"]],
   // What a listener receives and the errors: types every layer above names.
-  ["shared types", ["webhook-event.ts", "handler-error.ts", "errors.ts", "events.ts", "images/failure.ts"]],
+  ["shared types", ["webhook-event.ts", "errors", "events.ts"]],
   // The stages of a delivery and what they call: the inbox's interface, keeping images, telemetry.
   ["pipeline", ["pipeline", "telemetry", "images", "inbox"]],
   // What the façade builds the pipeline with and calls it through.

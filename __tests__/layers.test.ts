@@ -28,10 +28,7 @@ const FILES = {
   sharedTypesClimbing: ["lib/events.ts", 'import type { Receiver } from "./pipeline/index";\nexport type R = Receiver;\n'],
   pipelineClimbing: ["lib/pipeline/upward.ts", 'import { resolveOptions } from "../options/index";\nexport const r = resolveOptions;\n'],
   pipelineDownward: ["lib/pipeline/downward.ts", 'import { providers } from "../providers/index";\nexport const p = providers;\n'],
-  lowerFileInHigherFolder: [
-    "lib/webhook-event.ts",
-    'import type { ImageFailureReason } from "./images/failure";\nexport type R = ImageFailureReason;\n',
-  ],
+  lowerFileInHigherFolder: ["lib/checks.ts", 'import { ConfigError } from "./errors/config-error";\nexport const C = ConfigError;\n'],
 } as const;
 
 let messages: Record<keyof typeof FILES, string[]>;

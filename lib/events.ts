@@ -2,7 +2,7 @@
 // The event types it maps live below it (generation.ts, webhook-event.ts) and the listener's error
 // beside it (handler-error.ts), so that none of them imports this map back.
 import type { GenerationStatus } from "./generation";
-import type { WebhookHandlerError } from "./handler-error";
+import type { WebhookHandlerError } from "./errors/handler-error";
 import type {
   AnyWebhookEvent,
   DeadDelivery,

@@ -7,4 +7,4 @@ export type { NodeMiddleware } from "./http/node-middleware";
 export { directoryImageStore, type DirectoryImageStoreOptions } from "./images/directory-store";
 export type { ImageStore, StoredImage } from "./images/image-store";
 export type { KeepImagesOptions } from "./images/keeper";
-export { ImageKeepError, type ImageFailureReason } from "./images/failure";
+export { ImageKeepError, type ImageFailureReason } from "./errors/image-keep-error";

@@ -2,7 +2,7 @@
 // of the emitter's own events. Names no provider: by default the types are typed by
 // `KnownProviders`, which the providers' list fills in.
 import type { Generation, KnownProviderName, KnownProviders } from "./generation";
-import type { ImageFailureReason } from "./images/failure";
+import type { ImageFailureReason } from "./errors/image-keep-error";
 import type { AnyProvider } from "./providers/provider";
 
 /** What every listener of a delivery receives. `P` is the provider's name; the payload is typed from its schema. */

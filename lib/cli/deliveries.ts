@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import type { Cluster, Redis } from "ioredis";
 import type { DeliveryDetail, DeliveryStatus, DeliverySummary, Inbox } from "../inbox/inbox";
 import { printable, printableLines } from "../printable";
+import { UsageError } from "../errors/usage-error";
 
 /** Exit codes, as the rest of the CLI: 0 done, 1 Redis or the inbox said no, 2 a mistake in the command. */
 const FAILED = 1;
@@ -39,7 +40,6 @@ Exit status: 0 done, 1 Redis could not be reached or the delivery does not exist
 replayed yet), 2 for a mistake in the command.
 `;
 
-class UsageError extends Error {}
 class Failure extends Error {}
 
 function parse(argv: string[]) {

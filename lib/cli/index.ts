@@ -17,12 +17,11 @@ import {
   type SentResponse,
   type SimulateJobOptions,
 } from "../testing/index";
+import { UsageError } from "../errors/usage-error";
 
 /** Exit codes: 0 every delivery accepted, 1 the receiver refused one or could not be reached, 2 a usage mistake. */
 const REFUSED = 1;
 const USAGE = 2;
-
-class UsageError extends Error {}
 
 /** What `send`'s `<event>` is for each provider, as the provider's module says it (else its known events). */
 function eventsHelp(known: Known): string {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import fp from "fastify-plugin";
 import type { ProviderSet } from "../events";
 import type { Webhooks } from "../webhooks";
+import { ConfigError } from "../checks";
 
 /** The provider routes, in a context of their own: its content-type parser is theirs alone. */
 function providerRoutes(instance: FastifyInstance, options: { webhooks: Webhooks<ProviderSet> }, done: (err?: Error) => void): void {
@@ -49,7 +50,10 @@ function imagegenWebhooks(app: FastifyInstance, options: imagegenWebhooks.Imageg
   const { webhooks, prefix = "" } = options;
   if (typeof webhooks?.middleware !== "function") {
     return done(
-      new TypeError('imagegen-webhooks/fastify: register it with { webhooks }, the receiver createWebhooks() of "imagegen-webhooks" made'),
+      new ConfigError(
+        'register it with { webhooks }, the receiver createWebhooks() of "imagegen-webhooks" made',
+        "imagegen-webhooks/fastify",
+      ),
     );
   }
   // fastify-plugin's plugins do not take Fastify's prefix: the inner context takes it instead.

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from "node:dns";
 import { isIP } from "node:net";
 import { isRefusedAddress } from "./address";
-import { ImageKeepError } from "./failure";
+import { ImageKeepError } from "../errors/image-keep-error";
 
 /** `allowedHosts`, checked once: bare hosts (any port) and `host:port` entries, lower-cased. */
 export interface AllowedHosts {

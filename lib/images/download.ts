@@ -2,7 +2,7 @@ import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { checkDestination, guardedLookup, type AllowedHosts } from "./destination";
-import { ImageKeepError } from "./failure";
+import { ImageKeepError } from "../errors/image-keep-error";
 import { mediaType, sniffImage, SNIFF_BYTES } from "./sniff";
 
 /** A few hops, as browsers' signed-URL chains need; a loop of redirects stops here. */

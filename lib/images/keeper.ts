@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { AnyWebhookEvent, GeneratedImage, ImageFailed } from "../events";
 import { createAgents, openImage, asKeepError, type DownloadConfig } from "./download";
-import { ImageKeepError } from "./failure";
+import { ImageKeepError } from "../errors/image-keep-error";
 import type { ImageStore, StoredImage } from "./image-store";
 import { mediaType, sniffImage, SNIFF_BYTES } from "./sniff";
 

@@ -1,3 +1,4 @@
+import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "../checks";
 import { parseAllowedHosts } from "./destination";
 import { ImageKeeper, type KeepImagesOptions } from "./keeper";
 
@@ -9,33 +10,37 @@ export const DEFAULT_MAX_IMAGES = 16;
 
 function positive(value: unknown, name: string, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new TypeError(`keepImages.${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`);
+  if (!isPositiveNumber(value) || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(`keepImages.${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`, "");
   }
   return value;
 }
 
-/** Checks `keepImages` once, at start-up; throws a `TypeError` whose message says what to set. */
+/**
+ * Checks `keepImages` once, at start-up; throws a `ConfigError` whose message says what to set
+ * (without the package's name, which createWebhooks puts before it).
+ */
 export function resolveKeepImages(options: unknown): ImageKeeper {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError("keepImages must be an object, e.g. { store: directoryImageStore('./kept-images') }");
+  if (!isObject(options)) {
+    throw new ConfigError("keepImages must be an object, e.g. { store: directoryImageStore('./kept-images') }", "");
   }
-  for (const key of Object.keys(options)) {
-    if (!KEYS.includes(key)) throw new TypeError(`unknown option "${key}" in keepImages: the options are ${KEYS.join(", ")}`);
-  }
-  const { store, maxBytes, timeoutMs, allowedHosts = [], concurrency, maxImages } = options as KeepImagesOptions;
+  rejectUnknownKeys(options, KEYS, "in keepImages", "");
+  const { store, maxBytes, timeoutMs, allowedHosts = [], concurrency, maxImages } = options as unknown as KeepImagesOptions;
   const methods = store as unknown as Record<string, unknown> | undefined;
   if (typeof methods?.put !== "function" || typeof methods.stat !== "function") {
-    throw new TypeError("keepImages.store must be an image store with put() and stat(), e.g. directoryImageStore('./kept-images')");
+    throw new ConfigError("keepImages.store must be an image store with put() and stat(), e.g. directoryImageStore('./kept-images')", "");
   }
   if (!Array.isArray(allowedHosts) || allowedHosts.some((host) => typeof host !== "string" || host === "")) {
-    throw new TypeError('keepImages.allowedHosts must be an array of "host" or "host:port" strings');
+    throw new ConfigError('keepImages.allowedHosts must be an array of "host" or "host:port" strings', "");
   }
   let hosts;
   try {
     hosts = parseAllowedHosts(allowedHosts);
   } catch {
-    throw new TypeError(`keepImages.allowedHosts must hold "host" or "host:port" entries, e.g. ["storage.internal", "127.0.0.1:8080"]`);
+    throw new ConfigError(
+      `keepImages.allowedHosts must hold "host" or "host:port" entries, e.g. ["storage.internal", "127.0.0.1:8080"]`,
+      "",
+    );
   }
   return new ImageKeeper({
     store,

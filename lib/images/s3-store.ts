@@ -2,6 +2,7 @@ import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Readable } from "node:stream";
 import type { ImageStore, StoredImage } from "./image-store";
+import { ConfigError } from "../checks";
 
 /** The options of `s3ImageStore`. */
 export interface S3ImageStoreOptions {
@@ -24,8 +25,8 @@ const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** Kept images in an S3 bucket (AWS, or any S3-compatible service), streamed, in parts when large. */
 export function s3ImageStore(options: S3ImageStoreOptions): ImageStore {
   const { client, bucket, prefix = "", publicBaseUrl, partSize = MIN_PART_SIZE } = options;
-  if (typeof client?.send !== "function") throw new TypeError("imagegen-webhooks: s3ImageStore needs an S3Client from @aws-sdk/client-s3");
-  if (typeof bucket !== "string" || bucket === "") throw new TypeError("imagegen-webhooks: s3ImageStore needs a bucket name");
+  if (typeof client?.send !== "function") throw new ConfigError("s3ImageStore needs an S3Client from @aws-sdk/client-s3");
+  if (typeof bucket !== "string" || bucket === "") throw new ConfigError("s3ImageStore needs a bucket name");
   const base = publicBaseUrl === undefined ? `s3://${bucket}/` : withSlash(new URL(publicBaseUrl).href);
   const urlOf = (key: string): string => base + (prefix + key).split("/").map(encodeURIComponent).join("/");
 

@@ -10,7 +10,7 @@ import {
   type AllowList,
   type SignatureVerifier,
 } from "../pipeline/index";
-import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
+import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "../checks";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {

@@ -13,7 +13,7 @@ import type { ResolvedOptions } from "../pipeline/index";
 import type { Inbox } from "../inbox/inbox";
 import type { Platform } from "../platform/platform";
 import type { KeepImagesOptions } from "../images/keeper";
-import { ConfigError, isObject, rejectUnknownKeys } from "./checks";
+import { ConfigError, isObject, rejectUnknownKeys } from "../checks";
 import { resolveKeepImages } from "./keep-images";
 import { resolveHandlerTimeout, resolveLimit } from "./limits";
 import type { ProviderOptions } from "./provider";

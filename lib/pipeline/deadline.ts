@@ -1,3 +1,6 @@
+import { ListenerTimeoutError } from "../errors/listener-timeout-error";
+
+export { ListenerTimeoutError };
 /** Returned by `settleWithin` when the time ran out first. */
 export const TIMED_OUT = Symbol("timed out");
 /** setTimeout fires at once past this; a longer timeout means no timeout. */
@@ -17,16 +20,4 @@ export function settleWithin(running: Promise<void>, ms: number): Promise<{ fail
     (timer as { unref?: () => void }).unref?.();
   });
   return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * The listeners outlived `handlerTimeoutMs` in a worker: the reason `event.signal` is aborted with,
- * and the failed attempt's error. Named as the reason of `AbortSignal.timeout()` is, but an `Error`
- * of this realm, as the inbox keeps only errors.
- */
-export class ListenerTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`the listeners did not finish within handlerTimeoutMs (${ms} ms)`);
-    this.name = "TimeoutError";
-  }
 }

@@ -5,6 +5,7 @@ import { getHeader, type HeadersInput } from "../headers";
 import { isThenable } from "../thenable";
 import { bytesToHex, hexToBytes } from "./hmac-signature";
 import { DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./signature";
+import { ConfigError } from "../checks";
 
 // Ed25519 over a message the provider builds from a delivery, with public keys published as a
 // JWKS (fal.ai, Ideogram). The keys are jose's: createRemoteJWKSet fetches and caches them with its
@@ -50,7 +51,7 @@ export interface Ed25519JwksScheme {
   readonly kind: "ed25519-jwks";
   readonly definition: Readonly<Ed25519JwksDefinition>;
   /**
-   * The verifier for one deployment's options. Throws a `TypeError` saying what to change for a
+   * The verifier for one deployment's options. Throws a `ConfigError` saying what to change for a
    * `jwksUrl` that is not https (outside loopback), `jwks` that are not Ed25519 public keys, both
    * given, or a `userId` for a provider that names no account.
    */
@@ -110,22 +111,22 @@ function checkJwksUrl(value: unknown): URL {
     url = undefined;
   }
   if (typeof value !== "string" || !url)
-    throw new TypeError(`jwksUrl must be an https URL, e.g. "https://example.com/.well-known/jwks.json"`);
+    throw new ConfigError(`jwksUrl must be an https URL, e.g. "https://example.com/.well-known/jwks.json"`, "");
   if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.test(url.hostname))) return url;
-  throw new TypeError(`jwksUrl must be https (plain http only on a loopback host, for tests): ${url.protocol}//${url.host} is not`);
+  throw new ConfigError(`jwksUrl must be https (plain http only on a loopback host, for tests): ${url.protocol}//${url.host} is not`, "");
 }
 
 function checkJwks(jwks: unknown): { keys: JWK[] } {
   const keys = (jwks as { keys?: unknown } | undefined)?.keys;
   if (typeof jwks !== "object" || jwks === null || !Array.isArray(keys) || keys.length === 0) {
-    throw new TypeError(`jwks must be a key set, { keys: [{ kty: "OKP", crv: "Ed25519", x: "…" }] }`);
+    throw new ConfigError(`jwks must be a key set, { keys: [{ kty: "OKP", crv: "Ed25519", x: "…" }] }`, "");
   }
   keys.forEach((key: unknown, i) => {
     const { kty, crv, x, d } = (typeof key === "object" && key !== null ? key : {}) as Record<string, unknown>;
     if (kty !== "OKP" || crv !== "Ed25519" || typeof x !== "string") {
-      throw new TypeError(`jwks.keys[${i}] must be an Ed25519 public key, { kty: "OKP", crv: "Ed25519", x: "…" }`);
+      throw new ConfigError(`jwks.keys[${i}] must be an Ed25519 public key, { kty: "OKP", crv: "Ed25519", x: "…" }`, "");
     }
-    if (d !== undefined) throw new TypeError(`jwks.keys[${i}] holds a private key ("d"): give the public key only`);
+    if (d !== undefined) throw new ConfigError(`jwks.keys[${i}] holds a private key ("d"): give the public key only`, "");
   });
   return { keys: keys as JWK[] };
 }
@@ -154,7 +155,7 @@ export function ed25519Jwks(definition: Ed25519JwksDefinition): Ed25519JwksSchem
   const { jwksUrl, signatureHeader, timestampHeader, userIdHeader, keyIdHeader, message } = definition;
   const { toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = definition;
   const fail = (text: string): never => {
-    throw new TypeError(`ed25519Jwks: ${text}`);
+    throw new ConfigError(text, "ed25519Jwks");
   };
   for (const [key, value] of Object.entries({ signatureHeader, timestampHeader, userIdHeader, keyIdHeader })) {
     if ((value !== undefined || key === "signatureHeader" || key === "timestampHeader") && !HEADER_NAME.test(String(value))) {
@@ -180,12 +181,12 @@ export function ed25519Jwks(definition: Ed25519JwksDefinition): Ed25519JwksSchem
     definition: Object.freeze({ ...definition }),
     createVerifier(options: Ed25519JwksOptions, crypto: Crypto): SignatureVerifier {
       const { jwksUrl: url, jwks, userId } = options;
-      if (url !== undefined && jwks !== undefined) throw new TypeError("give either jwksUrl or jwks, not both");
+      if (url !== undefined && jwks !== undefined) throw new ConfigError("give either jwksUrl or jwks, not both", "");
       if (userId !== undefined && (typeof userId !== "string" || userId.length === 0)) {
-        throw new TypeError("userId must be your account's id at the provider, a non-empty string");
+        throw new ConfigError("userId must be your account's id at the provider, a non-empty string", "");
       }
       if (userId !== undefined && names.userId === undefined)
-        throw new TypeError("this provider's deliveries name no account: leave userId out");
+        throw new ConfigError("this provider's deliveries name no account: leave userId out", "");
       const remote: RemoteKeySet | undefined = jwks === undefined ? createRemoteJWKSet(checkJwksUrl(url ?? jwksUrl)) : undefined;
       const keySet: KeySet = remote ?? createLocalJWKSet(checkJwks(jwks));
 

@@ -3,6 +3,7 @@ import { WebhookError } from "../errors";
 import { getHeader, type HeadersInput } from "../headers";
 import { isThenable } from "../thenable";
 import type { SignatureVerifier } from "./signature";
+import { ConfigError } from "../checks";
 
 // An HMAC-SHA256 of the raw body, hex, in one header (Black Forest Labs: `X-BFL-Signature:
 // sha256=<hex>`). The scheme signs no timestamp and no id, so it cannot refuse a replay: a
@@ -24,7 +25,7 @@ export interface HmacSignatureScheme {
   readonly prefix: string;
   /**
    * The verifier for the secrets a deployment configures (several while the provider rotates;
-   * each is used as its UTF-8 bytes). Throws a `TypeError` that names no secret when one is empty.
+   * each is used as its UTF-8 bytes). Throws a `ConfigError` that names no secret when one is empty.
    */
   createVerifier(secrets: readonly string[], crypto: Crypto): SignatureVerifier;
   /** The header a sender signing with `secret` adds, for the testing hooks: `{ [header]: prefix + hex }`. */
@@ -65,9 +66,9 @@ function anyMatches(crypto: Crypto, expected: readonly Uint8Array[], presented: 
  */
 export function hmacSignature({ header, prefix = "" }: HmacSignatureDefinition): HmacSignatureScheme {
   if (typeof header !== "string" || !HEADER_NAME.test(header)) {
-    throw new TypeError(`hmacSignature: header must be a header name, e.g. "x-bfl-signature"`);
+    throw new ConfigError(`header must be a header name, e.g. "x-bfl-signature"`, "hmacSignature");
   }
-  if (typeof prefix !== "string") throw new TypeError(`hmacSignature: prefix must be a string, e.g. "sha256="`);
+  if (typeof prefix !== "string") throw new ConfigError(`prefix must be a string, e.g. "sha256="`, "hmacSignature");
   const name = header.toLowerCase();
   return Object.freeze({
     kind: "hmac" as const,
@@ -76,7 +77,7 @@ export function hmacSignature({ header, prefix = "" }: HmacSignatureDefinition):
     createVerifier(secrets: readonly string[], crypto: Crypto): SignatureVerifier {
       const given: unknown = secrets;
       if (!Array.isArray(given) || given.length === 0 || !given.every((s): s is string => typeof s === "string" && s.length > 0)) {
-        throw new TypeError("an HMAC signature needs one or more non-empty secrets");
+        throw new ConfigError("an HMAC signature needs one or more non-empty secrets", "");
       }
       const macs: Hmac[] = given.map((secret) => crypto.hmacSha256(encoder.encode(secret)));
       return {

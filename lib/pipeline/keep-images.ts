@@ -3,14 +3,9 @@ import { ATTR, count } from "../telemetry/index";
 import type { Delivery } from "./delivery";
 import { callListeners, emitEvent } from "./listeners";
 import { isAboutGeneration } from "./track";
+import { ImagesNotKept } from "../errors/images-not-kept";
 
-/** The images could not be kept, for a reason a later attempt may not meet: not the listeners' fault. */
-export class ImagesNotKept extends Error {
-  constructor(override readonly cause: unknown) {
-    super("the images could not be kept yet");
-    this.name = "ImagesNotKept";
-  }
-}
+export { ImagesNotKept };
 
 /** A tracked generation's news could not be recorded (its store failed): not the listeners' fault. */
 export class TrackedNotRecorded extends Error {

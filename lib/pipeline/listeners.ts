@@ -2,19 +2,10 @@ import type { EventEmitter } from "node:events";
 import { WebhookHandlerError } from "../errors";
 import type { AnyWebhookEvent, GenerationStatus } from "../events";
 import type { CallListener } from "../telemetry/index";
-import { printable } from "../printable";
 import { isThenable } from "../thenable";
+import { ListenerFailure } from "../errors/listener-failure";
 
-/** A listener threw or rejected; the listeners after it were not called. */
-export class ListenerFailure extends Error {
-  constructor(
-    override readonly cause: unknown,
-    readonly eventName: string,
-  ) {
-    super(`a listener of "${printable(eventName)}" failed`);
-    this.name = "ListenerFailure";
-  }
-}
+export { ListenerFailure };
 
 type Listener = (this: EventEmitter, arg: unknown) => unknown;
 

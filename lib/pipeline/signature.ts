@@ -3,6 +3,7 @@ import { base64ToBytes, bytesToBase64 } from "../encoding";
 import { WebhookError } from "../errors";
 import { getHeader, type HeadersInput } from "../headers";
 import { isThenable } from "../thenable";
+import { ConfigError } from "../checks";
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com), symmetric scheme: HMAC-SHA256 over
@@ -25,16 +26,16 @@ const MAX_SIGNATURE_ENTRIES = 16;
 /** The key bytes of a `whsec_` secret; throws a message that says what is wrong, never the secret. */
 export function decodeSigningSecret(secret: unknown): Uint8Array {
   if (typeof secret !== "string" || !secret.startsWith(SECRET_PREFIX)) {
-    throw new TypeError(`a signing secret is the "${SECRET_PREFIX}…" string the provider shows (its base64 key after the prefix)`);
+    throw new ConfigError(`a signing secret is the "${SECRET_PREFIX}…" string the provider shows (its base64 key after the prefix)`, "");
   }
   const base64 = secret.slice(SECRET_PREFIX.length);
   const key = BASE64.test(base64) ? base64ToBytes(base64) : undefined;
   // Buffer.from skips characters that are not base64 instead of failing: check the round trip.
   if (!key || bytesToBase64(key).replace(/=+$/, "") !== base64.replace(/=+$/, "")) {
-    throw new TypeError(`a signing secret must be "${SECRET_PREFIX}" followed by base64: this one does not decode`);
+    throw new ConfigError(`a signing secret must be "${SECRET_PREFIX}" followed by base64: this one does not decode`, "");
   }
   if (key.byteLength < MIN_SECRET_BYTES) {
-    throw new TypeError(`a signing secret must hold at least ${MIN_SECRET_BYTES} bytes; this one holds ${key.byteLength}`);
+    throw new ConfigError(`a signing secret must hold at least ${MIN_SECRET_BYTES} bytes; this one holds ${key.byteLength}`, "");
   }
   return key;
 }

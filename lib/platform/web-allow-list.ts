@@ -1,5 +1,6 @@
 import ipaddr from "ipaddr.js";
 import type { AllowList } from "../pipeline/source-ip";
+import { ConfigError } from "../checks";
 
 // The main entry's allowlist (node-allow-list.ts) takes what node:net's isIP() takes; ipaddr.js
 // reads more (hex and octal IPv4 parts, `::1.2.3.4` as IPv4-mapped, fewer zone characters), so
@@ -57,7 +58,10 @@ export function buildAllowList(ranges: readonly string[], where: string): AllowL
     const width = address instanceof ipaddr.IPv4 ? 32 : 128;
     const bits = prefix === undefined ? width : /^\d{1,3}$/.test(prefix) ? Number(prefix) : Infinity;
     if (!address || extra !== undefined || bits > width) {
-      throw new TypeError(`${where}: ${JSON.stringify(range)} is not an IP address or CIDR range (e.g. "203.0.113.0/24", "2001:db8::/32")`);
+      throw new ConfigError(
+        `${where}: ${JSON.stringify(range)} is not an IP address or CIDR range (e.g. "203.0.113.0/24", "2001:db8::/32")`,
+        "",
+      );
     }
     // An IPv4 range is the same range inside ::ffff:0:0/96, where its IPv4-mapped addresses are.
     return [asIPv6(address), bits + 128 - width];

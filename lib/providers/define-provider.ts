@@ -13,6 +13,7 @@ import type {
 } from "./provider";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
+import { ConfigError } from "../checks";
 
 /** What `defineProvider` takes: everything one image provider is. */
 export interface ProviderDefinition<Name extends string, Schema extends JSONSchema, Known extends string, Payload = FromSchema<Schema>> {
@@ -115,7 +116,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     complete,
   } = definition;
   const fail = (message: string): never => {
-    throw new TypeError(`defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""}): ${message}`);
+    throw new ConfigError(message, `defineProvider(${typeof name === "string" ? JSON.stringify(name) : ""})`);
   };
   if (typeof name !== "string" || !NAME.test(name)) fail(`name must be lower case letters, digits and dashes, e.g. "my-provider"`);
   if (RESERVED.has(name)) fail(`"${name}" is one of the emitter's own events: choose another name`);

@@ -1,3 +1,6 @@
+import { ProviderApiError } from "../errors/provider-api-error";
+
+export { ProviderApiError };
 /**
  * What a provider's `fetchGeneration` gets: where the provider's API is and how to call it. The
  * receiver fills it from the provider's options (its credential's option, `apiBaseUrl`).
@@ -15,21 +18,6 @@ export interface ProviderApi {
   signal: AbortSignal;
   /** The `app` the generation was tracked with (`webhooks.generations.track()`): what the read-back needs that the id does not say, e.g. fal.ai's model id. */
   app?: string;
-}
-
-/** The provider's API answered with an error, or with a body that is not JSON. */
-export class ProviderApiError extends Error {
-  /** The HTTP status; 0 when there was no answer. */
-  readonly status: number;
-  /** How long the API asked to wait (a 429's or 503's `Retry-After`), in milliseconds. */
-  readonly retryAfterMs?: number;
-
-  constructor(message: string, status: number, retryAfterMs?: number) {
-    super(message);
-    this.name = "ProviderApiError";
-    this.status = status;
-    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
-  }
 }
 
 /** `Retry-After` in seconds or as an HTTP date, in milliseconds from now. */

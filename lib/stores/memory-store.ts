@@ -1,5 +1,6 @@
 import { SlotRing } from "./slot-ring";
 import type { ClaimResult, DedupeStore } from "./store";
+import { ConfigError, isPositiveNumber, isWholeNumber } from "../checks";
 
 /** The bounds of `memoryStore()`. */
 export interface MemoryStoreOptions {
@@ -71,13 +72,13 @@ export class MemoryStore implements DedupeStore {
   }
 }
 
-/** Throws a TypeError that says what to change for bounds that are not usable. */
+/** Throws a ConfigError that says what to change for bounds that are not usable. */
 export function checkBounds(what: string, maxEntries: number, ttlMs: number): void {
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new TypeError(`${what}: maxEntries must be a positive integer, got ${String(maxEntries)}`);
+  if (!isWholeNumber(maxEntries)) {
+    throw new ConfigError(`maxEntries must be a positive integer, got ${String(maxEntries)}`, what);
   }
-  if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) {
-    throw new TypeError(`${what}: ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}`);
+  if (!isPositiveNumber(ttlMs)) {
+    throw new ConfigError(`ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}`, what);
   }
 }
 

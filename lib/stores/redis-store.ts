@@ -12,6 +12,8 @@ import type {
   TrackEntry,
   TrackingStore,
 } from "./store";
+import { ConfigError, isPositiveNumber } from "../checks";
+import { RedisTimeoutError } from "../errors/redis-timeout-error";
 
 /**
  * The calls the store makes, typed by shape rather than imported from ioredis, so that the built
@@ -145,13 +147,6 @@ const LONGEST_RETRY_MS = 2000;
 /** A long outage under load must not pile up timers: past this many, the in-flight expiry alone frees keys. */
 const MAX_BACKGROUND_RETRIES = 10_000;
 
-class RedisTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`imagegen-webhooks: Redis did not answer within ${ms} ms (commandTimeoutMs)`);
-    this.name = "RedisTimeoutError";
-  }
-}
-
 /**
  * The shared store for several instances behind a load balancer: a Lua claim that is atomic
  * across processes, an in-flight state with its own short expiry, and a done state kept for the
@@ -179,8 +174,9 @@ export class RedisStore implements DedupeStore, TrackingStore, LeasingStore {
   constructor(client: RedisScriptClient, options: RedisStoreOptions = {}) {
     const candidate = client as unknown as Partial<RedisScriptClient> | null;
     if (typeof candidate?.evalsha !== "function" || typeof candidate.eval !== "function") {
-      throw new TypeError(
+      throw new ConfigError(
         "redisStore takes an ioredis client, e.g. redisStore(new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }))",
+        "",
       );
     }
     const {
@@ -189,7 +185,7 @@ export class RedisStore implements DedupeStore, TrackingStore, LeasingStore {
       inFlightTtlMs = DEFAULT_IN_FLIGHT_TTL_MS,
       commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
     } = options;
-    if (typeof keyPrefix !== "string") throw new TypeError(`redisStore: keyPrefix must be a string, got ${String(keyPrefix)}`);
+    if (typeof keyPrefix !== "string") throw new ConfigError(`keyPrefix must be a string, got ${String(keyPrefix)}`, "redisStore");
     this.client = client;
     this.keyPrefix = keyPrefix;
     this.ttlMs = positiveMs("ttlMs", ttlMs);
@@ -362,8 +358,8 @@ export class RedisStore implements DedupeStore, TrackingStore, LeasingStore {
 }
 
 function positiveMs(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || !(value > 0)) {
-    throw new TypeError(`redisStore: ${name} must be a positive number of milliseconds, got ${String(value)}`);
+  if (!isPositiveNumber(value)) {
+    throw new ConfigError(`${name} must be a positive number of milliseconds, got ${String(value)}`, "redisStore");
   }
   // PX takes whole milliseconds.
   return Math.ceil(value);

@@ -3,16 +3,11 @@ import type { StoredDelivery } from "../inbox";
 import { jobIdOf, type DeliveryJobData } from "./jobs";
 import { partitionOf } from "./partitions";
 import type { BullmqInboxState, Partition, PendingAdd } from "./state";
+import { InboxUnavailableError } from "../../errors/inbox-unavailable-error";
+
+export { InboxUnavailableError };
 
 const MAX_ATTEMPT_ERRORS = 100;
-
-/** The delivery could not be stored: Redis is unreachable or did not answer in time. The edge answers `503`. */
-export class InboxUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "InboxUnavailableError";
-  }
-}
 
 /**
  * Adds the delivery's job under its key. BullMQ answers a duplicate id exactly as a new one (the id,

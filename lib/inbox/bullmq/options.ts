@@ -1,6 +1,7 @@
 import type { BackoffOptions, KeepJobs } from "bullmq";
 import type { Cluster, Redis } from "ioredis";
 import { hashTagOf, partitionPrefixes } from "./partitions";
+import { ConfigError, isObject, isPositiveNumber, isWholeNumber } from "../../checks";
 
 /** The settings of `bullmqInbox()`. BullMQ's own words where they mean the same thing. */
 export interface BullmqInboxOptions {
@@ -97,9 +98,9 @@ export interface ResolvedBullmqInboxOptions {
 
 const SECONDS_PER_DAY = 24 * 60 * 60;
 
-/** Checks the options once, at creation (a bad one throws a TypeError there, never on a delivery). */
+/** Checks the options once, at creation (a bad one throws a ConfigError there, never on a delivery). */
 export function resolveBullmqInboxOptions(options: BullmqInboxOptions): ResolvedBullmqInboxOptions {
-  if (typeof options !== "object" || options === null) throw new TypeError("bullmqInbox: options are required ({ connection })");
+  if (!isObject(options)) throw new ConfigError("options are required ({ connection })", "bullmqInbox");
   const {
     connection,
     attempts = DEFAULT_ATTEMPTS,
@@ -111,35 +112,36 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
     partitions = 1,
   } = options;
   if (typeof connection?.duplicate !== "function") {
-    throw new TypeError("bullmqInbox: connection must be an ioredis client (new Redis(url, { maxRetriesPerRequest: null }))");
+    throw new ConfigError("connection must be an ioredis client (new Redis(url, { maxRetriesPerRequest: null }))", "bullmqInbox");
   }
   const cluster = connection.isCluster === true;
   // BullMQ would throw this from the first startWorker(); said here, it fails where the client is made.
   if (cluster && (connection as Cluster).options.redisOptions?.maxRetriesPerRequest !== null) {
-    throw new TypeError(
-      "bullmqInbox: the cluster must be created with redisOptions: { maxRetriesPerRequest: null } (BullMQ's workers block on it)",
+    throw new ConfigError(
+      "the cluster must be created with redisOptions: { maxRetriesPerRequest: null } (BullMQ's workers block on it)",
+      "bullmqInbox",
     );
   }
   if (!cluster && (connection as Redis).options.maxRetriesPerRequest !== null) {
-    throw new TypeError("bullmqInbox: the connection must be created with maxRetriesPerRequest: null (BullMQ's workers block on it)");
+    throw new ConfigError("the connection must be created with maxRetriesPerRequest: null (BullMQ's workers block on it)", "bullmqInbox");
   }
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
-    throw new TypeError(`bullmqInbox: partitions must be a whole number from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`);
+  if (!isWholeNumber(partitions) || partitions > MAX_PARTITIONS) {
+    throw new ConfigError(`partitions must be a whole number from 1 to ${MAX_PARTITIONS}, got ${String(partitions)}`, "bullmqInbox");
   }
   const prefix = options.prefix ?? (cluster || partitions > 1 ? DEFAULT_CLUSTER_PREFIX : BULLMQ_PREFIX);
   if (typeof prefix !== "string" || prefix === "")
-    throw new TypeError(`bullmqInbox: prefix must be a non-empty string, got ${String(prefix)}`);
+    throw new ConfigError(`prefix must be a non-empty string, got ${String(prefix)}`, "bullmqInbox");
   if ((cluster || partitions > 1) && !hashTagOf(prefix)) {
-    throw new TypeError(
-      `bullmqInbox: ${cluster ? "on a Redis Cluster" : "with partitions"} the prefix must hold a hash tag in braces, ` +
+    throw new ConfigError(
+      `${cluster ? "on a Redis Cluster" : "with partitions"} the prefix must hold a hash tag in braces, ` +
         `e.g. "${DEFAULT_CLUSTER_PREFIX}", got "${prefix}": BullMQ's scripts use several keys of a queue at once, and a cluster ` +
         "runs a script only when all its keys share one slot, which only a {tag} in every key guarantees",
+      "bullmqInbox",
     );
   }
-  if (!Number.isInteger(attempts) || attempts < 1)
-    throw new TypeError(`bullmqInbox: attempts must be a whole number ≥ 1, got ${String(attempts)}`);
+  if (!isWholeNumber(attempts)) throw new ConfigError(`attempts must be a whole number ≥ 1, got ${String(attempts)}`, "bullmqInbox");
   if (typeof queueName !== "string" || queueName === "" || queueName.includes(":")) {
-    throw new TypeError(`bullmqInbox: queueName must be a non-empty string without ':', got ${String(queueName)}`);
+    throw new ConfigError(`queueName must be a non-empty string without ':', got ${String(queueName)}`, "bullmqInbox");
   }
   return {
     connection,
@@ -159,21 +161,21 @@ export function resolveBullmqInboxOptions(options: BullmqInboxOptions): Resolved
 function waitFor(option: BullmqInboxOptions["waitForReplicas"]): ResolvedBullmqInboxOptions["waitForReplicas"] {
   if (option === undefined) return undefined;
   const { replicas, timeoutMs = DEFAULT_WAIT_FOR_REPLICAS_TIMEOUT_MS } = option ?? {};
-  if (!Number.isInteger(replicas) || replicas < 1)
-    throw new TypeError(`bullmqInbox: waitForReplicas.replicas must be a whole number ≥ 1, got ${String(replicas)}`);
+  if (!isWholeNumber(replicas))
+    throw new ConfigError(`waitForReplicas.replicas must be a whole number ≥ 1, got ${String(replicas)}`, "bullmqInbox");
   return { replicas, timeoutMs: positiveMs("waitForReplicas.timeoutMs", timeoutMs) };
 }
 
 /** Days as BullMQ's `removeOnComplete`/`removeOnFail` (an age in seconds); `Infinity` keeps them. */
 function keepFor(name: string, days: number): KeepJobs | false {
   if (typeof days !== "number" || Number.isNaN(days) || days <= 0)
-    throw new TypeError(`bullmqInbox: ${name} must be a positive number of days, got ${String(days)}`);
+    throw new ConfigError(`${name} must be a positive number of days, got ${String(days)}`, "bullmqInbox");
   return days === Infinity ? false : { age: Math.round(days * SECONDS_PER_DAY) };
 }
 
 function positiveMs(name: string, value: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`bullmqInbox: ${name} must be a positive number of milliseconds, got ${String(value)}`);
+  if (!isPositiveNumber(value)) {
+    throw new ConfigError(`${name} must be a positive number of milliseconds, got ${String(value)}`, "bullmqInbox");
   }
   return value;
 }

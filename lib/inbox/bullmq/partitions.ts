@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ConfigError } from "../../checks";
 
 // cluster-key-slot (ioredis's own) ships no types: its one function, typed here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,7 +28,7 @@ export function hashTagOf(prefix: string): { before: string; tag: string; after:
 export function partitionPrefixes(prefix: string, partitions: number): string[] {
   if (partitions === 1) return [prefix];
   const parts = hashTagOf(prefix);
-  if (!parts) throw new TypeError(`bullmqInbox: with partitions the prefix must hold a hash tag in braces, got "${prefix}"`);
+  if (!parts) throw new ConfigError(`with partitions the prefix must hold a hash tag in braces, got "${prefix}"`, "bullmqInbox");
   const { before, tag, after } = parts;
   return Array.from({ length: partitions }, (_, i) => `${before}{${partitionTag(tag, i, partitions)}}${after}`);
 }

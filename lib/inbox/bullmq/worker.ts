@@ -3,6 +3,7 @@ import type { DeadHandler, DeliveryRun, InboxWorker, InboxWorkerOptions, StoredD
 import { attemptLogLine, deliveryOf, type DeliveryJob, type DeliveryJobData } from "./jobs";
 import { messageOf } from "./enqueue";
 import type { BullmqInboxState } from "./state";
+import { ConfigError } from "../../checks";
 
 export type RunDelivery = (delivery: StoredDelivery, context: DeliveryRun) => Promise<void>;
 
@@ -17,7 +18,7 @@ export async function startWorker(
 ): Promise<InboxWorker> {
   const { concurrency = 1, onDead, onError = () => {} } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new TypeError(`startWorker: concurrency must be a whole number ≥ 1, got ${String(concurrency)}`);
+    throw new ConfigError(`concurrency must be a whole number ≥ 1, got ${String(concurrency)}`, "startWorker");
   const { queueName, connection, lockDurationMs } = state.options;
 
   const leaving = leaveActive();

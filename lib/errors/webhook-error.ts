@@ -1,7 +1,4 @@
-import type { SchemaError } from "./webhook-event";
-
-// The listeners' errors have a module of their own: they name the event, and the event types name no error.
-export { InvalidListenerError, WebhookHandlerError } from "./handler-error";
+import type { SchemaError } from "../webhook-event";
 
 /** The reasons a delivery is refused, each with its HTTP status. */
 export const PROBLEMS = {
