@@ -77,10 +77,6 @@ module.exports = {
       displayName: "integration",
       testMatch: INTEGRATION.map((file) => `<rootDir>/__tests__/${file}`),
       testPathIgnorePatterns: ignored,
-      // These wait on processes that start under a second worker's load (tsx, Redis, a browser): a
-      // test that names no timeout of its own gets more than jest's 5 s, so that a slow start on a
-      // busy machine is not a failure.
-      testTimeout: 30_000,
       // A throwaway redis-server when REDIS_URL is unset: __tests__/helpers/redis-global-setup.ts.
       // The Redis tests share it: each names its keys and queues with a random id of its own.
       globalSetup: "<rootDir>/__tests__/helpers/redis-global-setup.ts",
@@ -91,6 +87,10 @@ module.exports = {
   // after the other. Most of the slow ones wait on processes of their own (Redis, a browser, Bun,
   // Deno, the CLI) rather than on this CPU, so one worker per core.
   maxWorkers: "100%",
+  // Many tests wait on processes that start under the other worker's load (tsx, Redis, a browser):
+  // a test that names no timeout of its own gets more than jest's 5 s, so that a slow start on a
+  // busy machine is not a failure. (Jest takes this option for the whole run, not per project.)
+  testTimeout: 30_000,
   collectCoverageFrom: ["lib/**/*.ts"],
   // `npm test` passes --coverage, so that the threshold holds there; `npm run test:unit` does not.
   coverageThreshold: { global: { lines: 90, branches: 80 } },

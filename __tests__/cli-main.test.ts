@@ -54,7 +54,7 @@ describe("main(): mistakes in the command", () => {
     [
       "a --token-in that is neither",
       ["send", "crazyhorse", "DONE", "--url", url, "--secret", "s", "--token-in", "cookie"],
-      "--token-in is header or query",
+      "--token-in is header, query or bearer",
     ],
     ["a --set without =", ["send", "crazyhorse", "DONE", "--dry-run", "--set", "hair"], '--set takes field=value, not "hair"'],
     [
@@ -271,7 +271,7 @@ describe("deliveriesCommand(): mistakes, told before any Redis is reached", () =
     [
       "an unknown option",
       ["list", "--url", "x"],
-      "Unknown option '--url': the options are --redis, --queue, --status, --provider, --limit",
+      "Unknown option '--url': the options are --redis, --cluster, --queue, --prefix, --partitions, --status, --provider, --limit",
     ],
     ["an unknown --status", ["list", "--status", "failed"], '--status is one of queued, active, retrying, completed, dead, not "failed"'],
     ["a --limit of 0", ["list", "--limit", "0"], '--limit takes a whole number of 1 or more, not "0"'],

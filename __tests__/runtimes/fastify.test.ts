@@ -11,10 +11,6 @@ import { crazyhorseExample } from "../../lib/testing";
 import { expectDeliveryCases } from "./delivery-cases";
 import { SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
 
-// inject() (light-my-request) requires cookie@2, an ES module that jest's CommonJS runtime cannot
-// load; it only serializes the `cookies` option, which these tests do not use.
-jest.mock("../../node_modules/light-my-request/node_modules/cookie/dist/index.js", () => ({ stringifySetCookie: () => "" }));
-
 function app(register?: (app: FastifyInstance) => void): { app: FastifyInstance; emitted: () => number } {
   const webhooks = createWebhooks({
     providers: { crazyhorse: { secret: TOKEN }, replicate: { signature: { secret: SIGNING_SECRET } } },
