@@ -8,7 +8,22 @@ import tseslint from "typescript-eslint";
 // lib/'s layers, lowest first: a module may import its own layer and those below, never one above
 // (import-x/no-restricted-paths refuses it). Paths are relative to lib/: a folder, or one file.
 const LAYERS = [
-  ["foundation", ["encoding.ts", "headers.ts", "thenable.ts", "logger.ts", "response.ts", "generation.ts", "printable.ts", "warn-once.ts", "crypto", "stores"]],
+  [
+    "foundation",
+    [
+      "encoding.ts",
+      "headers.ts",
+      "thenable.ts",
+      "logger.ts",
+      "response.ts",
+      "generation.ts",
+      "printable.ts",
+      "warn-once.ts",
+      "crypto",
+      "stores",
+      "signatures",
+    ],
+  ],
   // One module per provider; they know the foundation only, and every layer above loops over them.
   ["providers", ["providers"]],
   // What a listener receives and the errors: types every layer above names.

@@ -11,6 +11,7 @@ import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
 import { METRICS_PATH, demoMetrics } from "./metrics";
 import { QUEUE_BOARD_PATH, queueBoard } from "./queue-board";
+import { demoSignedProviders } from "./signed-providers";
 import { simulatorRoutes } from "./simulations";
 import { DemoStorage } from "./storage-images";
 
@@ -75,11 +76,13 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const recovery = options.reconcile && reconcileOptions(options.reconcile);
   const replicateApi = recovery && new FakeReplicateApi();
   const kept = options.keepImages && keptImages(options.keepImages, storageBase.host);
+  const signed = demoSignedProviders();
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
       "all-images": { secret: options.allImagesSecret },
       replicate: { signature: { secret: replicateSigningSecret }, ...recovery?.replicate },
+      ...signed.options,
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
@@ -174,6 +177,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const simulator = simulatorRoutes({
     secrets: { crazyhorse: options.crazyhorseSecret, "all-images": options.allImagesSecret },
     replicateSigningSecret,
+    signers: signed.signers,
     imageBaseUrl: storageBase.href,
     timeScale: options.simulationTimeScale ?? 1,
     logger,
@@ -253,5 +257,7 @@ function expectedImages(event: AnyWebhookEvent): number | undefined {
   else if (event.provider === "all-images") count = event.payload.data.nbImages;
   else if (event.provider === "replicate")
     count = (event.payload.input as { num_outputs?: unknown } | undefined)?.num_outputs as number | undefined;
+  // fal.ai's one webhook carries every image.
+  else if (event.provider === "fal") count = event.payload.payload?.images?.length;
   return typeof count === "number" && Number.isInteger(count) && count > 0 && count <= 16 ? count : undefined;
 }

@@ -66,7 +66,9 @@ test("its CLI help and its testing hooks", async () => {
   const out = { write: (chunk: string) => void chunks.push(chunk) } as unknown as NodeJS.WritableStream;
   expect(await main(["--help"], out, { customProviders: list })).toBe(0);
   const help = chunks.join("").replace(/\s+/g, " ");
-  expect(help).toContain("Providers: crazyhorse, all-images, replicate, inkwell (simulate: crazyhorse, all-images, replicate, inkwell)");
+  expect(help).toContain(
+    "Providers: crazyhorse, all-images, replicate, fal, inkwell (simulate: crazyhorse, all-images, replicate, fal, inkwell)",
+  );
   expect(help).toContain("or inkwell's phase (inking, dry, smudged).");
 
   expect(buildDelivery(inkwell, { phase: "inking" })).toEqual(expect.objectContaining({ phase: "inking", job: expect.any(String) }));

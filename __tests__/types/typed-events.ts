@@ -17,7 +17,12 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 function assertType<T extends true>(): T | void {}
 
 const webhooks = createWebhooks({
-  providers: { crazyhorse: { secret: "s" }, "all-images": { secret: "t" }, replicate: { signature: { secret: "whsec_…" } } },
+  providers: {
+    crazyhorse: { secret: "s" },
+    "all-images": { secret: "t" },
+    replicate: { signature: { secret: "whsec_…" } },
+    fal: { userId: "u" },
+  },
 });
 
 webhooks.on("crazyhorse.done", (event) => {
@@ -65,7 +70,7 @@ webhooks.on("error", (err) => {
   assertType<Equal<typeof err extends WebhookHandlerError<infer _> ? true : false, true>>();
   // The quickstart's "err.event is the delivery": not optional, of the providers configured.
   assertType<Equal<typeof err.event.id, string>>();
-  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate">>();
+  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "fal">>();
 });
 
 // @ts-expect-error a misspelled event name does not compile

@@ -98,7 +98,8 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
 
   // This order is the order in which a configuration's mistakes are reported; reconcile reads the
   // resolved providers, and the generations' default the inbox and the dedupe store.
-  const { providers, routes } = resolveProviders(options, platform);
+  const logger = resolveLogger(options.logger ?? silentLogger);
+  const { providers, routes } = resolveProviders(options, platform, logger);
   const inbox = resolveInbox(options.inbox);
   const store = resolveStore(options.dedupe);
   return {
@@ -108,7 +109,7 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
     store,
     dedupeFailOpen: options.dedupeFailOpen === true,
     handlerTimeoutMs: resolveHandlerTimeout(options.handlerTimeoutMs),
-    logger: resolveLogger(options.logger ?? silentLogger),
+    logger,
     inbox,
     generations: resolveGenerations(options.generations, inbox, store),
     reconcile: resolveReconcile(options.reconcile, providers),

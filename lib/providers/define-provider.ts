@@ -1,7 +1,16 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generation";
 import type { WebhookResponse } from "../response";
-import type { AnyProvider, ApiCredential, AuthenticationMethod, DeliveryContext, NormalizeContext, Provider } from "./provider";
+import { isSignatureScheme } from "../signatures/scheme";
+import type {
+  AnyProvider,
+  ApiCredential,
+  Authentication,
+  AuthenticationMethod,
+  DeliveryContext,
+  NormalizeContext,
+  Provider,
+} from "./provider";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
 
@@ -21,8 +30,12 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   normalize: (payload: Payload, context: NormalizeContext) => Omit<Generation<Name>, "provider">;
   /** The answer to a handled delivery. Default `200` with an empty body. */
   answer?: Partial<WebhookResponse>;
-  /** The ways deliveries can be authenticated, the one the provider documents first. Default both: `["token", "signature"]`. */
-  authentication?: readonly AuthenticationMethod[];
+  /**
+   * The ways deliveries can be authenticated, the one the provider documents first. Default both:
+   * `["token", "signature"]`. A provider that signs its own way declares its scheme instead, e.g.
+   * `[ed25519Jwks({...})]` or `[hmacSignature({...})]`: the options it names become the provider's.
+   */
+  authentication?: readonly Authentication[];
   /**
    * How to build and simulate its deliveries, for `buildDelivery`, `simulateJob` and the CLI's
    * `send` and `simulate` (`imagegen-webhooks/testing`). Without it they refuse this provider.
@@ -100,9 +113,12 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   if (
     !Array.isArray(authentication) ||
     authentication.length === 0 ||
-    (authentication as unknown[]).some((m) => !METHODS.includes(m as AuthenticationMethod))
+    (authentication as unknown[]).some((m) => !METHODS.includes(m as AuthenticationMethod) && !isSignatureScheme(m)) ||
+    authentication.filter(isSignatureScheme).length > 1
   ) {
-    fail(`authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}`);
+    fail(
+      `authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}, or one signature scheme (e.g. ed25519Jwks({...}))`,
+    );
   }
   const { status = 200, headers = {}, body = "" } = answer;
   if (!Number.isInteger(status) || status < 200 || status > 299) fail("answer.status must be a 2xx status");

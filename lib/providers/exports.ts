@@ -4,3 +4,4 @@ export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./index";
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./all-images";
 export { replicateSchema, type ReplicatePayload } from "./replicate";
+export { falSchema, falSignature, fetchFalRequest, FAL_JWKS_URL, type FalPayload } from "./fal";

@@ -3,6 +3,7 @@
 // Every layer above loops over this list and names no provider (eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths).
 import { allImages } from "./all-images";
 import { crazyhorse } from "./crazyhorse";
+import { fal } from "./fal";
 import { replicate } from "./replicate";
 
 /** The providers this package knows. A new provider is a new module and one line here. */
@@ -10,6 +11,7 @@ export const providers = {
   crazyhorse,
   "all-images": allImages,
   replicate,
+  fal,
 } as const;
 
 /** The providers this package knows, as types. */

@@ -13,6 +13,11 @@ export interface ProviderApi {
   fetch: typeof fetch;
   /** Aborted when the receiver's time for one read-back runs out. */
   signal: AbortSignal;
+  /**
+   * Where the generation was submitted, for a provider whose read-back needs it and whose webhook
+   * does not say (fal.ai's app, e.g. `fal-ai/flux/dev`): known from a tracked generation; else unset.
+   */
+  app?: string;
 }
 
 /** The provider's API answered with an error, or with a body that is not JSON. */

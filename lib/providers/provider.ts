@@ -3,6 +3,7 @@ import type { HeadersInput } from "../headers";
 import type { WebhookResponse } from "../response";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
+import type { SignatureScheme } from "../signatures/scheme";
 
 /** What `Provider.normalize` gets beside the payload. */
 export interface NormalizeContext {
@@ -18,6 +19,12 @@ export interface DeliveryContext {
 
 /** How a provider's deliveries can be authenticated: a token chosen by the receiver, or a Standard Webhooks signature. */
 export type AuthenticationMethod = "token" | "signature";
+
+/**
+ * One entry of a provider's `authentication`: a method by name, or a signature scheme the provider
+ * declares (`ed25519Jwks({...})`, `hmacSignature({...})`), keyed by the options it names.
+ */
+export type Authentication = AuthenticationMethod | SignatureScheme;
 
 /** The provider options an API credential can be set in. */
 export type CredentialOption = "apiToken" | "apiKey";
@@ -57,7 +64,7 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   /** What the pipeline answers the provider once a delivery is handled. */
   readonly answer: WebhookResponse;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
-  readonly authentication: readonly AuthenticationMethod[];
+  readonly authentication: readonly Authentication[];
   /**
    * Reads a generation back from the provider's API, as one of its delivery bodies (validated
    * against `schema` like a delivery): what recovers a generation whose final webhook never came.

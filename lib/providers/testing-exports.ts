@@ -6,10 +6,12 @@ import { crazyhorseTesting } from "./crazyhorse.testing";
 import type { ProviderName, ProviderPayloads } from "./index";
 import type { ProviderTesting } from "./provider-testing";
 import { replicateTesting } from "./replicate.testing";
+import { falTesting } from "./fal.testing";
 
 export { crazyhorseDelivery, crazyhorseExample } from "./crazyhorse.testing";
 export { allImagesDelivery, allImagesExample } from "./all-images.testing";
 export { replicateDelivery, replicateExample } from "./replicate.testing";
+export { falDelivery, falExample } from "./fal.testing";
 
 /** Typed over every built-in name: a built-in provider without its hooks, simulation included, does not compile. */
 export type BuiltInTesting = { readonly [P in ProviderName]: Required<ProviderTesting<ProviderPayloads[P]>> };
@@ -19,4 +21,5 @@ export const builtInTesting: BuiltInTesting = {
   crazyhorse: crazyhorseTesting,
   "all-images": allImagesTesting,
   replicate: replicateTesting,
+  fal: falTesting,
 };

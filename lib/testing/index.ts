@@ -9,7 +9,17 @@ export {
   allImagesExample,
   replicateDelivery,
   replicateExample,
+  falDelivery,
+  falExample,
 } from "../providers/testing-exports";
+export {
+  ed25519TestKeys,
+  signEd25519Delivery,
+  signFalDelivery,
+  type Ed25519SignOptions,
+  type Ed25519TestKeys,
+  type ProviderSignOptions,
+} from "./ed25519-signer";
 export {
   playJob,
   simulatedProviders,

@@ -14,6 +14,8 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** Sign the body with Standard Webhooks headers too. */
   signature?: SignOptions;
+  /** Signs the exact body sent, as a provider with its own scheme does, e.g. `(body) => signFalDelivery(body, { privateKey, userId })`. */
+  sign?: (rawBody: string | Uint8Array) => Record<string, string>;
 }
 
 /** The receiver's answer to `sendDelivery`: status, headers, and the body as text. */
@@ -40,12 +42,13 @@ export async function sendDelivery(target: string | RequestListener, options: Se
   }
 }
 
-async function post(url: string, { body, secret, tokenIn = "header", headers = {}, signature }: SendOptions): Promise<SentResponse> {
+async function post(url: string, { body, secret, tokenIn = "header", headers = {}, signature, sign }: SendOptions): Promise<SentResponse> {
   const target = new URL(url);
   const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
   const sent: Record<string, string> = {
     "content-type": "application/json",
     ...(signature && signDelivery(payload, signature)),
+    ...(sign && sign(payload)),
     ...headers,
   };
   if (secret !== undefined) {

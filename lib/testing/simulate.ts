@@ -138,6 +138,8 @@ export interface PlayJobOptions<P extends string = SimulatedProvider, Payload = 
   tokenIn?: "header" | "query";
   /** The `whsec_…` secret that a signing provider's deliveries (Replicate's) are signed with, under their `webhookId`. */
   signingSecret?: string | readonly string[];
+  /** Signs each body sent, for a provider with its own scheme, e.g. `(body) => signFalDelivery(body, { privateKey, userId })`. */
+  sign?: (rawBody: string | Uint8Array) => Record<string, string>;
   /** Multiplies the job's delays: 1 is the provider's pace, 0 sends everything at once. Default 1. */
   timeScale?: number;
   /** Stops the job between deliveries (the promise rejects with an AbortError). */
@@ -160,7 +162,7 @@ export async function playJob<P extends string, Payload>(
   job: SimulatedJob<P, Payload>,
   options: PlayJobOptions<P, Payload>,
 ): Promise<PlayedDelivery<P, Payload>[]> {
-  const { url, secret, tokenIn, signingSecret, timeScale = 1, signal, onDelivery } = options;
+  const { url, secret, tokenIn, signingSecret, sign, timeScale = 1, signal, onDelivery } = options;
   if (!(timeScale >= 0)) throw new RangeError(`timeScale must be 0 or more, not ${timeScale}`);
   const played: PlayedDelivery<P, Payload>[] = [];
   for (const delivery of job.deliveries) {
@@ -171,6 +173,7 @@ export async function playJob<P extends string, Payload>(
       body: delivery.body,
       ...(secret !== undefined && { secret }),
       ...(tokenIn && { tokenIn }),
+      ...(sign && { sign }),
       ...(signingSecret !== undefined &&
         delivery.webhookId !== undefined && { signature: { secret: signingSecret, id: delivery.webhookId } }),
     });
