@@ -22,6 +22,7 @@ const webhooks = createWebhooks({
     "all-images": { secret: "t" },
     replicate: { signature: { secret: "whsec_…" } },
     fal: { userId: "u" },
+    ideogram: { userId: "u" },
   },
 });
 
@@ -51,6 +52,7 @@ webhooks.on("generation.completed", (event) => {
   // The union narrows on the provider.
   if (event.provider === "crazyhorse") assertType<Equal<typeof event.payload.state, string>>();
   else if (event.provider === "all-images") assertType<Equal<typeof event.payload.data.id, string>>();
+  else if (event.provider === "ideogram") assertType<Equal<typeof event.payload.generation_id, string>>();
   else assertType<Equal<typeof event.payload.status, string>>();
 });
 
@@ -70,7 +72,7 @@ webhooks.on("error", (err) => {
   assertType<Equal<typeof err extends WebhookHandlerError<infer _> ? true : false, true>>();
   // The quickstart's "err.event is the delivery": not optional, of the providers configured.
   assertType<Equal<typeof err.event.id, string>>();
-  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "fal">>();
+  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "fal" | "ideogram">>();
 });
 
 // @ts-expect-error a misspelled event name does not compile

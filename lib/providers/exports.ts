@@ -5,3 +5,4 @@ export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPaylo
 export { allImagesSchema, type AllImagesPayload } from "./all-images";
 export { replicateSchema, type ReplicatePayload } from "./replicate";
 export { falSchema, falSignature, fetchFalRequest, FAL_JWKS_URL, type FalPayload } from "./fal";
+export { ideogramSchema, ideogramSignature, IDEOGRAM_JWKS_URL, type IdeogramPayload } from "./ideogram";

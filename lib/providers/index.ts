@@ -4,6 +4,7 @@
 import { allImages } from "./all-images";
 import { crazyhorse } from "./crazyhorse";
 import { fal } from "./fal";
+import { ideogram } from "./ideogram";
 import { replicate } from "./replicate";
 
 /** The providers this package knows. A new provider is a new module and one line here. */
@@ -12,6 +13,7 @@ export const providers = {
   "all-images": allImages,
   replicate,
   fal,
+  ideogram,
 } as const;
 
 /** The providers this package knows, as types. */

@@ -7,11 +7,13 @@ import type { ProviderName, ProviderPayloads } from "./index";
 import type { ProviderTesting } from "./provider-testing";
 import { replicateTesting } from "./replicate.testing";
 import { falTesting } from "./fal.testing";
+import { ideogramTesting } from "./ideogram.testing";
 
 export { crazyhorseDelivery, crazyhorseExample } from "./crazyhorse.testing";
 export { allImagesDelivery, allImagesExample } from "./all-images.testing";
 export { replicateDelivery, replicateExample } from "./replicate.testing";
 export { falDelivery, falExample } from "./fal.testing";
+export { ideogramDelivery, ideogramExample } from "./ideogram.testing";
 
 /** Typed over every built-in name: a built-in provider without its hooks, simulation included, does not compile. */
 export type BuiltInTesting = { readonly [P in ProviderName]: Required<ProviderTesting<ProviderPayloads[P]>> };
@@ -22,4 +24,5 @@ export const builtInTesting: BuiltInTesting = {
   "all-images": allImagesTesting,
   replicate: replicateTesting,
   fal: falTesting,
+  ideogram: ideogramTesting,
 };

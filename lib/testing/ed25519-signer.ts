@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign, ty
 import type { JWK } from "jose";
 import type { Ed25519JwksScheme } from "../signatures/ed25519-jwks";
 import { falSignature } from "../providers/fal";
+import { ideogramSignature } from "../providers/ideogram";
 
 /** An Ed25519 key pair for tests: the private key to sign with, and the public key set to give `createWebhooks` as `jwks`. */
 export interface Ed25519TestKeys {
@@ -82,6 +83,26 @@ export function signFalDelivery(body: string | Uint8Array | object, options: Pro
   return signEd25519Delivery(falSignature, bytes, {
     privateKey: options.privateKey,
     headers: { "x-fal-webhook-request-id": field(bytes, "request_id"), "x-fal-webhook-user-id": options.userId },
+    ...(options.timestamp !== undefined && { timestamp: options.timestamp }),
+  });
+}
+
+/**
+ * The headers Ideogram sends with a body (its `generation_id` the generation id), signed with your
+ * test key under its key id (`kid`, which must be in the `jwks` you give the receiver).
+ */
+export function signIdeogramDelivery(
+  body: string | Uint8Array | object,
+  options: ProviderSignOptions & { kid: string },
+): Record<string, string> {
+  const bytes = bodyText(body);
+  return signEd25519Delivery(ideogramSignature, bytes, {
+    privateKey: options.privateKey,
+    headers: {
+      "x-ideogram-webhook-generation-id": field(bytes, "generation_id"),
+      "x-ideogram-webhook-user-id": options.userId,
+      "x-ideogram-webhook-key-id": options.kid,
+    },
     ...(options.timestamp !== undefined && { timestamp: options.timestamp }),
   });
 }

@@ -11,11 +11,14 @@ export {
   replicateExample,
   falDelivery,
   falExample,
+  ideogramDelivery,
+  ideogramExample,
 } from "../providers/testing-exports";
 export {
   ed25519TestKeys,
   signEd25519Delivery,
   signFalDelivery,
+  signIdeogramDelivery,
   type Ed25519SignOptions,
   type Ed25519TestKeys,
   type ProviderSignOptions,
