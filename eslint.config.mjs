@@ -26,6 +26,7 @@ const LAYERS = [
       "warn-once.ts",
       "crypto",
       "stores",
+      "signatures",
     ],
   ],
   // One module per provider; they know the foundation only, and every layer above loops over them.

@@ -551,7 +551,7 @@ describe("the imagegen-webhooks CLI", () => {
       [["simulate", "sketchpad", "--dry-run"], 'simulate: provider "sketchpad" has no simulation: add `testing.simulate`'],
       [
         ["send", "pixelforge", "ready", "--dry-run"],
-        'unknown provider "pixelforge": the providers are crazyhorse, all-images, replicate, leonardo, bfl, openai (for one of your own, --custom-providers',
+        'unknown provider "pixelforge": the providers are crazyhorse, all-images, replicate, leonardo, bfl, openai, fal, ideogram (for one of your own, --custom-providers',
       ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args[1] === "pixelforge" ? args : [...args, ...CUSTOM])));

@@ -106,10 +106,13 @@ test("every webhook names the provider's authentication methods, in its order: a
   };
   for (const [name, provider] of Object.entries(providers)) {
     expect(provider.authentication.length).toBeGreaterThan(0);
-    // A provider that declares an HMAC of the body (BFL) has that scheme, named after its header, for its signature.
+    // A provider that declares an HMAC of the body (BFL) has that scheme, named after its header, for its signature;
+    // one that declares a signature scheme of its own (fal.ai, Ideogram) has one named after it.
     const hmac = provider.signatureScheme && { [`bodyHmac-${provider.signatureScheme.header}`]: [] };
     expect(doc.webhooks[name]!.post.security).toEqual(
-      provider.authentication.flatMap((method) => (method === "signature" && hmac ? [hmac] : schemes[method]!)),
+      provider.authentication.flatMap((method) =>
+        typeof method === "string" ? (method === "signature" && hmac ? [hmac] : schemes[method]!) : [{ [`${name}Signature`]: [] }],
+      ),
     );
   }
   // Replicate signs first: a reader of its entry sees the signature before the token.

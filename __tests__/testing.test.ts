@@ -416,7 +416,7 @@ describe("a provider of the user's own, defined with its testing hooks", () => {
   test("a name that is not built in is refused: it used to get an all-images body", () => {
     expect(() => buildDelivery("pixelforge" as never)).toThrow(RangeError);
     expect(() => buildDelivery("pixelforge" as never)).toThrow(
-      /"pixelforge" is not a built-in provider \(crazyhorse, all-images, replicate, leonardo, bfl, openai\); for one of your own, pass the provider/,
+      /"pixelforge" is not a built-in provider \(crazyhorse, all-images, replicate, leonardo, bfl, openai, fal, ideogram\); for one of your own, pass the provider/,
     );
     expect(() => simulateJob("midjourney" as never)).toThrow(/^simulateJob: "midjourney" is not a built-in provider/);
   });

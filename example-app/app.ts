@@ -15,6 +15,7 @@ import { QUEUE_BOARD_PATH, queueBoard } from "./queue-board";
 import { generateRoutes } from "./generate";
 import { selfUrl, simulatorRoutes } from "./simulations";
 import { moreProviderOptions } from "./more-providers";
+import { demoSignedProviders } from "./signed-providers";
 import { DemoStorage } from "./storage-images";
 
 /** The demo's Replicate signing secret when none is given: public, like the demo's tokens. */
@@ -85,6 +86,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const openaiApi = options.reconcile && new FakeOpenAIApi();
   const openaiSigningSecret = options.openaiSigningSecret ?? DEMO_OPENAI_SIGNING_SECRET;
   const kept = options.keepImages && keptImages(options.keepImages, storageBase.host);
+  const signed = demoSignedProviders();
   const webhooks = createWebhooks({
     providers: {
       crazyhorse: { secret: options.crazyhorseSecret, imageBaseUrl: storageBase.href },
@@ -96,6 +98,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
           ? { signature: { secret: openaiSigningSecret }, apiKey: options.openaiApiKey }
           : openaiOptions(options.reconcile.origin, openaiSigningSecret),
       }),
+      ...signed.options,
     },
     logger,
     ...(options.dedupe && { dedupe: options.dedupe }),
@@ -192,6 +195,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const simulator = simulatorRoutes({
     secrets: { crazyhorse: options.crazyhorseSecret, "all-images": options.allImagesSecret },
     replicateSigningSecret,
+    signers: signed.signers,
     imageBaseUrl: storageBase.href,
     timeScale: options.simulationTimeScale ?? 1,
     logger,
@@ -288,5 +292,7 @@ function expectedImages(event: AnyWebhookEvent): number | undefined {
   else if (event.provider === "all-images") count = event.payload.data.nbImages;
   else if (event.provider === "replicate")
     count = (event.payload.input as { num_outputs?: unknown } | undefined)?.num_outputs as number | undefined;
+  // fal.ai's one webhook carries every image.
+  else if (event.provider === "fal") count = event.payload.payload?.images?.length;
   return typeof count === "number" && Number.isInteger(count) && count > 0 && count <= 16 ? count : undefined;
 }

@@ -6,6 +6,7 @@ import type { FakeOpenAIApi } from "./fake-openai";
 import type { FakeReplicateApi } from "./fake-replicate";
 import type { ListenerFault, ListenerFaults } from "./listener-faults";
 import { isMoreProvider, moreProviderAuth } from "./more-providers";
+import type { SignedProvider, Signer } from "./signed-providers";
 
 /** `finalLost`: the job ends, but its final webhook is never sent (only its API knows). */
 type Choice = Pick<SimulateJobOptions, "outcome" | "retry"> & { fault?: ListenerFault; finalLost?: boolean };
@@ -27,6 +28,8 @@ export interface SimulatorOptions {
   secrets: { crazyhorse: string; "all-images": string };
   /** Replicate signs instead: its `whsec_` secret. */
   replicateSigningSecret: string;
+  /** The providers that sign their own way (fal.ai), by name: how the simulator signs their deliveries. */
+  signers?: Partial<Record<SignedProvider, Signer>>;
   /** Where simulated images live: all-images and Replicate send them as absolute URLs under it. */
   imageBaseUrl: string;
   timeScale: number;
@@ -63,9 +66,18 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
   router.post("/simulate/:provider", async (req, res) => {
     const provider = req.params.provider;
     const openai = provider === "openai" && options.openaiApi;
-    if (provider !== "crazyhorse" && provider !== "all-images" && provider !== "replicate" && !isMoreProvider(provider) && !openai) {
+    const signer = provider === "fal" ? options.signers?.[provider] : undefined;
+    if (
+      provider !== "crazyhorse" &&
+      provider !== "all-images" &&
+      provider !== "replicate" &&
+      !isMoreProvider(provider) &&
+      !openai &&
+      (provider !== "fal" || !signer)
+    ) {
+      const signing = Object.keys(options.signers ?? {});
       res.status(404).json({
-        error: `no provider "${provider}": simulate crazyhorse, all-images, replicate, leonardo, bfl${options.openaiApi ? " or openai" : ""}`,
+        error: `no provider "${provider}": simulate crazyhorse, all-images, replicate, leonardo, bfl${options.openaiApi ? ", openai" : ""}${signing.map((name) => ` or ${name}`).join("")}`,
       });
       return;
     }
@@ -103,13 +115,15 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
     const sent = lost ? { ...job, deliveries: job.deliveries.slice(0, -1) } : job;
     const playing = playJob(sent, {
       url: `${selfUrl(req)}/webhooks/${provider}`,
-      ...(isMoreProvider(provider)
-        ? moreProviderAuth(provider)
-        : provider === "replicate"
-          ? { signingSecret: options.replicateSigningSecret }
-          : provider === "openai"
-            ? { signingSecret: options.openaiSigningSecret ?? "" }
-            : { secret: options.secrets[provider] }),
+      ...(signer
+        ? { sign: signer }
+        : isMoreProvider(provider)
+          ? moreProviderAuth(provider)
+          : provider === "replicate"
+            ? { signingSecret: options.replicateSigningSecret }
+            : provider === "openai"
+              ? { signingSecret: options.openaiSigningSecret ?? "" }
+              : { secret: options.secrets[provider as keyof SimulatorOptions["secrets"]] }),
       timeScale: options.timeScale,
       signal: abort.signal,
       // Replicate's API holds every state its webhooks announce, so the receiver can read any prediction back.

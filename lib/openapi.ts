@@ -1,5 +1,6 @@
 import { PROBLEM_TYPE_PREFIX, PROBLEMS, type WebhookErrorCode } from "./errors";
 import type { AnyProvider, AuthenticationMethod } from "./providers/provider";
+import { isSignatureScheme } from "./signatures/scheme";
 import type { WebhookResponse } from "./response";
 import { providers as builtInProviders } from "./providers/index";
 
@@ -31,6 +32,22 @@ const SECURITY: Record<AuthenticationMethod, Record<string, string[]>[]> = {
   token: [{ tokenQuery: [] }, { tokenHeader: [] }, { bearer: [] }],
   signature: [{ standardWebhooks: [] }],
 };
+
+/** The security scheme of a provider that signs its own way, e.g. `falSignature`. */
+function schemeName(provider: string): string {
+  return `${provider.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Signature`;
+}
+
+/** The security schemes of the providers that declare their own signature scheme. */
+function providerSchemes(list: readonly AnyProvider[]): Record<string, Json> {
+  const schemes: Record<string, Json> = {};
+  for (const provider of list) {
+    const scheme = provider.authentication.find(isSignatureScheme);
+    if (scheme)
+      schemes[schemeName(provider.name)] = { type: "apiKey", in: "header", name: scheme.signatureHeader, description: scheme.description };
+  }
+  return schemes;
+}
 
 /** The provider's success answer as an OpenAPI Response Object body (none when it sends none). */
 function successContent(answer: WebhookResponse): Json | undefined {
@@ -125,6 +142,7 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
         tags: [provider.name],
         security: provider.authentication.flatMap((method) => {
           if (method === "signature" && hmacScheme) return [{ [hmacScheme]: [] }];
+          if (isSignatureScheme(method)) return [{ [schemeName(provider.name)]: [] }];
           const schemes = SECURITY[method];
           if (!schemes) throw new Error(`imagegen-webhooks: no security scheme for ${provider.name}'s authentication "${method}"`);
           return schemes;
@@ -219,6 +237,7 @@ export function openapiDocument(options: { customProviders?: readonly AnyProvide
             "with a `whsec_` secret; required beside the token where both are configured.",
         },
         ...bodyHmacSchemes,
+        ...providerSchemes(providers),
       },
     },
   };

@@ -61,10 +61,30 @@ export type {
 } from "./stores/store";
 export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
 export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
+// The signature schemes a provider declares in its `authentication`: the building blocks of the built-in ones.
+export {
+  DEFAULT_TOLERANCE_SECONDS,
+  SignatureRejection,
+  type SignatureRejectionCode,
+  type SignatureScheme,
+  type SignatureVerifier,
+} from "./signatures/scheme";
+export {
+  ed25519Jwks,
+  signedLines,
+  type Ed25519JwksDefinition,
+  type Ed25519JwksOptions,
+  type Ed25519JwksScheme,
+  type SignedDelivery,
+} from "./signatures/ed25519-jwks";
+export { hmacSignature, type HmacSignatureDefinition, type HmacSignatureScheme } from "./signatures/hmac-signature";
+// What a scheme's verifier is given to compute with: node:crypto's or Web Crypto's, as the entry picks.
+export type { Crypto, Hmac, MaybePromise } from "./crypto/crypto";
 export type {
   AnyProvider,
   ApiCredential,
   ReadBackCompletion,
+  Authentication,
   AuthenticationMethod,
   CredentialOption,
   DeliveryContext,

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
 import { nodeCrypto } from "../../lib/crypto/node-crypto";
 import { webCrypto } from "../../lib/crypto/web-crypto";
-import { ed25519Jwks, signedLines } from "../../lib/pipeline/ed25519-jwks";
+import { ed25519Jwks, signedLines } from "../../lib/signatures/ed25519-jwks";
 
 const fal = ed25519Jwks({
   jwksUrl: "https://rest.alpha.fal.ai/.well-known/jwks.json",

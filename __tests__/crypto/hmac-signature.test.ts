@@ -5,7 +5,7 @@
 import { createHmac } from "node:crypto";
 import { nodeCrypto } from "../../lib/crypto/node-crypto";
 import { webCrypto } from "../../lib/crypto/web-crypto";
-import { hmacSignature } from "../../lib/pipeline/hmac-signature";
+import { hmacSignature } from "../../lib/signatures/hmac-signature";
 
 const bfl = hmacSignature({ header: "X-BFL-Signature", prefix: "sha256=" });
 const secret = "bfl-webhook-secret";

@@ -287,6 +287,11 @@ describe("the simulator", () => {
       how: "signed: starting, processing as its output grows, succeeded",
       steps: ["replicate.starting", ...Array(5).fill("replicate.processing"), "replicate.succeeded"],
     },
+    {
+      provider: "fal",
+      how: "signed with Ed25519 by a key pair made at start: one OK delivery with every image",
+      steps: ["fal.ok"],
+    },
   ])("$provider: a whole job over HTTP through the real pipeline ($how), and the retry is a duplicate", async ({ provider, steps }) => {
     const last = steps.at(-1) as string;
     const served = await serve();

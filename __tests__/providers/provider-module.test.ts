@@ -67,7 +67,7 @@ test("its CLI help and its testing hooks", async () => {
   expect(await main(["--help"], out, { customProviders: list })).toBe(0);
   const help = chunks.join("").replace(/\s+/g, " ");
   expect(help).toContain(
-    "Providers: crazyhorse, all-images, replicate, leonardo, bfl, openai, inkwell (simulate: crazyhorse, all-images, replicate, leonardo, bfl, openai, inkwell)",
+    "Providers: crazyhorse, all-images, replicate, leonardo, bfl, openai, fal, ideogram, inkwell (simulate: crazyhorse, all-images, replicate, leonardo, bfl, openai, fal, ideogram, inkwell)",
   );
   expect(help).toContain("or inkwell's phase (inking, dry, smudged).");
 

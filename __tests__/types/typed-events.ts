@@ -24,6 +24,8 @@ const webhooks = createWebhooks({
     leonardo: { secret: "u" },
     bfl: { signature: { secret: "v" } },
     openai: { signature: { secret: "whsec_…" } },
+    fal: { userId: "u" },
+    ideogram: { userId: "u" },
   },
 });
 
@@ -55,6 +57,7 @@ webhooks.on("generation.completed", (event) => {
   else if (event.provider === "all-images") assertType<Equal<typeof event.payload.data.id, string>>();
   else if (event.provider === "leonardo") assertType<Equal<typeof event.payload.data.object.status, string>>();
   else if (event.provider === "openai") assertType<Equal<typeof event.payload.data.id, string>>();
+  else if (event.provider === "ideogram") assertType<Equal<typeof event.payload.generation_id, string>>();
   else assertType<Equal<typeof event.payload.status, string>>();
 });
 
@@ -74,7 +77,9 @@ webhooks.on("error", (err) => {
   assertType<Equal<typeof err extends WebhookHandlerError<infer _> ? true : false, true>>();
   // The quickstart's "err.event is the delivery": not optional, of the providers configured.
   assertType<Equal<typeof err.event.id, string>>();
-  assertType<Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "leonardo" | "bfl" | "openai">>();
+  assertType<
+    Equal<typeof err.event.provider, "crazyhorse" | "all-images" | "replicate" | "leonardo" | "bfl" | "openai" | "fal" | "ideogram">
+  >();
 });
 
 // @ts-expect-error a misspelled event name does not compile

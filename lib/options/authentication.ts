@@ -1,6 +1,9 @@
 // lib/options/authentication.ts: who may deliver to a provider: its token `secret`, its Standard
 // Webhooks `signature`, its `allowedIps`, or the explicit opt-out `allowUnauthenticated`.
-import type { AnyProvider } from "../providers/provider";
+import type { AnyProvider, Authentication } from "../providers/provider";
+import { isSignatureScheme, type SignatureScheme } from "../signatures/scheme";
+import { warnOnce } from "../warn-once";
+import type { Logger } from "../logger";
 import type { Platform } from "../platform/platform";
 import {
   createBodyHmacVerifier,
@@ -37,6 +40,12 @@ const AUTHENTICATION_HINTS = {
         (preferred ? `the signing secret ${name} gives you)` : `where a relay signs ${name}'s deliveries with Standard Webhooks)`),
 };
 
+/** What to set for one entry of a provider's `authentication`. */
+function authenticationHint(method: Authentication, name: string, preferred: boolean, provider: AnyProvider): string {
+  if (isSignatureScheme(method)) return `providers.${name}'s signature options (${method.optionKeys.join(", ")})`;
+  return AUTHENTICATION_HINTS[method](name, preferred, provider);
+}
+
 /** The options of one provider that say how its deliveries are authenticated, as given. */
 interface GivenAuthentication {
   secret?: string | readonly string[];
@@ -59,9 +68,16 @@ export function resolveTokenSecrets(
   if (!Array.isArray(secrets) || !secrets.every((s): s is string => typeof s === "string" && s.length > 0)) {
     throw new ConfigError(`providers.${name}.secret must be a non-empty string, or an array of them while you rotate`);
   }
-  if (secrets.length === 0 && signature === undefined && allowUnauthenticated !== true && !allowUnauthenticatedGlobally) {
+  const scheme = provider.authentication.find(isSignatureScheme);
+  if (
+    secrets.length === 0 &&
+    signature === undefined &&
+    scheme === undefined &&
+    allowUnauthenticated !== true &&
+    !allowUnauthenticatedGlobally
+  ) {
     throw new ConfigError(
-      `provider ${name} has no secret: set ${provider.authentication.map((method, i) => AUTHENTICATION_HINTS[method](name, i === 0, provider)).join(", or ")}, ` +
+      `provider ${name} has no secret: set ${provider.authentication.map((method, i) => authenticationHint(method, name, i === 0, provider)).join(", or ")}, ` +
         `or set allowUnauthenticated: true to accept anyone's deliveries` +
         (secret === undefined && signature === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
@@ -72,7 +88,7 @@ export function resolveTokenSecrets(
   ] as const) {
     if (given && !provider.authentication.includes(method)) {
       throw new ConfigError(
-        `provider ${name} cannot be authenticated by ${method}: set ${AUTHENTICATION_HINTS[provider.authentication[0]!](name, true, provider)} instead`,
+        `provider ${name} cannot be authenticated by ${method}: set ${authenticationHint(provider.authentication[0]!, name, true, provider)} instead`,
       );
     }
   }
@@ -135,4 +151,29 @@ export function resolveAllowedIps(name: string, allowedIps: unknown, platform: P
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+}
+
+/**
+ * The verifier of a provider that declares its own signature scheme (fal.ai's and Ideogram's
+ * Ed25519 with a JWKS), created once per receiver, from the options the scheme names; its start-up
+ * warning, if any, is said once.
+ */
+export function resolveScheme(
+  name: string,
+  scheme: SignatureScheme,
+  options: Record<string, unknown>,
+  platform: Platform,
+  logger: Logger,
+): SignatureVerifier {
+  const given: Record<string, unknown> = {};
+  for (const key of scheme.optionKeys) if (options[key] !== undefined) given[key] = options[key];
+  let verifier: SignatureVerifier;
+  try {
+    verifier = scheme.createVerifier(given, platform.crypto);
+  } catch (err) {
+    throw new ConfigError(`providers.${name}: ${(err as Error).message}`);
+  }
+  const warning = scheme.startupWarning?.(given, name);
+  if (warning !== undefined) warnOnce(logger, warning);
+  return verifier;
 }

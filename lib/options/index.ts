@@ -99,10 +99,10 @@ export function resolveOptions(options: WebhooksOptions<readonly AnyProvider[]>,
 
   // This order is the order in which a configuration's mistakes are reported; reconcile reads the
   // resolved providers, and the generations' default the inbox and the dedupe store.
-  const { providers, routes } = resolveProviders(options, platform);
+  const logger = resolveLogger(options.logger ?? silentLogger);
+  const { providers, routes } = resolveProviders(options, platform, logger);
   const inbox = resolveInbox(options.inbox);
   const store = resolveStore(options.dedupe);
-  const logger = resolveLogger(options.logger ?? silentLogger);
   warnWithoutCompletion(providers, logger);
   return {
     providers,

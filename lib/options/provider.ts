@@ -1,10 +1,13 @@
 // lib/options/provider.ts: one provider's options, checked and resolved into what the pipeline reads
 // of it (`ResolvedProvider`): its route, its schema compiled, its image URLs, and, from the modules
 // beside this one, its authentication and its API.
+import type { JWK } from "jose";
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
 import { compileValidator, createTokenVerifier, type ResolvedProvider, type Validator } from "../pipeline/index";
-import { resolveAllowedIps, resolveSignature, resolveTokenSecrets, type SignatureOptions } from "./authentication";
+import { isSignatureScheme } from "../signatures/scheme";
+import type { Logger } from "../logger";
+import { resolveAllowedIps, resolveScheme, resolveSignature, resolveTokenSecrets, type SignatureOptions } from "./authentication";
 import { ConfigError, isObject, rejectUnknownKeys } from "../checks";
 import { resolveApi } from "./reconcile";
 
@@ -35,6 +38,15 @@ export interface ProviderOptions {
   apiKey?: string | undefined;
   /** Where the provider's API is, to point at a proxy or a test server: an origin such as `https://api.replicate.com` (the default). */
   apiBaseUrl?: string;
+  /**
+   * fal.ai and Ideogram: your account's id there. Their keys sign every customer's deliveries, so a
+   * delivery for another account is refused (`auth.wrong-account`); without it, a start-up warning.
+   */
+  userId?: string | undefined;
+  /** fal.ai and Ideogram: where their signing keys are (default the provider's JWKS). https, except on a loopback host. */
+  jwksUrl?: string;
+  /** fal.ai and Ideogram: the signing keys themselves, instead of fetching them (tests, or no way out to the provider). */
+  jwks?: { keys: readonly JWK[] };
 }
 
 const PROVIDER_KEYS = [
@@ -54,10 +66,12 @@ export function resolveProvider(
   options: unknown,
   allowUnauthenticatedGlobally: boolean,
   platform: Platform,
+  logger: Logger,
 ): ResolvedProvider {
   const { name } = provider;
   if (!isObject(options)) throw new ConfigError(`providers.${name} must be an object, e.g. { secret: "…" }`);
-  rejectUnknownKeys(options, PROVIDER_KEYS, `for provider ${name}`);
+  const scheme = provider.authentication.find(isSignatureScheme);
+  rejectUnknownKeys(options, scheme ? [...PROVIDER_KEYS, ...scheme.optionKeys] : PROVIDER_KEYS, `for provider ${name}`);
   const { secret, signature, allowedIps, path = `/${name}`, imageBaseUrl, allowUnauthenticated } = options as ProviderOptions;
 
   const secrets = resolveTokenSecrets(provider, { secret, signature, allowUnauthenticated }, allowUnauthenticatedGlobally);
@@ -72,7 +86,11 @@ export function resolveProvider(
     provider,
     path: path.length > 1 ? path.replace(/\/+$/, "") : path,
     token: createTokenVerifier(secrets, platform.crypto),
-    signature: signature === undefined ? undefined : resolveSignature(provider, signature, platform),
+    signature: scheme
+      ? resolveScheme(name, scheme, options, platform, logger)
+      : signature === undefined
+        ? undefined
+        : resolveSignature(provider, signature, platform),
     allowedIps: allowedIps === undefined ? undefined : resolveAllowedIps(name, allowedIps, platform),
     validate: compileSchema(name, provider.schema),
     resolveImageUrl: imageUrlResolver(name, imageBaseUrl),

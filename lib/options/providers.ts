@@ -3,6 +3,7 @@
 import { providers as builtInProviders } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
+import type { Logger } from "../logger";
 import type { ResolvedProvider } from "../pipeline/index";
 import { ConfigError, isObject } from "../checks";
 import { resolveProvider } from "./provider";
@@ -18,6 +19,7 @@ interface GivenProviders {
 export function resolveProviders(
   options: GivenProviders,
   platform: Platform,
+  logger: Logger,
 ): { providers: Map<string, ResolvedProvider>; routes: Map<string, ResolvedProvider> } {
   const known = knownProviders(options.customProviders);
   const names = [...known.keys()].join(", ");
@@ -38,7 +40,7 @@ export function resolveProviders(
         `unknown provider "${name}": the providers are ${names}; to add one of your own, define it with defineProvider() and pass it in customProviders`,
       );
     }
-    const entry = resolveProvider(provider, providerOptions, options.allowUnauthenticated === true, platform);
+    const entry = resolveProvider(provider, providerOptions, options.allowUnauthenticated === true, platform, logger);
     const taken = routes.get(entry.path);
     if (taken) throw new ConfigError(`providers ${taken.name} and ${name} both use the path ${entry.path}: give one a "path" of its own`);
     resolved.set(name, entry);

@@ -1,6 +1,7 @@
 import { utf8Length } from "../encoding";
 import { WebhookError } from "../errors";
 import type { HeadersInput, QueryInput } from "../headers";
+import { SignatureRejection } from "../signatures/scheme";
 import { isThenable } from "../thenable";
 import { checkContentType } from "./content-type";
 import { parseJson } from "./parse";
@@ -44,9 +45,27 @@ export function checkBody(options: ResolvedOptions, provider: ResolvedProvider, 
 }
 
 function checkSigned(provider: ResolvedProvider, input: BodyInput): Checked | Promise<Checked> {
-  const signed = provider.signature?.verify(input.headers, input.rawBody);
-  if (isThenable(signed)) return signed.then(() => parseAndValidate(provider, input.rawBody));
+  let signed: void | Promise<void>;
+  try {
+    signed = provider.signature?.verify(input.headers, input.rawBody);
+  } catch (err) {
+    throw asWebhookError(err);
+  }
+  if (isThenable(signed)) {
+    return signed.then(
+      () => parseAndValidate(provider, input.rawBody),
+      (err: unknown) => {
+        throw asWebhookError(err);
+      },
+    );
+  }
   return parseAndValidate(provider, input.rawBody);
+}
+
+/** A scheme's refusal (lib/signatures, below the errors' layer) as the answer of the same code. */
+function asWebhookError(err: unknown): unknown {
+  if (!(err instanceof SignatureRejection)) return err;
+  return new WebhookError(err.code, { ...(err.headers && { headers: err.headers }), ...(err.detail && { detail: err.detail }) });
 }
 
 function parseAndValidate(provider: ResolvedProvider, rawBody: Uint8Array | string): Checked {

@@ -17,7 +17,14 @@ export interface TurnedAway {
 
 /** Answers a request the pipeline does not take: logged and recorded under `outcome`, the error's word its reason. */
 export function turnAway(receiver: Receiver, { provider, outcome, error, startedAt = performance.now() }: TurnedAway): WebhookResponse {
-  const line = { provider, outcome, status: error.status, reason: error.code, durationMs: elapsedMs(startedAt) };
+  const line = {
+    provider,
+    outcome,
+    status: error.status,
+    reason: error.code,
+    durationMs: elapsedMs(startedAt),
+    ...(outcome === "keys-unavailable" && error.detail !== undefined && { detail: error.detail }),
+  };
   logDelivery(receiver.options.logger, line);
   if (receiver.telemetry) recordDelivery(receiver.telemetry, line);
   return problemAnswer(error);
@@ -25,6 +32,8 @@ export function turnAway(receiver: Receiver, { provider, outcome, error, started
 
 /** Answers a refusal, logs it, and tells the `invalid` listeners why (no secret, no body). */
 export function refuse(receiver: Receiver, provider: string, error: WebhookError, startedAt = performance.now()): WebhookResponse {
+  // Keys that could not be fetched say nothing of the delivery: the provider is asked to retry, and the log says why.
+  if (error.code === "keys.unavailable") return turnAway(receiver, { provider, outcome: "keys-unavailable", error, startedAt });
   const answer = turnAway(receiver, { provider, outcome: "refused", error, startedAt });
   const { status, code: reason } = error;
   const { emitter, options } = receiver;

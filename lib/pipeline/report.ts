@@ -72,7 +72,16 @@ export function reportDuplicate(emitter: EventEmitter, logger: Logger, event: An
 
 /** What became of a delivery, in the one line logged for it. */
 export type DeliveryOutcome =
-  "handled" | "stored" | "refused" | "duplicate" | "in-flight" | "store-unavailable" | "closing" | "failed" | "timed-out";
+  | "handled"
+  | "stored"
+  | "refused"
+  | "duplicate"
+  | "in-flight"
+  | "store-unavailable"
+  | "keys-unavailable"
+  | "closing"
+  | "failed"
+  | "timed-out";
 
 /** The one line logged for each delivery. Never a secret or the body: ids, names, the status, the time taken. */
 export interface DeliveryLog {
@@ -84,6 +93,8 @@ export interface DeliveryLog {
   event?: string;
   /** A refusal's word, e.g. `auth.failed`. */
   reason?: string;
+  /** Why the provider's signing keys could not be had (`keys-unavailable`): jose's or the network's words, never a key. */
+  detail?: string;
 }
 
 /** Each delivery is logged once: at info, or at warn when the provider did not get a plain answer (a 5xx, or a 202 while listeners run on). */

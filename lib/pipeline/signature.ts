@@ -1,9 +1,12 @@
 import type { Crypto, Hmac } from "../crypto/crypto";
 import { base64ToBytes, bytesToBase64 } from "../encoding";
 import { WebhookError } from "../errors";
-import { getHeader, type HeadersInput } from "../headers";
+import { getHeader } from "../headers";
+import { DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "../signatures/scheme";
 import { isThenable } from "../thenable";
 import { ConfigError } from "../checks";
+
+export { DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier };
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com), symmetric scheme: HMAC-SHA256 over
@@ -14,7 +17,6 @@ export const ID_HEADER = "webhook-id";
 export const TIMESTAMP_HEADER = "webhook-timestamp";
 export const SIGNATURE_HEADER = "webhook-signature";
 const SECRET_PREFIX = "whsec_";
-export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 /** The specification asks for at least 24 random bytes. */
 const MIN_SECRET_BYTES = 24;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -38,11 +40,6 @@ export function decodeSigningSecret(secret: unknown): Uint8Array {
     throw new ConfigError(`a signing secret must hold at least ${MIN_SECRET_BYTES} bytes; this one holds ${key.byteLength}`, "");
   }
   return key;
-}
-
-export interface SignatureVerifier {
-  /** Throws (or, where the crypto is asynchronous, rejects) the `401` to answer. */
-  verify(headers: HeadersInput | undefined, rawBody: Uint8Array | string, nowMs?: number): void | Promise<void>;
 }
 
 /** One `v1` entry equals one expected HMAC; every pair is compared, with no early exit. */

@@ -1,9 +1,11 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generation";
 import type { WebhookResponse } from "../response";
+import { isSignatureScheme } from "../signatures/scheme";
 import type {
   AnyProvider,
   ApiCredential,
+  Authentication,
   AuthenticationMethod,
   DeliveryContext,
   HmacSignatureDeclaration,
@@ -31,8 +33,12 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   normalize: (payload: Payload, context: NormalizeContext) => Omit<Generation<Name>, "provider">;
   /** The answer to a handled delivery. Default `200` with an empty body. */
   answer?: Partial<WebhookResponse>;
-  /** The ways deliveries can be authenticated, the one the provider documents first. Default both: `["token", "signature"]`. */
-  authentication?: readonly AuthenticationMethod[];
+  /**
+   * The ways deliveries can be authenticated, the one the provider documents first. Default both:
+   * `["token", "signature"]`. A provider that signs its own way declares its scheme instead, e.g.
+   * `[ed25519Jwks({...})]` or `[hmacSignature({...})]`: the options it names become the provider's.
+   */
+  authentication?: readonly Authentication[];
   /**
    * How its `signature` is made, where it is not Standard Webhooks: `{ kind: "hmac", header:
    * "x-bfl-signature", prefix: "sha256=" }` for an HMAC-SHA256 of the raw body, hex, in a header.
@@ -130,9 +136,12 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   if (
     !Array.isArray(authentication) ||
     authentication.length === 0 ||
-    (authentication as unknown[]).some((m) => !METHODS.includes(m as AuthenticationMethod))
+    (authentication as unknown[]).some((m) => !METHODS.includes(m as AuthenticationMethod) && !isSignatureScheme(m)) ||
+    authentication.filter(isSignatureScheme).length > 1
   ) {
-    fail(`authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}`);
+    fail(
+      `authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}, or one signature scheme (e.g. ed25519Jwks({...}))`,
+    );
   }
   const scheme = signatureScheme === undefined ? undefined : checkSignatureScheme(signatureScheme, fail);
   if (scheme && !authentication.includes("signature"))

@@ -7,3 +7,5 @@ export { replicateSchema, type ReplicatePayload } from "./replicate";
 export { leonardoSchema, type LeonardoPayload, type LeonardoGeneration } from "./leonardo";
 export { bflSchema, type BflPayload } from "./bfl";
 export { openaiSchema, openaiResponseSchema, type OpenAIPayload, type OpenAIResponse } from "./openai";
+export { falSchema, falSignature, fetchFalRequest, FAL_JWKS_URL, type FalPayload } from "./fal";
+export { ideogramSchema, ideogramSignature, IDEOGRAM_JWKS_URL, type IdeogramPayload } from "./ideogram";

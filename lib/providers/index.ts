@@ -6,6 +6,8 @@ import { bfl } from "./bfl";
 import { crazyhorse } from "./crazyhorse";
 import { leonardo } from "./leonardo";
 import { openai } from "./openai";
+import { fal } from "./fal";
+import { ideogram } from "./ideogram";
 import { replicate } from "./replicate";
 
 /** The providers this package knows. A new provider is a new module and one line here. */
@@ -16,6 +18,8 @@ export const providers = {
   leonardo,
   bfl,
   openai,
+  fal,
+  ideogram,
 } as const;
 
 /** The providers this package knows, as types. */

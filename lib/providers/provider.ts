@@ -3,6 +3,7 @@ import type { HeadersInput } from "../headers";
 import type { WebhookResponse } from "../response";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
+import type { SignatureScheme } from "../signatures/scheme";
 
 /** What `Provider.normalize` gets beside the payload. */
 export interface NormalizeContext {
@@ -31,6 +32,12 @@ export interface HmacSignatureDeclaration {
   /** What comes before the hex digest, e.g. `sha256=`. Default none. */
   readonly prefix?: string;
 }
+
+/**
+ * One entry of a provider's `authentication`: a method by name, or a signature scheme the provider
+ * declares (`ed25519Jwks({...})`, `hmacSignature({...})`), keyed by the options it names.
+ */
+export type Authentication = AuthenticationMethod | SignatureScheme;
 
 /** The provider options an API credential can be set in. */
 export type CredentialOption = "apiToken" | "apiKey";
@@ -95,7 +102,7 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   /** What the pipeline answers the provider once a delivery is handled. */
   readonly answer: WebhookResponse;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
-  readonly authentication: readonly AuthenticationMethod[];
+  readonly authentication: readonly Authentication[];
   /** How its `signature` is made, where it is not Standard Webhooks: an HMAC of the body in a header. */
   readonly signatureScheme?: HmacSignatureDeclaration;
   /**

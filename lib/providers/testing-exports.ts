@@ -9,6 +9,8 @@ import { leonardoTesting } from "./leonardo.testing";
 import type { ProviderTesting } from "./provider-testing";
 import { replicateTesting } from "./replicate.testing";
 import { openaiTesting } from "./openai.testing";
+import { falTesting } from "./fal.testing";
+import { ideogramTesting } from "./ideogram.testing";
 
 export { crazyhorseDelivery, crazyhorseExample } from "./crazyhorse.testing";
 export { allImagesDelivery, allImagesExample } from "./all-images.testing";
@@ -16,6 +18,8 @@ export { replicateDelivery, replicateExample } from "./replicate.testing";
 export { leonardoDelivery, leonardoExample } from "./leonardo.testing";
 export { bflDelivery, bflExample } from "./bfl.testing";
 export { openaiDelivery, openaiExample } from "./openai.testing";
+export { falDelivery, falExample } from "./fal.testing";
+export { ideogramDelivery, ideogramExample } from "./ideogram.testing";
 
 /** Typed over every built-in name: a built-in provider without its hooks, simulation included, does not compile. */
 export type BuiltInTesting = {
@@ -31,4 +35,6 @@ export const builtInTesting: BuiltInTesting = {
   leonardo: leonardoTesting,
   bfl: bflTesting,
   openai: openaiTesting,
+  fal: falTesting,
+  ideogram: ideogramTesting,
 };

@@ -15,7 +15,20 @@ export {
   bflExample,
   openaiDelivery,
   openaiExample,
+  falDelivery,
+  falExample,
+  ideogramDelivery,
+  ideogramExample,
 } from "../providers/testing-exports";
+export {
+  ed25519TestKeys,
+  signEd25519Delivery,
+  signFalDelivery,
+  signIdeogramDelivery,
+  type Ed25519SignOptions,
+  type Ed25519TestKeys,
+  type ProviderSignOptions,
+} from "./ed25519-signer";
 export {
   playJob,
   simulatedProviders,

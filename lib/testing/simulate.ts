@@ -138,7 +138,7 @@ export interface PlayJobOptions<P extends string = SimulatedProvider, Payload = 
   tokenIn?: "header" | "query" | "bearer";
   /** The `whsec_…` secret that a signing provider's deliveries (Replicate's) are signed with, under their `webhookId`. */
   signingSecret?: string | readonly string[];
-  /** Headers made from each delivery's exact bytes, for a provider that signs another way (Black Forest Labs: `bflSigner(secret)`). */
+  /** Headers made from each delivery's exact bytes, for a provider that signs another way (Black Forest Labs: `bflSigner(secret)`; fal.ai: `(body) => signFalDelivery(body, { privateKey, userId })`). */
   sign?: (rawBody: string | Uint8Array) => Record<string, string>;
   /** Multiplies the job's delays: 1 is the provider's pace, 0 sends everything at once. Default 1. */
   timeScale?: number;

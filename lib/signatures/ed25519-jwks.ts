@@ -1,10 +1,9 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWK } from "jose";
 import type { Crypto } from "../crypto/crypto";
-import { WebhookError } from "../errors";
 import { getHeader, type HeadersInput } from "../headers";
 import { isThenable } from "../thenable";
 import { bytesToHex, hexToBytes } from "./hmac-signature";
-import { DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./signature";
+import { DEFAULT_TOLERANCE_SECONDS, SignatureRejection, type SignatureScheme, type SignatureVerifier } from "./scheme";
 import { ConfigError } from "../checks";
 
 // Ed25519 over a message the provider builds from a delivery, with public keys published as a
@@ -47,7 +46,7 @@ export interface Ed25519JwksOptions {
   userId?: string;
 }
 
-export interface Ed25519JwksScheme {
+export interface Ed25519JwksScheme extends SignatureScheme {
   readonly kind: "ed25519-jwks";
   readonly definition: Readonly<Ed25519JwksDefinition>;
   /**
@@ -56,6 +55,8 @@ export interface Ed25519JwksScheme {
    * given, or a `userId` for a provider that names no account.
    */
   createVerifier(options: Ed25519JwksOptions, crypto: Crypto): SignatureVerifier;
+  /** Without `userId` (where the provider names the account): any of the provider's customers can deliver here. */
+  startupWarning(options: Ed25519JwksOptions, providerName: string): string | undefined;
 }
 
 /** A delivery's keys were not to be had: the provider's JWKS did not answer, or not with keys. */
@@ -90,14 +91,14 @@ export function signedLines(headerNames: readonly string[]): (delivery: SignedDe
 }
 
 /** The 503 to answer: the reason names jose's error or the network's, never a key or the body. */
-function keysUnavailable(cause: unknown): WebhookError {
+function keysUnavailable(cause: unknown): SignatureRejection {
   const reason =
     cause instanceof errors.JOSEError
       ? cause.message
       : typeof (cause as { code?: unknown })?.code === "string"
         ? (cause as { code: string }).code
         : "the key set could not be fetched";
-  return new WebhookError("keys.unavailable", {
+  return new SignatureRejection("keys.unavailable", {
     headers: { "retry-after": KEYS_RETRY_AFTER_SECONDS },
     detail: `the provider's signing keys are unavailable: ${reason}`,
   });
@@ -179,6 +180,19 @@ export function ed25519Jwks(definition: Ed25519JwksDefinition): Ed25519JwksSchem
   return Object.freeze({
     kind: "ed25519-jwks" as const,
     definition: Object.freeze({ ...definition }),
+    signatureHeader: names.signature,
+    description:
+      `An Ed25519 signature (hex) over the provider's message (its headers and the body's SHA-256), checked with the keys of its JWKS ` +
+      `(${jwksUrl}, or the \`jwksUrl\` / \`jwks\` option); \`${names.timestamp}\` within ${toleranceSeconds} s either way` +
+      (names.userId === undefined ? "." : `; with the \`userId\` option, \`${names.userId}\` must name your account.`),
+    optionKeys: names.userId === undefined ? ["jwksUrl", "jwks"] : ["userId", "jwksUrl", "jwks"],
+    startupWarning(options: Ed25519JwksOptions, providerName: string): string | undefined {
+      if (names.userId === undefined || options.userId !== undefined) return undefined;
+      return (
+        `imagegen-webhooks: providers.${providerName} has no userId: its signing keys sign every customer's deliveries, ` +
+        `so any ${providerName} customer can point their jobs at this URL. Set providers.${providerName}.userId to your account's id`
+      );
+    },
     createVerifier(options: Ed25519JwksOptions, crypto: Crypto): SignatureVerifier {
       const { jwksUrl: url, jwks, userId } = options;
       if (url !== undefined && jwks !== undefined) throw new ConfigError("give either jwksUrl or jwks, not both", "");
@@ -216,13 +230,13 @@ export function ed25519Jwks(definition: Ed25519JwksDefinition): Ed25519JwksSchem
         if (await anyVerifies(await candidates(kid), signed, signature)) return;
         // jose fetches again for an unknown `kid` itself; without one, a key rotated in shows only
         // as a signature no cached key verifies. The cooldown bounds what forgeries can make it fetch.
-        if (kid !== undefined || !remote || remote.coolingDown) throw new WebhookError("auth.failed");
+        if (kid !== undefined || !remote || remote.coolingDown) throw new SignatureRejection("auth.failed");
         try {
           await remote.reload();
         } catch (err) {
           throw keysUnavailable(err);
         }
-        if (!(await anyVerifies(await candidates(kid), signed, signature))) throw new WebhookError("auth.failed");
+        if (!(await anyVerifies(await candidates(kid), signed, signature))) throw new SignatureRejection("auth.failed");
       }
 
       return {
@@ -230,21 +244,21 @@ export function ed25519Jwks(definition: Ed25519JwksDefinition): Ed25519JwksSchem
           const timestamp = getHeader(headers, names.timestamp);
           const signatureHex = getHeader(headers, names.signature)?.trim();
           const kid = names.keyId === undefined ? undefined : getHeader(headers, names.keyId);
-          if (timestamp === undefined || signatureHex === undefined) throw new WebhookError("auth.failed");
-          if (names.keyId !== undefined && !kid) throw new WebhookError("auth.failed");
-          if (!/^\d{1,15}$/.test(timestamp)) throw new WebhookError("auth.failed");
-          if (Math.abs(nowMs / 1000 - Number(timestamp)) > toleranceSeconds) throw new WebhookError("auth.failed");
-          if (!HEX_SIGNATURE.test(signatureHex)) throw new WebhookError("auth.failed");
+          if (timestamp === undefined || signatureHex === undefined) throw new SignatureRejection("auth.failed");
+          if (names.keyId !== undefined && !kid) throw new SignatureRejection("auth.failed");
+          if (!/^\d{1,15}$/.test(timestamp)) throw new SignatureRejection("auth.failed");
+          if (Math.abs(nowMs / 1000 - Number(timestamp)) > toleranceSeconds) throw new SignatureRejection("auth.failed");
+          if (!HEX_SIGNATURE.test(signatureHex)) throw new SignatureRejection("auth.failed");
 
           const digest = crypto.sha256(rawBody);
           const bodySha256Hex = bytesToHex(isThenable<Uint8Array>(digest) ? await digest : digest);
           const text = message({ header: (name) => getHeader(headers, name.toLowerCase()), bodySha256Hex });
-          if (typeof text !== "string") throw new WebhookError("auth.failed");
+          if (typeof text !== "string") throw new SignatureRejection("auth.failed");
 
           await verifySignature(kid, encoder.encode(text), hexToBytes(signatureHex));
           // Only a signed account id means anything: checked once the signature holds.
           if (userId !== undefined && getHeader(headers, names.userId as string) !== userId) {
-            throw new WebhookError("auth.wrong-account");
+            throw new SignatureRejection("auth.wrong-account");
           }
         },
       };

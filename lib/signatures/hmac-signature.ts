@@ -1,8 +1,7 @@
 import type { Crypto, Hmac } from "../crypto/crypto";
-import { WebhookError } from "../errors";
 import { getHeader, type HeadersInput } from "../headers";
 import { isThenable } from "../thenable";
-import type { SignatureVerifier } from "./signature";
+import { SignatureRejection, type SignatureVerifier } from "./scheme";
 import { ConfigError } from "../checks";
 
 // An HMAC-SHA256 of the raw body, hex, in one header (Black Forest Labs: `X-BFL-Signature:
@@ -83,17 +82,17 @@ export function hmacSignature({ header, prefix = "" }: HmacSignatureDefinition):
       return {
         verify(headers: HeadersInput | undefined, rawBody: Uint8Array | string) {
           const value = getHeader(headers, name)?.trim();
-          if (value === undefined || !value.startsWith(prefix)) throw new WebhookError("auth.failed");
+          if (value === undefined || !value.startsWith(prefix)) throw new SignatureRejection("auth.failed");
           const hex = value.slice(prefix.length);
-          if (!HEX_DIGEST.test(hex)) throw new WebhookError("auth.failed");
+          if (!HEX_DIGEST.test(hex)) throw new SignatureRejection("auth.failed");
           const presented = hexToBytes(hex);
           const expected = macs.map((mac) => mac([rawBody]));
           if (expected.some(isThenable)) {
             return Promise.all(expected as Promise<Uint8Array>[]).then((digests) => {
-              if (!anyMatches(crypto, digests, presented)) throw new WebhookError("auth.failed");
+              if (!anyMatches(crypto, digests, presented)) throw new SignatureRejection("auth.failed");
             });
           }
-          if (!anyMatches(crypto, expected as Uint8Array[], presented)) throw new WebhookError("auth.failed");
+          if (!anyMatches(crypto, expected as Uint8Array[], presented)) throw new SignatureRejection("auth.failed");
         },
       };
     },
