@@ -310,17 +310,24 @@ async function expectCardsLaidOut(on: Page): Promise<string[]> {
   return cards;
 }
 
-test("at 1280 px wide, the outcome menu and the header's buttons sit on one row, each label on one line", async () => {
+test("at 1280 px wide, the outcome menu and the header's buttons wrap into rows that never overlap, each label on one line", async () => {
   await page.setViewportSize({ width: 1280, height: 900 });
   try {
-    type Rect = { top: number; bottom: number };
+    type Rect = { top: number; bottom: number; left: number; right: number };
     type Doc = { createRange(): { selectNodeContents(node: unknown): void; getClientRects(): ArrayLike<unknown> } };
     const controls = await page.$$eval(".controls button, .controls select", (elements) =>
       elements.map((element) => {
         const range = (globalThis as unknown as { document: Doc }).document.createRange();
         range.selectNodeContents(element);
-        const { top, bottom } = element.getBoundingClientRect() as Rect;
-        return { label: element.tagName === "SELECT" ? "outcome" : element.textContent, lines: range.getClientRects().length, top, bottom };
+        const { top, bottom, left, right } = element.getBoundingClientRect() as Rect;
+        return {
+          label: element.tagName === "SELECT" ? "outcome" : element.textContent,
+          lines: range.getClientRects().length,
+          top,
+          bottom,
+          left,
+          right,
+        };
       }),
     );
     const buttons = controls.filter(({ label }) => label !== "outcome");
@@ -328,12 +335,17 @@ test("at 1280 px wide, the outcome menu and the header's buttons sit on one row,
       ["Simulate a crazyhorse job", 1],
       ["Simulate an all-images job", 1],
       ["Simulate a Replicate prediction", 1],
+      ["Simulate a Leonardo.ai generation", 1],
+      ["Simulate a Black Forest Labs task", 1],
+      ["Simulate a fal.ai request", 1],
       ["Send a forged delivery", 1],
     ]);
-    // One row: every control overlaps the first one vertically.
-    const [first] = controls;
-    for (const { label, top, bottom } of controls)
-      expect([label, top < (first?.bottom ?? 0) && bottom > (first?.top ?? 0)]).toEqual([label, true]);
+    // With eight providers' worth of buttons they take more than one row: no two of them may meet.
+    for (const [i, a] of controls.entries())
+      for (const b of controls.slice(i + 1)) {
+        const meet = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        expect([a.label, b.label, meet]).toEqual([a.label, b.label, false]);
+      }
   } finally {
     await page.setViewportSize({ width: 1360, height: 900 });
   }

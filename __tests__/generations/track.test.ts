@@ -54,8 +54,12 @@ async function fakeReplicate(answer: (id: string) => unknown): Promise<{ url: st
 }
 
 /** As docs/stores.md recommends it; `ready()` before its first command. */
-function strictClient(): Redis {
-  const client = new Redis(suiteRedisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+function strictClient(connectionName?: string): Redis {
+  const client = new Redis(suiteRedisUrl(), {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    ...(connectionName && { connectionName }),
+  });
   clients.push(client);
   return client;
 }
@@ -402,12 +406,19 @@ describe("10,000 waits that settle leave nothing behind", () => {
   test("on Redis: one subscriber connection for them all, unsubscribed and closed after the last", async () => {
     const keyPrefix = `gen-${randomUUID()}:`;
     const observer = await ready(strictClient());
-    const clientsNow = async () => (String(await observer.client("LIST")).match(/\n/g) ?? []).length;
+    // The store's connections by their name (its duplicate() keeps it): other test files share this
+    // Redis and open and close connections of their own meanwhile.
+    const name = `track-${randomUUID()}`;
+    const clientsNow = async () =>
+      String(await observer.client("LIST"))
+        .split("\n")
+        .filter((line) => line.includes(` name=${name} `)).length;
     const subscribers = async () => (await observer.pubsub("NUMSUB", `${keyPrefix}generation-ended`))[1] as number;
-    const store = redisStore(await ready(strictClient()), { keyPrefix, commandTimeoutMs: 20_000 });
+    const store = redisStore(await ready(strictClient(name)), { keyPrefix, commandTimeoutMs: 20_000 });
     const webhooks = webhooksWith({ dedupe: store });
     const sender = webhooksWith({ dedupe: redisStore(await ready(strictClient()), { keyPrefix }) });
     const connectionsBefore = await clientsNow();
+    expect(connectionsBefore).toBe(1); // the store's own client, found by its name
     const timersBefore = activeTimers();
     const ids = Array.from({ length: 10_000 }, () => randomUUID());
     for (let i = 0; i < ids.length; i += 500)

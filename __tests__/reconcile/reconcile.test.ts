@@ -195,7 +195,7 @@ test("webhooks.reconcile(provider, id) on demand; crazyhorse documents no such A
   );
   // The message names the credential of a provider configured here that has an API, else which providers have one.
   expect(() => createWebhooks({ providers: { crazyhorse: { secret: SECRET } }, reconcile: {} })).toThrow(
-    "reconcile needs a provider it can read back, and crazyhorse cannot: all-images (apiKey), replicate (apiToken), leonardo (apiKey), bfl (apiKey), and openai (apiKey) can",
+    "reconcile needs a provider it can read back, and crazyhorse cannot: all-images (apiKey), replicate (apiToken), leonardo (apiKey), bfl (apiKey), openai (apiKey), fal (apiKey), and ideogram (apiKey) can",
   );
   expect(() => createWebhooks({ providers: { crazyhorse: { secret: SECRET }, "all-images": { secret: SECRET } }, reconcile: {} })).toThrow(
     /^imagegen-webhooks: reconcile needs a provider it can read back: set providers\["all-images"\]\.apiKey$/,
