@@ -4,7 +4,7 @@
 import { WebhookError } from "../errors";
 import { ProviderApiError } from "../providers/provider-api";
 import type { Delivery } from "./delivery";
-import { DEFAULT_READ_BACK_MAX_BYTES, isReadableId, readBackFetch } from "./read-back-fetch";
+import { callProviderApi, DEFAULT_READ_BACK_MAX_BYTES, isReadableId } from "./read-back-fetch";
 import { compileValidator } from "./validate";
 
 /** How long a completing read-back may take, its answer's body included, unless `reconcile.timeoutMs` says longer. */
@@ -41,27 +41,17 @@ async function readBack({ receiver, provider, event }: Delivery): Promise<unknow
   const { id } = event.generation;
   if (!isReadableId(id)) throw new ProviderApiError("the generation's id cannot be read back (empty, . or .., or too long)", 0);
   const { logger, reconcile } = receiver.options;
-  const timeoutMs = Math.max(COMPLETION_TIMEOUT_MS, reconcile?.timeoutMs ?? 0);
-  const signal = AbortSignal.timeout(timeoutMs);
-  const fetch = readBackFetch(globalThis.fetch, {
-    maxBytes: completion.maxBytes ?? reconcile?.maxBytes ?? DEFAULT_READ_BACK_MAX_BYTES,
-    signal,
-    refusedRedirect: (location) =>
-      logger.warn(
-        { provider: provider.name, generation: id, location },
-        `imagegen-webhooks: ${provider.name}'s API redirected a read-back to another origin: not followed, its credential is only sent to ${api.baseUrl}`,
-      ),
-  });
-  const late = () => new ProviderApiError(`the API did not answer within ${timeoutMs} ms`, 0);
-  const deadline = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(late()), { once: true }));
-  let answer: unknown;
-  try {
-    answer = await Promise.race([completion.read(event.generation, { ...api, fetch, signal }), deadline]);
-  } catch (err) {
-    if (err instanceof ProviderApiError) throw err;
-    if (signal.aborted) throw late();
-    throw new ProviderApiError(`the API could not be reached: ${err instanceof Error ? err.message : String(err)}`, 0);
-  }
+  const answer = await callProviderApi(
+    {
+      provider: provider.name,
+      generation: id,
+      baseUrl: api.baseUrl,
+      timeoutMs: Math.max(COMPLETION_TIMEOUT_MS, reconcile?.timeoutMs ?? 0),
+      maxBytes: completion.maxBytes ?? reconcile?.maxBytes ?? DEFAULT_READ_BACK_MAX_BYTES,
+      logger,
+    },
+    (fetch, signal) => completion.read(event.generation, { ...api, fetch, signal }),
+  );
   try {
     compileValidator(completion.schema)(answer);
   } catch (err) {

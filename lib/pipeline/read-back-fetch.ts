@@ -2,6 +2,7 @@
 // provider's API: the ids it may ask about, and the `fetch` a provider's fetchGeneration is given,
 // which keeps the API credential at the API's origin and bounds the answer's size and time.
 // Imports the providers' API error.
+import type { Logger } from "../logger";
 import { ProviderApiError } from "../providers/provider-api";
 
 /** The largest read-back answer, unless `reconcile.maxBytes` says otherwise: far above any generation's. */
@@ -94,4 +95,44 @@ function bounded(response: Response, maxBytes: number): Response {
     }),
   );
   return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** What one call to a provider's API is bounded by, and where a refused redirect is told. */
+export interface ApiCall {
+  provider: string;
+  generation: string;
+  baseUrl: string;
+  timeoutMs: number;
+  maxBytes: number;
+  logger: Logger;
+}
+
+/**
+ * Runs `call` with a bounded fetch (no redirect to another origin, at most `maxBytes` read) and a
+ * deadline that holds whatever `call` does with its signal. Every failure is a `ProviderApiError`,
+ * so that the reconciler retries it and a completion answers it as the API's fault.
+ */
+export async function callProviderApi<T>(
+  { provider, generation, baseUrl, timeoutMs, maxBytes, logger }: ApiCall,
+  call: (fetch: typeof globalThis.fetch, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const fetch = readBackFetch(globalThis.fetch, {
+    maxBytes,
+    signal,
+    refusedRedirect: (location) =>
+      logger.warn(
+        { provider, generation, location },
+        `imagegen-webhooks: ${provider}'s API redirected a read-back to another origin: not followed, its credential is only sent to ${baseUrl}`,
+      ),
+  });
+  const late = () => new ProviderApiError(`the API did not answer within ${timeoutMs} ms`, 0);
+  const deadline = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(late()), { once: true }));
+  try {
+    return await Promise.race([call(fetch, signal), deadline]);
+  } catch (err) {
+    if (err instanceof ProviderApiError) throw err;
+    if (signal.aborted) throw late();
+    throw new ProviderApiError(`the API could not be reached: ${err instanceof Error ? err.message : String(err)}`, 0);
+  }
 }

@@ -5,7 +5,7 @@ import type { GenerationStatus } from "../events";
 import { printable } from "../printable";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
-import { DEFAULT_READ_BACK_MAX_BYTES, isReadableId, MAX_GENERATION_ID_LENGTH, readBackFetch } from "../pipeline/read-back-fetch";
+import { callProviderApi, DEFAULT_READ_BACK_MAX_BYTES, isReadableId, MAX_GENERATION_ID_LENGTH } from "../pipeline/read-back-fetch";
 import { ATTR, count } from "../telemetry/index";
 import {
   buildEvent,
@@ -102,29 +102,18 @@ async function readBack(receiver: Receiver, provider: ResolvedProvider, id: stri
       `imagegen-webhooks: reconcile: set providers.${provider.name}.${provider.provider.credential?.option ?? "apiToken (or apiKey)"} to read its generations back`,
     );
   const { logger, reconcile } = receiver.options;
-  const timeoutMs = reconcile?.timeoutMs ?? 10_000;
-  const signal = AbortSignal.timeout(timeoutMs);
-  const fetch = readBackFetch(globalThis.fetch, {
-    // A provider whose answers carry its images (OpenAI's) declares the larger cap they need.
-    maxBytes: Math.max(reconcile?.maxBytes ?? DEFAULT_READ_BACK_MAX_BYTES, provider.provider.complete?.maxBytes ?? 0),
-    signal,
-    refusedRedirect: (location) =>
-      logger.warn(
-        { provider: provider.name, generation: id, location },
-        `imagegen-webhooks: ${provider.name}'s API redirected a read-back to another origin: not followed, its credential is only sent to ${api.baseUrl}`,
-      ),
-  });
-  // The deadline holds whatever fetchGeneration does with its signal.
-  const late = () => new ProviderApiError(`the API did not answer within ${timeoutMs} ms`, 0);
-  const deadline = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(late()), { once: true }));
-  let payload: unknown;
-  try {
-    payload = await Promise.race([fetchGeneration(id, { ...api, fetch, signal, ...(app !== undefined && { app }) }), deadline]);
-  } catch (err) {
-    if (err instanceof ProviderApiError) throw err;
-    if (signal.aborted) throw late();
-    throw new ProviderApiError(`the API could not be reached: ${err instanceof Error ? err.message : String(err)}`, 0);
-  }
+  const payload = await callProviderApi(
+    {
+      provider: provider.name,
+      generation: id,
+      baseUrl: api.baseUrl,
+      timeoutMs: reconcile?.timeoutMs ?? 10_000,
+      // A provider whose answers carry its images (OpenAI's) declares the larger cap they need.
+      maxBytes: Math.max(reconcile?.maxBytes ?? DEFAULT_READ_BACK_MAX_BYTES, provider.provider.complete?.maxBytes ?? 0),
+      logger,
+    },
+    (fetch, signal) => fetchGeneration(id, { ...api, fetch, signal, ...(app !== undefined && { app }) }),
+  );
   try {
     provider.validate(payload);
   } catch (err) {
