@@ -46,18 +46,22 @@ function queueOf(state: BullmqInboxState, key: string) {
   return (state.partitions[partitionOf(key, state.partitions.length)] as Partition).queue;
 }
 
+const MAX_REREADS = 32;
+
 export async function get(state: BullmqInboxState, key: string): Promise<DeliveryDetail | undefined> {
   const jobId = jobIdOf(key);
   const queue = queueOf(state, key);
   // The job and its state are two reads: a run that ends between them would give a finished state
-  // with the job as it was before (its attempts not yet counted). The state is read on both sides of
-  // the job, and again while they differ, so that the two agree.
+  // with the job as it was before (its attempts or its error not yet counted). The state is read on
+  // both sides of the job, and the job again until one state held across its read. A delivery whose
+  // attempts fail fast moves through several states in a few milliseconds, so the bound is generous:
+  // each retry is a real step of the job, and there are at most a few per attempt.
   let before = await queue.getJobState(jobId);
   for (let tries = 0; ; tries++) {
     const job = await queue.getJob(jobId);
     if (!job) return undefined;
     const [jobState, { logs }] = await Promise.all([job.getState(), queue.getJobLogs(jobId)]);
-    if (jobState !== before && tries < 3) {
+    if (jobState !== before && tries < MAX_REREADS) {
       before = jobState;
       continue;
     }
