@@ -30,6 +30,7 @@ const INTEGRATION = [
   "generations/wait-across-processes.test.ts",
   "inbox/cluster.test.ts",
   "inbox/partitions.test.ts",
+  "inbox/sentinel.test.ts",
   "readme.test.ts",
   "stores/redis-cluster.test.ts",
   "inbox/openai-read-back.test.ts",
