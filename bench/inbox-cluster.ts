@@ -71,12 +71,14 @@ async function measure(target: Target) {
   for (const d of deliveries) perShard[partitionOf(d.key, target.partitions)]!++;
   const before = await Promise.all(target.ports.map(cpuSeconds));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await drive(inbox, deliveries);
+  const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   const after = await Promise.all(target.ports.map(cpuSeconds));
   await inbox.close();
   const cpuUsPerDelivery = target.ports.map((_, i) => ((after[i]! - before[i]!) * 1e6) / (perShard[i] || 1));
-  return { rate: DELIVERIES / seconds, cpuUsPerDelivery };
+  return { rate: DELIVERIES / seconds, cpuUsPerDelivery, nodeUsPerDelivery: (cpu.user + cpu.system) / DELIVERIES };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -92,14 +94,14 @@ async function main(): Promise<void> {
     { name: "single", connection: singleConnection, ports: [single.port], partitions: 1 },
     { name: "cluster", connection: clusterConnection, ports: primaries, partitions: 3 },
   ];
-  const results = new Map<string, { rate: number; cpuUsPerDelivery: number[] }[]>();
+  const results = new Map<string, { rate: number; cpuUsPerDelivery: number[]; nodeUsPerDelivery: number }[]>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of Math.random() < 0.5 ? targets : [...targets].reverse()) {
         const result = await measure(target);
         results.set(target.name, [...(results.get(target.name) ?? []), result]);
         console.log(
-          `round ${round + 1} ${target.name}: ${Math.round(result.rate)} deliveries/s, Redis CPU µs/delivery per shard ${result.cpuUsPerDelivery.map((us) => us.toFixed(1)).join(" ")}`,
+          `round ${round + 1} ${target.name}: ${Math.round(result.rate)} deliveries/s, Redis CPU µs/delivery per shard ${result.cpuUsPerDelivery.map((us) => us.toFixed(1)).join(" ")}, this process ${result.nodeUsPerDelivery.toFixed(1)}`,
         );
       }
     }
@@ -112,13 +114,15 @@ async function main(): Promise<void> {
   const summary = (name: string) => {
     const runs = results.get(name)!;
     const shards = runs[0]!.cpuUsPerDelivery.map((_, i) => median(runs.map((r) => r.cpuUsPerDelivery[i]!)));
-    return { rate: median(runs.map((r) => r.rate)), shards };
+    return { rate: median(runs.map((r) => r.rate)), shards, node: median(runs.map((r) => r.nodeUsPerDelivery)) };
   };
   const s = summary("single");
   const c = summary("cluster");
-  console.log(`\nsingle Redis: ${Math.round(s.rate)} deliveries/s; Redis CPU ${s.shards[0]!.toFixed(1)} µs per delivery`);
   console.log(
-    `cluster, partitions: 3: ${Math.round(c.rate)} deliveries/s (${(c.rate / s.rate).toFixed(2)}x); Redis CPU per delivery on each shard ${c.shards.map((us) => `${us.toFixed(1)} µs`).join(", ")}`,
+    `\nsingle Redis: ${Math.round(s.rate)} deliveries/s; Redis CPU ${s.shards[0]!.toFixed(1)} µs per delivery, this process's ${s.node.toFixed(1)} µs`,
+  );
+  console.log(
+    `cluster, partitions: 3: ${Math.round(c.rate)} deliveries/s (${(c.rate / s.rate).toFixed(2)}x); Redis CPU per delivery on each shard ${c.shards.map((us) => `${us.toFixed(1)} µs`).join(", ")}, this process's ${c.node.toFixed(1)} µs`,
   );
   // A shard's ceiling on a core of its own is 1 s of CPU over its CPU per delivery; N such shards
   // take N times that, as long as the edges (not measured here) keep up.
