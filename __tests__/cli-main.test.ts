@@ -35,8 +35,8 @@ async function receiver(answer: (req: IncomingMessage, res: ServerResponse) => v
 describe("main(): mistakes in the command", () => {
   const url = "http://127.0.0.1:9/webhooks";
   test.each<[string, string[], string]>([
-    ["no command", [], "name a command: send, simulate, schema or deliveries"],
-    ["an unknown command", ["deploy"], 'unknown command "deploy": the commands are send, simulate, schema and deliveries'],
+    ["no command", [], "name a command: send, simulate, keys, schema or deliveries"],
+    ["an unknown command", ["deploy"], 'unknown command "deploy": the commands are send, simulate, keys, schema and deliveries'],
     ["an unknown option", ["send", "--urll", "x"], "unknown option --urll: the options are --url, --secret"],
     ["a string option without its value", ["send", "crazyhorse", "DONE", "--url"], "--url"],
     ["no provider", ["send"], "name a provider: crazyhorse, all-images, replicate"],

@@ -230,7 +230,7 @@ function checkCredential(credential: unknown, fail: (message: string) => never):
 
 /** The testing hooks are checked here too: a mistake there would otherwise surface only in a test run. */
 function checkTesting(testing: unknown, fail: (message: string) => never): ProviderTesting<unknown> {
-  const { eventField, example, simulate, tokenIn } = (
+  const { eventField, example, simulate, tokenIn, signedHeaders } = (
     typeof testing === "object" && testing !== null ? testing : fail("testing must be an object")
   ) as Partial<ProviderTesting<unknown>>;
   if (typeof eventField !== "string" || eventField.length === 0)
@@ -239,10 +239,13 @@ function checkTesting(testing: unknown, fail: (message: string) => never): Provi
   if (simulate !== undefined && typeof simulate !== "function") fail("testing.simulate must be a function, or left out");
   if (tokenIn !== undefined && !["header", "query", "bearer"].includes(tokenIn))
     fail('testing.tokenIn must be "header", "query" or "bearer"');
+  if (signedHeaders !== undefined && typeof signedHeaders !== "function")
+    fail("testing.signedHeaders must be a function of the payload that returns the headers it signs, or left out");
   return Object.freeze({
     eventField: eventField,
     example: example,
     ...(simulate && { simulate }),
     ...(tokenIn !== undefined && { tokenIn }),
+    ...(signedHeaders && { signedHeaders }),
   });
 }
