@@ -77,6 +77,12 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   complete?: ReadBackCompletion;
   /** Why it has no API to read a generation back (no `fetchGeneration`), e.g. "its provider documents its webhook only". */
   withoutApi?: string;
+  /**
+   * What `fetchGeneration` needs in `api.app` that the id does not say, e.g. "the model id, e.g.
+   * \"acme/sdxl\"": `generations.track()` without `app` is then refused, since such a generation
+   * could never be read back.
+   */
+  appForReadBack?: string;
   /** What the CLI's help says `<event>` is, e.g. `pixelforge's state (ready, broken, ...)`. Default: from `knownEvents`. */
   cliEvents?: string;
 }
@@ -117,6 +123,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     apiBaseUrl,
     credential,
     withoutApi,
+    appForReadBack,
     cliEvents,
     isGeneration,
     complete,
@@ -158,6 +165,9 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   if (withoutApi !== undefined && (typeof withoutApi !== "string" || fetchGeneration)) {
     fail("withoutApi is a sentence saying why the provider has no API, for one without fetchGeneration");
   }
+  if (appForReadBack !== undefined && (typeof appForReadBack !== "string" || appForReadBack === "" || !fetchGeneration)) {
+    fail("appForReadBack says what fetchGeneration needs in api.app, for a provider with fetchGeneration");
+  }
   if (cliEvents !== undefined && (typeof cliEvents !== "string" || cliEvents === "")) fail("cliEvents must be a sentence");
   if (isGeneration !== undefined && typeof isGeneration !== "function") fail("isGeneration must be a function, or left out");
   const completion = complete === undefined ? undefined : checkCompletion(complete, fail);
@@ -183,6 +193,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     ...(apiBaseUrl !== undefined && { apiBaseUrl }),
     ...(apiCredential && { credential: apiCredential }),
     ...(withoutApi !== undefined && { withoutApi }),
+    ...(appForReadBack !== undefined && { appForReadBack }),
     ...(cliEvents !== undefined && { cliEvents }),
     ...(isGeneration && { isGeneration: (payload: Payload) => isGeneration(payload) }),
     ...(completion && { complete: completion }),
