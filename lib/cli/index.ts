@@ -494,6 +494,8 @@ function version(): string {
 export interface CliOptions {
   /** Providers of the user's own, as `--custom-providers` would load them. */
   customProviders?: readonly AnyProvider[];
+  /** Where notes beside the output go (`keys` saying it wrote a new key); default the process's stderr. */
+  notes?: NodeJS.WritableStream;
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, options: CliOptions = {}): Promise<number> {
@@ -518,7 +520,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     case "schema":
       return schema(rest, await known(), out);
     case "keys":
-      return keysCommand(values["private-key"], out, process.stderr);
+      return keysCommand(values["private-key"], out, options.notes ?? process.stderr);
     case undefined:
       throw new UsageError("name a command: send, simulate, keys, schema or deliveries");
     default:
