@@ -4,7 +4,11 @@
  * sent; --dry-run, schema, --version; what it prints of a receiver's answer; simulate's options; and
  * `deliveries`' mistakes, which need no Redis to be told.
  */
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { crazyhorseSchema } from "imagegen-webhooks";
 import { main } from "../lib/cli/index";
@@ -35,8 +39,8 @@ async function receiver(answer: (req: IncomingMessage, res: ServerResponse) => v
 describe("main(): mistakes in the command", () => {
   const url = "http://127.0.0.1:9/webhooks";
   test.each<[string, string[], string]>([
-    ["no command", [], "name a command: send, simulate, schema or deliveries"],
-    ["an unknown command", ["deploy"], 'unknown command "deploy": the commands are send, simulate, schema and deliveries'],
+    ["no command", [], "name a command: send, simulate, keys, schema or deliveries"],
+    ["an unknown command", ["deploy"], 'unknown command "deploy": the commands are send, simulate, keys, schema and deliveries'],
     ["an unknown option", ["send", "--urll", "x"], "unknown option --urll: the options are --url, --secret"],
     ["a string option without its value", ["send", "crazyhorse", "DONE", "--url"], "--url"],
     ["no provider", ["send"], "name a provider: crazyhorse, all-images, replicate"],
@@ -190,6 +194,94 @@ describe("main(): what it prints", () => {
     }
   });
 });
+
+describe("main(): Ed25519 keys (fal.ai, Ideogram)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "cli-main-keys-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("keys makes a key once and prints its public set; send signs with it, a JWKS file's one private key too", async () => {
+    const file = join(dir, "key.pem");
+    const notes = output();
+    const first = output();
+    expect(await main(["keys", "--private-key", file], first.stream, { notes: notes.stream })).toBe(0);
+    expect(notes.text()).toBe(`wrote a new Ed25519 private key to ${file}\n`);
+    const again = output();
+    expect(await main(["keys", "--private-key", file], again.stream, { notes: notes.stream })).toBe(0);
+    expect(again.text()).toBe(first.text());
+    const jwks = JSON.parse(first.text()) as { keys: { kid: string; x: string }[] };
+
+    const { privateKey } = generateKeyPairSync("ed25519");
+    const set = join(dir, "set.json");
+    const { x } = privateKey.export({ format: "jwk" });
+    writeFileSync(
+      set,
+      JSON.stringify({
+        keys: [
+          { kty: "OKP", crv: "Ed25519", x },
+          { ...privateKey.export({ format: "jwk" }), kid: "k2" },
+        ],
+      }),
+    );
+    const r = await receiver((_req, res) => void res.writeHead(200).end());
+    try {
+      expect(await main(["send", "ideogram", "completed", "--url", r.url, "--private-key", file, "--user-id", "u"], output().stream)).toBe(
+        0,
+      );
+      expect(await main(["send", "ideogram", "completed", "--url", r.url, "--private-key", set, "--user-id", "u"], output().stream)).toBe(
+        0,
+      );
+      expect(r.requests.map((request) => request.headers["x-ideogram-webhook-key-id"])).toEqual([jwks.keys[0]!.kid, "k2"]);
+      expect(r.requests.every((request) => /^[0-9a-f]{128}$/.test(String(request.headers["x-ideogram-webhook-signature"])))).toBe(true);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test.each<[string, (dir: string) => string, string]>([
+    [
+      "a key set of two private keys",
+      (d) => keyFile(d, "two.json", { keys: [privateJwk(), privateJwk()] }),
+      "a key set with 2 private keys",
+    ],
+    ["JSON that is no key", (d) => keyFile(d, "broken.json", "{ not json"), "not JSON, nor a PEM key"],
+    ["a JWK of another curve", (d) => keyFile(d, "x25519.json", { kty: "OKP", crv: "X25519", x: "AA", d: "AA" }), "not an Ed25519 key"],
+    [
+      "a JWK whose d is no key",
+      (d) => keyFile(d, "bad-d.json", { kty: "OKP", crv: "Ed25519", x: "AA", d: "AA" }),
+      "not a valid Ed25519 JWK",
+    ],
+  ])("--private-key with %s: refused, saying so", async (_what, make, message) => {
+    const file = make(dir);
+    await expect(
+      main(["send", "fal", "OK", "--url", "http://127.0.0.1:9/", "--private-key", file, "--user-id", "u"], output().stream),
+    ).rejects.toThrow(message);
+  });
+
+  test("keys where no file can be written is a usage error", async () => {
+    await expect(main(["keys", "--private-key", join(dir, "no-such-dir", "key.pem")], output().stream)).rejects.toThrow(
+      "cannot write a new key there (ENOENT)",
+    );
+  });
+
+  test("--user-id without --private-key, for a provider that does not sign with Ed25519, is refused", async () => {
+    await expect(
+      main(["send", "crazyhorse", "DONE", "--url", "http://127.0.0.1:9/", "--secret", "s", "--user-id", "u"], output().stream),
+    ).rejects.toThrow("--user-id is for a provider that signs with Ed25519 (fal, ideogram): crazyhorse does not");
+  });
+});
+
+function privateJwk(): object {
+  return generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" });
+}
+
+function keyFile(dir: string, name: string, content: object | string): string {
+  const file = join(dir, name);
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+}
 
 describe("main(): simulate", () => {
   test("--dry-run prints the job its options make: --fail, --no-retry, --seed, --image-base-url", async () => {

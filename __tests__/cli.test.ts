@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { createHash, createPublicKey, generateKeyPairSync, randomUUID, verify } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { allImagesSchema, createWebhooks, crazyhorseSchema, type AnyWebhookEvent
 import { bullmqInbox } from "imagegen-webhooks/bullmq";
 import { crazyhorseDelivery, playJob, signDelivery, simulateJob, type SimulatedJob } from "imagegen-webhooks/testing";
 import { Redis } from "ioredis";
+import { calculateJwkThumbprint, type JWK } from "jose";
 import { main } from "../lib/cli/index";
 import { pixelforge } from "./fixtures/pixelforge-provider";
 import { freeLoopbackPort, suiteRedisUrl } from "./helpers/redis-server";
@@ -255,7 +257,7 @@ describe("the imagegen-webhooks CLI", () => {
       expect(help.stdout).toContain(command);
     const none = await cli([]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("name a command: send, simulate, schema or deliveries");
+    expect(none.stderr).toContain("name a command: send, simulate, keys, schema or deliveries");
   });
 
   test("send posts one valid delivery with the token, and --set changes a field", async () => {
@@ -594,6 +596,259 @@ describe("the imagegen-webhooks CLI", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("imagegen-webhooks simulate <provider>");
   });
+});
+
+describe("the CLI signs fal.ai and Ideogram deliveries with an Ed25519 key (--private-key, keys)", () => {
+  const USER = "u_cli_account";
+  let dir: string;
+  let jwks: { keys: JWK[] };
+  /** A private JWK with a kid of its own, as a user may keep one; its public half is in the receiver's jwks too. */
+  let jwkFile: string;
+  const JWK_KID = "my-own-key-id";
+  let receiving: { url: string; events: Seen[]; close(): Promise<void> };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "cli-ed25519-"));
+    const made = await cli(["keys", "--private-key", join(dir, "key.pem")]);
+    expect([made.code, made.stderr]).toEqual([0, `wrote a new Ed25519 private key to ${join(dir, "key.pem")}\n`]);
+    jwks = JSON.parse(made.stdout) as { keys: JWK[] };
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    jwkFile = join(dir, "key.jwk.json");
+    writeFileSync(jwkFile, JSON.stringify({ ...privateKey.export({ format: "jwk" }), kid: JWK_KID }));
+    const webhooks = createWebhooks({
+      providers: {
+        fal: { userId: USER, jwks },
+        ideogram: { userId: USER, jwks: { keys: [...jwks.keys, { ...(publicKey.export({ format: "jwk" }) as JWK), kid: JWK_KID }] } },
+      },
+    });
+    const events: Seen[] = [];
+    webhooks.on("*", (event) => void events.push(event));
+    const server = createServer(webhooks.middleware());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    receiving = {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      events,
+      async close() {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await webhooks.close();
+      },
+    };
+  });
+  afterAll(async () => {
+    await receiving.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("keys writes a new PEM key its owner alone reads, prints its public JWKS, and prints the same set again for the same file", async () => {
+    const file = join(dir, "key.pem");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(jwks.keys).toEqual([{ kty: "OKP", crv: "Ed25519", x: expect.any(String), kid: expect.any(String), alg: "EdDSA", use: "sig" }]);
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    // The kid is the key's RFC 7638 thumbprint, as jose computes it.
+    expect(jwks.keys[0]!.kid).toBe(await calculateJwkThumbprint(jwks.keys[0]!));
+    const again = await cli(["keys", "--private-key", file]);
+    expect([again.code, again.stderr, JSON.parse(again.stdout)]).toEqual([0, "", jwks]);
+  });
+
+  test("send fal signs the documented message: the receiver accepts it, and Node's own crypto.verify checks it", async () => {
+    const run = await cli(["send", "fal", "OK", "--url", `${receiving.url}fal`, "--private-key", join(dir, "key.pem"), "--user-id", USER]);
+    expect([run.code, run.stderr]).toEqual([0, ""]);
+    expect(run.stdout).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/fal fal OK: 200/);
+    expect(receiving.events.at(-1)).toEqual(expect.objectContaining({ name: "fal.ok" }));
+
+    // The same delivery to a server that only records it, checked here by hand against the message fal documents.
+    const seen = await recordOne(["send", "fal", "ERROR", "--private-key", join(dir, "key.pem"), "--user-id", USER]);
+    const body = JSON.parse(seen.body) as { request_id: string; status: string };
+    expect(body.status).toBe("ERROR");
+    const { headers } = seen;
+    expect(headers["x-fal-webhook-request-id"]).toBe(body.request_id);
+    expect(headers["x-fal-webhook-user-id"]).toBe(USER);
+    expect(Math.abs(Number(headers["x-fal-webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(60);
+    const message = [body.request_id, USER, headers["x-fal-webhook-timestamp"], createHash("sha256").update(seen.body).digest("hex")].join(
+      "\n",
+    );
+    const publicKey = createPublicKey({ key: jwks.keys[0] as never, format: "jwk" });
+    expect(verify(null, Buffer.from(message), publicKey, Buffer.from(String(headers["x-fal-webhook-signature"]), "hex"))).toBe(true);
+  });
+
+  test("simulate fal plays the job signed, its retry deduplicated", async () => {
+    const before = receiving.events.length;
+    const run = await cli([
+      "simulate",
+      "fal",
+      "--url",
+      `${receiving.url}fal`,
+      "--private-key",
+      join(dir, "key.pem"),
+      "--user-id",
+      USER,
+      "--speed",
+      "0",
+      "--retry",
+      "--seed",
+      "5",
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\(retry\): 200/);
+    expect(receiving.events.slice(before).map((e) => e.name)).toEqual([expect.stringMatching(/^fal\.(ok|error)$/)]);
+  });
+
+  test("send and simulate ideogram sign under the key's id: a JWK file's kid, a PEM key's thumbprint", async () => {
+    const seen = await recordOne(["send", "ideogram", "completed", "--private-key", jwkFile, "--user-id", USER]);
+    expect(seen.headers["x-ideogram-webhook-key-id"]).toBe(JWK_KID);
+    const body = JSON.parse(seen.body) as { generation_id: string };
+    expect(seen.headers["x-ideogram-webhook-generation-id"]).toBe(body.generation_id);
+
+    const before = receiving.events.length;
+    const send = await cli([
+      "send",
+      "ideogram",
+      "completed",
+      "--url",
+      `${receiving.url}ideogram`,
+      "--private-key",
+      jwkFile,
+      "--user-id",
+      USER,
+    ]);
+    expect([send.code, send.stderr]).toEqual([0, ""]);
+    const simulate = await cli([
+      "simulate",
+      "ideogram",
+      "--url",
+      `${receiving.url}ideogram`,
+      "--private-key",
+      join(dir, "key.pem"),
+      "--user-id",
+      USER,
+      "--speed",
+      "0",
+      "--no-retry",
+    ]);
+    expect([simulate.code, simulate.stderr]).toEqual([0, ""]);
+    expect(receiving.events.slice(before).map((e) => e.name)).toEqual(["ideogram.completed", expect.stringMatching(/^ideogram\./)]);
+  });
+
+  test("a key the receiver does not hold is refused: exit 1, the 401 printed, and what to give the receiver; another account likewise", async () => {
+    const other = join(dir, "other.pem");
+    expect((await cli(["keys", "--private-key", other])).code).toBe(0);
+    const before = receiving.events.length;
+    const wrong = await cli(["send", "fal", "OK", "--url", `${receiving.url}fal`, "--private-key", other, "--user-id", USER]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain("fal OK: 401");
+    expect(wrong.stdout).toContain("urn:imagegen-webhooks:problem:auth.failed");
+    expect(wrong.stdout).toContain(
+      `hint: the receiver's providers.fal.jwks must hold the public half of ${other}: imagegen-webhooks keys --private-key ${other} prints it`,
+    );
+    const simulated = await cli([
+      "simulate",
+      "ideogram",
+      "--url",
+      `${receiving.url}ideogram`,
+      "--private-key",
+      other,
+      "--user-id",
+      USER,
+      "--speed",
+      "0",
+    ]);
+    expect(simulated.code).toBe(1);
+    expect(simulated.stdout).toMatch(
+      /stopped: the receiver refused \w+ with 401\nhint: the receiver's providers\.ideogram\.jwks must hold/,
+    );
+    const account = await cli([
+      "send",
+      "fal",
+      "OK",
+      "--url",
+      `${receiving.url}fal`,
+      "--private-key",
+      join(dir, "key.pem"),
+      "--user-id",
+      "u_someone_else",
+    ]);
+    expect(account.code).toBe(1);
+    expect(account.stdout).toContain("urn:imagegen-webhooks:problem:auth.wrong-account");
+    expect(account.stdout).toContain("hint: the receiver's providers.fal.userId is not --user-id u_someone_else");
+    expect(receiving.events.length).toBe(before);
+  });
+
+  test("a missing or unusable key, or a missing account, exits 2 before anything is sent, saying what to give", async () => {
+    const { publicKey } = generateKeyPairSync("ed25519");
+    writeFileSync(join(dir, "public.pem"), publicKey.export({ format: "pem", type: "spki" }));
+    writeFileSync(join(dir, "public.jwk.json"), JSON.stringify(publicKey.export({ format: "jwk" })));
+    writeFileSync(
+      join(dir, "rsa.pem"),
+      generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ format: "pem", type: "pkcs8" }),
+    );
+    writeFileSync(join(dir, "junk.txt"), "not a key\n");
+    const url = `${receiving.url}fal`;
+    const key = join(dir, "key.pem");
+    const cases: [string[], string][] = [
+      [
+        ["send", "fal", "OK", "--url", url],
+        "fal signs its deliveries with Ed25519: give --private-key <file> (imagegen-webhooks keys --private-key <file> makes one",
+      ],
+      [["simulate", "ideogram", "--url", url, "--secret", "x"], "ideogram signs its deliveries with Ed25519: give --private-key <file>"],
+      [
+        ["send", "fal", "OK", "--url", url, "--private-key", key],
+        "--user-id is required for fal: the account its deliveries name (x-fal-webhook-user-id), the receiver's providers.fal.userId",
+      ],
+      [
+        ["send", "fal", "OK", "--url", url, "--private-key", join(dir, "nope.pem"), "--user-id", USER],
+        `--private-key ${join(dir, "nope.pem")}: cannot read it (ENOENT)`,
+      ],
+      [
+        ["send", "fal", "OK", "--url", url, "--private-key", join(dir, "public.pem"), "--user-id", USER],
+        "a public key: sign with the private key; the public one goes in the receiver's jwks",
+      ],
+      [["send", "fal", "OK", "--url", url, "--private-key", join(dir, "public.jwk.json"), "--user-id", USER], `a public key (no "d")`],
+      [["send", "fal", "OK", "--url", url, "--private-key", join(dir, "rsa.pem"), "--user-id", USER], "a rsa key, not Ed25519"],
+      [
+        ["send", "fal", "OK", "--url", url, "--private-key", join(dir, "junk.txt"), "--user-id", USER],
+        "not a key: give a PEM private key (openssl genpkey -algorithm ed25519) or a JWK",
+      ],
+      [
+        ["send", "fal", "OK", "--url", url, "--private-key", key, "--user-id", USER, "--signing-secret", "s"],
+        "fal signs with an Ed25519 key, not a shared secret",
+      ],
+      [
+        ["send", "bfl", "Ready", "--url", url, "--private-key", key],
+        "--private-key is for a provider that signs with Ed25519 (fal, ideogram): bfl does not",
+      ],
+      [["keys"], "keys needs --private-key <file>"],
+    ];
+    const before = receiving.events.length;
+    const runs = await Promise.all(cases.map(([args]) => cli(args)));
+    runs.forEach((run, i) => {
+      expect([cases[i]![0].join(" "), run.code, run.stderr]).toEqual([cases[i]![0].join(" "), 2, expect.stringContaining(cases[i]![1])]);
+    });
+    expect(receiving.events.length).toBe(before);
+  });
+
+  /** Runs the CLI at a server that records the one request it gets and answers 200. */
+  async function recordOne(args: string[]): Promise<{ headers: Record<string, string | string[] | undefined>; body: string }> {
+    let seen: { headers: Record<string, string | string[] | undefined>; body: string } | undefined;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        seen = { headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const run = await cli([...args, "--url", `http://127.0.0.1:${(server.address() as AddressInfo).port}/`]);
+      expect(run.code).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    return seen!;
+  }
 });
 
 describe("imagegen-webhooks deliveries, against the suite's redis-server", () => {

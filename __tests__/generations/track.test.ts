@@ -18,7 +18,7 @@ import {
 } from "imagegen-webhooks";
 import { bullmqInbox } from "imagegen-webhooks/bullmq";
 import { redisStore } from "imagegen-webhooks/redis";
-import { replicateDelivery } from "imagegen-webhooks/testing";
+import { ed25519TestKeys, replicateDelivery } from "imagegen-webhooks/testing";
 import { receiveOk } from "../helpers/receive";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
@@ -266,6 +266,110 @@ test("a tracked Replicate prediction that never gets a webhook is read back afte
   expect(events.map((e) => [e.origin, e.generation.status, e.metadata])).toEqual([["reconciled", "completed", { userId: "u_3" }]]);
 });
 
+/**
+ * A fake of fal.ai's queue API on loopback: `GET /<app>/requests/<id>/status` answers the queue's
+ * status, then `GET /<app>/requests/<id>` the model's output; every request recorded with its
+ * Authorization header.
+ */
+async function fakeFalQueue(status: string): Promise<{ url: string; requests: { path: string; authorization?: string }[] }> {
+  const requests: { path: string; authorization?: string }[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url ?? "";
+    requests.push({ path, ...(req.headers.authorization !== undefined && { authorization: req.headers.authorization }) });
+    const found = /^\/(.+)\/requests\/([^/]+)(\/status)?$/.exec(path);
+    if (!found) {
+      res.writeHead(404).end();
+      return;
+    }
+    const [, , id, asksStatus] = found;
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify(
+        asksStatus
+          ? { status, request_id: id }
+          : {
+              images: [{ url: `https://v3.fal.media/files/example/${id}.png`, content_type: "image/png", width: 1024, height: 1024 }],
+              seed: 42,
+              prompt: "a lighthouse at dusk",
+            },
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
+
+const FAL_KEY = "fal-test-key-id:fal-test-key-secret";
+
+function falWebhooks(apiBaseUrl: string, afterMs = 150): Webhooks {
+  return webhooksWith({
+    providers: { fal: { userId: "u_fal", jwks: ed25519TestKeys().jwks, apiKey: FAL_KEY, apiBaseUrl } },
+    reconcile: { afterMs, everyMs: 10 },
+  });
+}
+
+test("a tracked fal.ai request that never gets a webhook is read back from the queue API after afterMs, with the app it was tracked with", async () => {
+  const id = randomUUID();
+  const api = await fakeFalQueue("COMPLETED");
+  const webhooks = falWebhooks(api.url);
+  const events = recording(webhooks);
+  await webhooks.generations.track("fal", id, { app: "fal-ai/flux/dev", metadata: { userId: "u_3", chatMessage: 7 } });
+  const tracked = Date.now();
+  const ended = await webhooks.generations.wait("fal", id, { timeoutMs: 5000 });
+  expect(Date.now() - tracked).toBeGreaterThanOrEqual(140);
+  expect(api.requests).toEqual([
+    { path: `/fal-ai/flux/dev/requests/${id}/status`, authorization: `Key ${FAL_KEY}` },
+    { path: `/fal-ai/flux/dev/requests/${id}`, authorization: `Key ${FAL_KEY}` },
+  ]);
+  expect(ended).toEqual(
+    expect.objectContaining({
+      provider: "fal",
+      id,
+      status: "completed",
+      origin: "reconciled",
+      metadata: { userId: "u_3", chatMessage: 7 },
+    }),
+  );
+  expect(ended.images.map((image) => image.url)).toEqual([`https://v3.fal.media/files/example/${id}.png`]);
+  expect(events.map((e) => [e.name, e.origin, e.generation.status, e.metadata])).toEqual([
+    ["fal.ok", "reconciled", "completed", { userId: "u_3", chatMessage: 7 }],
+  ]);
+  expect(events[0]!.generation.prompt).toBe("a lighthouse at dusk");
+});
+
+test("a tracked fal.ai request still in the queue is read back again afterMs later, and nothing fires until it has ended", async () => {
+  const id = randomUUID();
+  const api = await fakeFalQueue("IN_PROGRESS");
+  const webhooks = falWebhooks(api.url, 40);
+  const events = recording(webhooks);
+  await webhooks.generations.track("fal", id, { app: "fal-ai/flux/schnell" });
+  await until(() => api.requests.length >= 2);
+  expect(api.requests.map((request) => request.path)).toEqual([
+    `/fal-ai/flux/schnell/requests/${id}/status`,
+    `/fal-ai/flux/schnell/requests/${id}/status`,
+  ]);
+  expect(events).toEqual([]);
+  expect(await webhooks.generations.get("fal", id)).toEqual(expect.objectContaining({ status: "queued", origin: undefined }));
+});
+
+test("fal.ai: tracking without app is refused, saying why; an untracked request cannot be read back, and reconcile() says so", async () => {
+  const api = await fakeFalQueue("COMPLETED");
+  const webhooks = falWebhooks(api.url);
+  await expect(webhooks.generations.track("fal", "req-1", { metadata: { a: 1 } })).rejects.toThrow(
+    `imagegen-webhooks: generations.track("fal", id) needs { app }: fal's read-back needs the request's app, its model id (e.g. "fal-ai/flux/dev"), which fal.ai's webhook does not carry`,
+  );
+  await expect(webhooks.generations.get("fal", "req-1")).resolves.toBeUndefined();
+  // Never tracked: the read-back has no app to ask under.
+  await expect(webhooks.reconcile("fal", "req-2")).rejects.toThrow(
+    `fal.ai's read-back needs the request's app (e.g. "fal-ai/flux/dev"), which its webhook does not carry: track the generation with generations.track("fal", id, { app })`,
+  );
+  expect(api.requests).toEqual([]);
+  // Tracked with it, reconcile() finds the app in the store.
+  await webhooks.generations.track("fal", "req-3", { app: "fal-ai/flux/dev" });
+  await expect(webhooks.reconcile("fal", "req-3")).resolves.toEqual(expect.objectContaining({ status: "completed" }));
+});
+
 test("a tracked generation whose webhooks stop short of the final one is read back afterMs after the last", async () => {
   const id = randomUUID().slice(0, 13);
   const api = await fakeReplicate((asked) => replicateDelivery("failed", { id: asked }));
@@ -325,6 +429,37 @@ test("track()'s app reaches the provider's read-back (fetchGeneration's api.app)
   await expect(webhooks.generations.wait("replicate", id, { timeoutMs: 5000 })).resolves.toEqual(
     expect.objectContaining({ status: "completed" }),
   );
+});
+
+test("a provider of your own declares that its read-back needs an app (appForReadBack): tracking without one is refused", async () => {
+  const definition = {
+    name: "appful",
+    schema: { type: "object", required: ["id"], properties: { id: { type: "string" } } } as const,
+    authentication: ["token" as const],
+    eventName: () => "done",
+    idempotencyKey: (payload: { id: string }) => payload.id,
+    normalize: (payload: { id: string }, { receivedAt }: { receivedAt: Date }) => ({
+      id: payload.id,
+      status: "completed" as const,
+      images: [],
+      params: {},
+      createdAt: receivedAt.toISOString(),
+    }),
+    appForReadBack: 'the model id (e.g. "acme/sdxl")',
+  };
+  expect(() => defineProvider(definition)).toThrow(
+    "appForReadBack says what fetchGeneration needs in api.app, for a provider with fetchGeneration",
+  );
+  const appful = defineProvider({ ...definition, fetchGeneration: (id) => Promise.resolve({ id }) });
+  const webhooks = createWebhooks({
+    providers: { appful: { secret: SECRET } },
+    customProviders: [appful],
+  } as Parameters<typeof createWebhooks>[0]);
+  receivers.push(webhooks);
+  await expect(webhooks.generations.track("appful", "a1")).rejects.toThrow(
+    `generations.track("appful", id) needs { app }: appful's read-back needs the model id (e.g. "acme/sdxl")`,
+  );
+  await expect(webhooks.generations.track("appful", "a1", { app: "acme/sdxl" })).resolves.toBeUndefined();
 });
 
 test("track, get and wait need neither reconcile nor a credential", async () => {

@@ -1,14 +1,35 @@
 /**
- * One set of delivery cases for every runtime (Node's fetch server, Hono, Fastify, Bun, Deno,
- * Workers): a valid delivery, its duplicate, a Standard Webhooks delivery signed by the
- * `standardwebhooks` package, and each refusal, with the middleware's statuses, headers and
- * problem+json bodies. `send` reaches the runtime's server at a path below its `/webhooks`.
- * expectAllowedIpsCases() does the same for `allowedIps`.
+ * One set of delivery cases for every runtime (Node's fetch server, Hono, Bun, Deno, Workers): a
+ * valid delivery, its duplicate, a Standard Webhooks delivery signed by the `standardwebhooks`
+ * package, a fal.ai delivery signed with Ed25519 and a BFL one with an HMAC of the body (both signed
+ * here with node:crypto over the documented message, checked there by the runtime's own crypto),
+ * and each refusal, with the middleware's statuses, headers and problem+json bodies. `send` reaches
+ * the runtime's server at a path below its `/webhooks`. expectAllowedIpsCases() does the same for
+ * `allowedIps`.
  */
+import { createHash, createHmac, createPrivateKey, sign } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { crazyhorseExample, replicateExample } from "../../lib/testing";
+import { bflExample, crazyhorseExample, falExample, replicateExample } from "../../lib/testing";
 import { brotliBomb, deflateBomb } from "../helpers/bombs";
-import { BAD_ALLOWED_IPS, SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
+import { BAD_ALLOWED_IPS, BFL_SECRET, FAL_PUBLIC_JWK, FAL_USER_ID, SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
+
+/** The private half of receiver.ts's FAL_PUBLIC_JWK: a key made for these tests. */
+const FAL_PRIVATE_KEY = createPrivateKey({
+  key: { ...FAL_PUBLIC_JWK, d: "hfNsGGLeBWyFuiwUAHllMXqTSI8U5gtmslNAm0BOHf8" },
+  format: "jwk",
+});
+
+/** fal.ai's headers for a body: Ed25519 over `request id \n user id \n timestamp \n hex(sha256(body))`. */
+function falHeaders(body: string, requestId: string, userId = FAL_USER_ID): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const message = [requestId, userId, timestamp, createHash("sha256").update(body).digest("hex")].join("\n");
+  return {
+    "x-fal-webhook-request-id": requestId,
+    "x-fal-webhook-user-id": userId,
+    "x-fal-webhook-timestamp": timestamp,
+    "x-fal-webhook-signature": sign(null, Buffer.from(message), FAL_PRIVATE_KEY).toString("hex"),
+  };
+}
 
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -63,6 +84,39 @@ export async function expectDeliveryCases(send: Send, events: () => Promise<numb
   });
   expect(await problem(forged)).toMatchObject({ status: 401, type: "urn:imagegen-webhooks:problem:auth.failed" });
 
+  // Ed25519 (fal.ai, static jwks): verified with the runtime's crypto; a tampered body, another account's delivery refused.
+  const falId = `fal-${code}`;
+  const falBody = JSON.stringify({ ...falExample, request_id: falId, gateway_request_id: falId });
+  const fal = await send("/fal", { method: "POST", headers: { ...json, ...falHeaders(falBody, falId) }, body: falBody });
+  expect(fal.status).toBe(200);
+  expect(await events()).toBe(3);
+  const tampered = falBody.replace('"seed":', '"seed":1');
+  expect(
+    await problem(await send("/fal", { method: "POST", headers: { ...json, ...falHeaders(falBody, falId) }, body: tampered })),
+  ).toMatchObject({
+    status: 401,
+    type: "urn:imagegen-webhooks:problem:auth.failed",
+  });
+  const otherAccount = await send("/fal", {
+    method: "POST",
+    headers: { ...json, ...falHeaders(falBody, falId, "someone-else") },
+    body: falBody,
+  });
+  expect(await problem(otherAccount)).toMatchObject({ status: 401, type: "urn:imagegen-webhooks:problem:auth.wrong-account" });
+
+  // An HMAC of the body (BFL's X-BFL-Signature: sha256=<hex>); one made with another secret refused.
+  const bflBody = JSON.stringify({ ...bflExample, id: `bfl-${code}` });
+  const bflSignature = (secret: string) => `sha256=${createHmac("sha256", secret).update(bflBody).digest("hex")}`;
+  const bfl = await send("/bfl", { method: "POST", headers: { ...json, "x-bfl-signature": bflSignature(BFL_SECRET) }, body: bflBody });
+  expect(bfl.status).toBe(200);
+  expect(await events()).toBe(4);
+  const bflForged = await send("/bfl", {
+    method: "POST",
+    headers: { ...json, "x-bfl-signature": bflSignature("not-the-secret") },
+    body: bflBody,
+  });
+  expect(await problem(bflForged)).toMatchObject({ status: 401, type: "urn:imagegen-webhooks:problem:auth.failed" });
+
   expect(await problem(await send("/crazyhorse", { method: "GET" }))).toMatchObject({ status: 405, allow: "POST" });
   expect(await problem(await send(`/crazyhorse?token=wrong`, { method: "POST", headers: json, body }))).toMatchObject({ status: 401 });
   expect(
@@ -82,7 +136,7 @@ export async function expectDeliveryCases(send: Send, events: () => Promise<numb
   });
   // Fastify answers its own 404 below its prefix; every other runtime the problem document.
   expect((await send("/nobody", { method: "POST", headers: json, body })).status).toBe(404);
-  expect(await events()).toBe(2);
+  expect(await events()).toBe(4);
 }
 
 const FORBIDDEN = { type: "urn:imagegen-webhooks:problem:ip.forbidden", title: "Forbidden", status: 403, allow: null };

@@ -9,11 +9,11 @@ import { createWebhooks } from "../../lib";
 import imagegenWebhooks from "../../lib/fastify";
 import { crazyhorseExample } from "../../lib/testing";
 import { expectDeliveryCases } from "./delivery-cases";
-import { SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
+import { RECEIVER_PROVIDERS, TOKEN } from "./fixtures/receiver";
 
 function app(register?: (app: FastifyInstance) => void): { app: FastifyInstance; emitted: () => number } {
   const webhooks = createWebhooks({
-    providers: { crazyhorse: { secret: TOKEN }, replicate: { signature: { secret: SIGNING_SECRET } } },
+    providers: RECEIVER_PROVIDERS,
     limit: "4kb",
   });
   let emitted = 0;

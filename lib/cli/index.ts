@@ -18,6 +18,8 @@ import {
   type SimulateJobOptions,
 } from "../testing/index";
 import { UsageError } from "../errors/usage-error";
+import { ed25519SchemeOf, ed25519Signer } from "../testing/ed25519-signer";
+import { keysCommand, readSigningKey } from "./private-key";
 
 /** Exit codes: 0 every delivery accepted, 1 the receiver refused one or could not be reached, 2 a usage mistake. */
 const REFUSED = 1;
@@ -55,6 +57,8 @@ const help = (known: Known) => `imagegen-webhooks: send test webhook deliveries 
 Usage:
   imagegen-webhooks send <provider> <event> --url <url> (--secret <secret> | --signing-secret <whsec_...>) [--set field=value ...]
   imagegen-webhooks simulate <provider> --url <url> (--secret <secret> | --signing-secret <whsec_...>) [options]
+  imagegen-webhooks send|simulate fal|ideogram ... --url <url> --private-key <file> --user-id <id>
+  imagegen-webhooks keys --private-key <file>
   imagegen-webhooks schema <provider>
   imagegen-webhooks deliveries list|show|replay --redis <url> [options]   (deliveries --help)
 
@@ -67,6 +71,8 @@ Commands:
   send       ${eventsHelp(known)}
   simulate   Play a whole job, delivery by delivery at the provider's pace: created, active,
              progress, completed (or failed), sometimes with a retried delivery.
+  keys       Print the public key set (JWKS) of the Ed25519 key in <file>, for the receiver's
+             providers.fal.jwks (or ideogram's); with no such file, make a new key there first.
   schema     Print the provider's JSON Schema.
   deliveries The durable inbox's deliveries in Redis: list, show one, replay one.
 
@@ -78,6 +84,12 @@ Options:
   --signing-secret <s> sign the deliveries as the provider does: the Standard Webhooks way with a
                        whsec_ secret (Replicate), X-BFL-Signature with BFL's webhook_secret (with
                        --secret too, both are sent)
+  --private-key <file> sign as a provider that signs with Ed25519 does (${ed25519Names(known)}): a
+                       PEM private key (openssl genpkey -algorithm ed25519) or a JWK with "d"; the
+                       receiver's jwks must hold its public half (keys prints it), under the key id
+                       Ideogram names: the JWK's kid, else the key's RFC 7638 thumbprint
+  --user-id <id>       with --private-key: the account the deliveries name (X-Fal-Webhook-User-Id),
+                       the receiver's userId
   --set <field=value>  send: set a field of the body; a dotted path reaches inside (data.prompt=...),
                        a value that reads as JSON is taken as JSON (params.number=2), else as text
   --any-event          send: an event the provider does not list (a new state, to test how the
@@ -107,8 +119,18 @@ Examples:
   imagegen-webhooks simulate all-images --url http://localhost:3000/webhooks/all-images --secret demo-all-images-secret
   imagegen-webhooks simulate replicate --url http://localhost:3000/webhooks/replicate \\
     --signing-secret whsec_aW1hZ2VnZW4td2ViaG9va3MgZGVtbyByZXBsaWNhdGU=
+  imagegen-webhooks keys --private-key fal-test-key.pem > fal-test-jwks.json
+  imagegen-webhooks send fal OK --url http://localhost:3000/webhooks/fal --private-key fal-test-key.pem --user-id my-fal-user
   imagegen-webhooks schema crazyhorse > crazyhorse.schema.json
 `;
+
+/** The providers that sign with Ed25519, which --private-key is for. */
+function ed25519Names(known: Known): string {
+  return [...known.values()]
+    .filter((of) => ed25519SchemeOf(of) !== undefined)
+    .map((of) => of.name)
+    .join(", ");
+}
 
 const OPTIONS = {
   url: { type: "string" },
@@ -125,6 +147,8 @@ const OPTIONS = {
   speed: { type: "string" },
   "dry-run": { type: "boolean" },
   "custom-providers": { type: "string", multiple: true },
+  "private-key": { type: "string" },
+  "user-id": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } satisfies ParseArgsConfig["options"];
@@ -226,7 +250,7 @@ function target(
   if (tokenIn !== undefined && tokenIn !== "header" && tokenIn !== "query" && tokenIn !== "bearer")
     throw new UsageError("--token-in is header, query or bearer");
   const signingSecret = values["signing-secret"];
-  if (values.secret === undefined && signingSecret === undefined) {
+  if (values.secret === undefined && signingSecret === undefined && values["private-key"] === undefined) {
     throw new UsageError(
       "--secret is required: the token the receiver expects (its provider secret); or --signing-secret for a signed provider",
     );
@@ -308,10 +332,57 @@ function signedAs(chosen: AnyProvider, signingSecret: string | undefined): Pick<
   return sign ? { sign } : { signature: { secret: signingSecret } };
 }
 
-/** A 401 from a provider that signs, sent with only a token: the likely cause, said. */
-function authHint(chosen: AnyProvider, response: SentResponse, signed: boolean): string {
-  if (response.status !== 401 || signed || chosen.authentication[0] !== "signature") return "";
-  return `\nhint: ${chosen.name} signs its deliveries: a receiver set up with providers.${chosen.name}.signature needs --signing-secret <whsec_...>\n`;
+/**
+ * For a provider that signs with Ed25519: the signer `--private-key` and `--user-id` make, checked
+ * before anything is sent. Undefined for the others, which must not be given `--private-key`.
+ */
+async function ed25519Signing(chosen: AnyProvider, values: Values, known: Known): Promise<SendOptions["sign"]> {
+  const { name } = chosen;
+  const scheme = ed25519SchemeOf(chosen);
+  const file = values["private-key"];
+  if (scheme === undefined) {
+    const option = file !== undefined ? "--private-key" : values["user-id"] !== undefined ? "--user-id" : undefined;
+    if (option === undefined) return undefined;
+    throw new UsageError(`${option} is for a provider that signs with Ed25519 (${ed25519Names(known)}): ${name} does not`);
+  }
+  if (file === undefined) {
+    throw new UsageError(
+      `${name} signs its deliveries with Ed25519: give --private-key <file> (imagegen-webhooks keys --private-key <file> makes one and prints the jwks to give the receiver)`,
+    );
+  }
+  if (values["signing-secret"] !== undefined) {
+    throw new UsageError(`${name} signs with an Ed25519 key, not a shared secret: give --private-key <file>, not --signing-secret`);
+  }
+  const { userIdHeader } = scheme.definition;
+  const userId = values["user-id"];
+  if (userIdHeader !== undefined && (userId === undefined || userId === "")) {
+    throw new UsageError(
+      `--user-id is required for ${name}: the account its deliveries name (${userIdHeader}), the receiver's providers.${name}.userId`,
+    );
+  }
+  const { privateKey, kid } = await readSigningKey(file);
+  try {
+    return ed25519Signer(chosen, { privateKey, kid, ...(userId !== undefined && { userId }) });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** A 401 from a provider that signs: the likely cause, said. */
+function authHint(chosen: AnyProvider, response: SentResponse, signed: boolean, values: Values): string {
+  if (response.status !== 401) return "";
+  const { name } = chosen;
+  if (values["private-key"] !== undefined) {
+    if (/auth\.wrong-account/.test(response.body)) {
+      return `\nhint: the receiver's providers.${name}.userId is not --user-id ${printable(values["user-id"] ?? "")}: give the account it expects\n`;
+    }
+    return (
+      `\nhint: the receiver's providers.${name}.jwks must hold the public half of ${printable(values["private-key"])}: ` +
+      `imagegen-webhooks keys --private-key ${printable(values["private-key"])} prints it (without jwks, the receiver checks ${name}'s own keys)\n`
+    );
+  }
+  if (signed || chosen.authentication[0] !== "signature") return "";
+  return `\nhint: ${name} signs its deliveries: a receiver set up with providers.${name}.signature needs --signing-secret <whsec_...>\n`;
 }
 
 /** The event, checked against the ones the provider lists: a typo would otherwise be sent, and accepted as an unknown event. */
@@ -349,9 +420,11 @@ async function send(positionals: string[], values: Values, known: Known, out: No
     out.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
   }
+  const ed25519 = await ed25519Signing(chosen, values, known);
   const { url, signingSecret, ...auth } = target(values, testing);
-  const response = await sendDelivery(url, { body, ...auth, ...signedAs(chosen, signingSecret) });
-  out.write(`POST ${url} ${name} ${event}: ${describe(response)}\n${authHint(chosen, response, signingSecret !== undefined)}`);
+  const signed = ed25519 ? { sign: ed25519 } : signedAs(chosen, signingSecret);
+  const response = await sendDelivery(url, { body, ...auth, ...signed });
+  out.write(`POST ${url} ${name} ${event}: ${describe(response)}\n${authHint(chosen, response, signingSecret !== undefined, values)}`);
   return accepted(response) ? 0 : REFUSED;
 }
 
@@ -383,8 +456,9 @@ async function simulate(positionals: string[], values: Values, known: Known, out
     out.write(`${JSON.stringify(job, null, 2)}\n`);
     return 0;
   }
+  const ed25519 = await ed25519Signing(chosen, values, known);
   const { url, signingSecret, ...auth } = target(values, testing);
-  const signed = signedAs(chosen, signingSecret);
+  const signed = ed25519 ? { sign: ed25519 } : signedAs(chosen, signingSecret);
   out.write(`simulating ${name} job ${job.id} (${job.outcome}, ${job.deliveries.length} deliveries) to ${url}\n`);
   const played = await playJob(job, {
     url,
@@ -397,7 +471,10 @@ async function simulate(positionals: string[], values: Values, known: Known, out
   });
   const refused = played.find(({ response }) => !accepted(response));
   if (refused) {
-    out.write(`stopped: the receiver refused ${refused.delivery.event} with ${refused.response.status}\n`);
+    out.write(
+      `stopped: the receiver refused ${refused.delivery.event} with ${refused.response.status}\n` +
+        authHint(chosen, refused.response, signingSecret !== undefined, values).trimStart(),
+    );
     return REFUSED;
   }
   return 0;
@@ -417,6 +494,8 @@ function version(): string {
 export interface CliOptions {
   /** Providers of the user's own, as `--custom-providers` would load them. */
   customProviders?: readonly AnyProvider[];
+  /** Where notes beside the output go (`keys` saying it wrote a new key); default the process's stderr. */
+  notes?: NodeJS.WritableStream;
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, options: CliOptions = {}): Promise<number> {
@@ -440,10 +519,12 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       return simulate(rest, values, await known(), out);
     case "schema":
       return schema(rest, await known(), out);
+    case "keys":
+      return keysCommand(values["private-key"], out, options.notes ?? process.stderr);
     case undefined:
-      throw new UsageError("name a command: send, simulate, schema or deliveries");
+      throw new UsageError("name a command: send, simulate, keys, schema or deliveries");
     default:
-      throw new UsageError(`unknown command "${command}": the commands are send, simulate, schema and deliveries`);
+      throw new UsageError(`unknown command "${command}": the commands are send, simulate, keys, schema and deliveries`);
   }
 }
 

@@ -133,6 +133,14 @@ export function createGenerations(receiver: Receiver): Generations {
           `imagegen-webhooks: generations.track(): app must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
         );
       }
+      // Refused now rather than tracked: such a generation could never be read back, and a lost
+      // webhook would show only as a read-back failing, later, on every look.
+      const needs = receiver.options.providers.get(provider)?.provider.appForReadBack;
+      if (app === undefined && needs !== undefined) {
+        throw new TypeError(
+          `imagegen-webhooks: generations.track("${provider}", id) needs { app }: ${provider}'s read-back needs ${needs}`,
+        );
+      }
       const trackedAt = Date.now();
       const status = await store.track(`${provider}:${id}`, { metadata, app, trackedAt });
       receiver.openGenerations?.note(provider, id, status ?? "queued", trackedAt, app);

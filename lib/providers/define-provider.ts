@@ -77,6 +77,12 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
   complete?: ReadBackCompletion;
   /** Why it has no API to read a generation back (no `fetchGeneration`), e.g. "its provider documents its webhook only". */
   withoutApi?: string;
+  /**
+   * What `fetchGeneration` needs in `api.app` that the id does not say, e.g. "the model id, e.g.
+   * \"acme/sdxl\"": `generations.track()` without `app` is then refused, since such a generation
+   * could never be read back.
+   */
+  appForReadBack?: string;
   /** What the CLI's help says `<event>` is, e.g. `pixelforge's state (ready, broken, ...)`. Default: from `knownEvents`. */
   cliEvents?: string;
 }
@@ -117,6 +123,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     apiBaseUrl,
     credential,
     withoutApi,
+    appForReadBack,
     cliEvents,
     isGeneration,
     complete,
@@ -158,6 +165,9 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   if (withoutApi !== undefined && (typeof withoutApi !== "string" || fetchGeneration)) {
     fail("withoutApi is a sentence saying why the provider has no API, for one without fetchGeneration");
   }
+  if (appForReadBack !== undefined && (typeof appForReadBack !== "string" || appForReadBack === "" || !fetchGeneration)) {
+    fail("appForReadBack says what fetchGeneration needs in api.app, for a provider with fetchGeneration");
+  }
   if (cliEvents !== undefined && (typeof cliEvents !== "string" || cliEvents === "")) fail("cliEvents must be a sentence");
   if (isGeneration !== undefined && typeof isGeneration !== "function") fail("isGeneration must be a function, or left out");
   const completion = complete === undefined ? undefined : checkCompletion(complete, fail);
@@ -183,6 +193,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
     ...(apiBaseUrl !== undefined && { apiBaseUrl }),
     ...(apiCredential && { credential: apiCredential }),
     ...(withoutApi !== undefined && { withoutApi }),
+    ...(appForReadBack !== undefined && { appForReadBack }),
     ...(cliEvents !== undefined && { cliEvents }),
     ...(isGeneration && { isGeneration: (payload: Payload) => isGeneration(payload) }),
     ...(completion && { complete: completion }),
@@ -230,7 +241,7 @@ function checkCredential(credential: unknown, fail: (message: string) => never):
 
 /** The testing hooks are checked here too: a mistake there would otherwise surface only in a test run. */
 function checkTesting(testing: unknown, fail: (message: string) => never): ProviderTesting<unknown> {
-  const { eventField, example, simulate, tokenIn } = (
+  const { eventField, example, simulate, tokenIn, signedHeaders } = (
     typeof testing === "object" && testing !== null ? testing : fail("testing must be an object")
   ) as Partial<ProviderTesting<unknown>>;
   if (typeof eventField !== "string" || eventField.length === 0)
@@ -239,10 +250,13 @@ function checkTesting(testing: unknown, fail: (message: string) => never): Provi
   if (simulate !== undefined && typeof simulate !== "function") fail("testing.simulate must be a function, or left out");
   if (tokenIn !== undefined && !["header", "query", "bearer"].includes(tokenIn))
     fail('testing.tokenIn must be "header", "query" or "bearer"');
+  if (signedHeaders !== undefined && typeof signedHeaders !== "function")
+    fail("testing.signedHeaders must be a function of the payload that returns the headers it signs, or left out");
   return Object.freeze({
     eventField: eventField,
     example: example,
     ...(simulate && { simulate }),
     ...(tokenIn !== undefined && { tokenIn }),
+    ...(signedHeaders && { signedHeaders }),
   });
 }

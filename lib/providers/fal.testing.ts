@@ -86,9 +86,10 @@ function simulate(job: SimulationContext): SimulationScript<FalPayload> {
   return { id, caption: prompt, images, deliveries: [{ delayMs: random.int(2000, 6000), event: body.status, body }] };
 }
 
-/** fal.ai's testing hooks: `status` names the event. */
+/** fal.ai's testing hooks: `status` names the event; the request id is signed as `X-Fal-Webhook-Request-Id`. */
 export const falTesting = {
   eventField: "status",
   example: ({ status, ...rest }) => falDelivery(status, rest),
   simulate,
+  signedHeaders: (payload) => ({ "x-fal-webhook-request-id": payload.request_id }),
 } satisfies ProviderTesting<FalPayload>;

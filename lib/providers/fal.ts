@@ -126,6 +126,7 @@ export const fal = defineProvider({
   },
   authentication: [falSignature],
   fetchGeneration: (id, api) => fetchFalRequest(api.app, id, api),
+  appForReadBack: `the request's app, its model id (e.g. "fal-ai/flux/dev"), which fal.ai's webhook does not carry`,
   apiBaseUrl: "https://queue.fal.run",
   credential: { option: "apiKey", header: "authorization", prefix: "Key " },
   cliEvents: "fal.ai's status (OK, ERROR)",

@@ -71,9 +71,10 @@ function simulate(job: SimulationContext): SimulationScript<IdeogramPayload> {
   return { id, caption: prompt, images, deliveries: [{ delayMs: random.int(3000, 8000), event: failed ? "failed" : "completed", body }] };
 }
 
-/** Ideogram's testing hooks: `status` names the event (absent in the webhook, which is `completed`). */
+/** Ideogram's testing hooks: `status` names the event (absent in the webhook, which is `completed`); the generation id is signed as `X-Ideogram-Webhook-Generation-Id`. */
 export const ideogramTesting = {
   eventField: "status",
   example: ({ status, ...rest }) => ideogramDelivery(status, rest),
   simulate,
+  signedHeaders: (payload) => ({ "x-ideogram-webhook-generation-id": payload.generation_id }),
 } satisfies ProviderTesting<IdeogramPayload>;

@@ -80,4 +80,10 @@ export interface ProviderTesting<Payload> {
   example(overrides: Partial<Payload>): Payload;
   /** A whole job, delivery by delivery; without it the provider's deliveries can be built and sent, not simulated. */
   simulate?(job: SimulationContext): SimulationScript<Payload>;
+  /**
+   * For a provider that signs with Ed25519 (`ed25519Jwks`): the headers its signed message names
+   * that come from the delivery itself (fal.ai's request id, Ideogram's generation id). The CLI's
+   * `--private-key` sends them, with the account, the time and the key id, and signs them all.
+   */
+  signedHeaders?(payload: Payload): Record<string, string>;
 }

@@ -127,6 +127,11 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly complete?: ReadBackCompletion;
   /** Why it has no API to read a generation back, where the provider says so: the messages repeat it. */
   readonly withoutApi?: string;
+  /**
+   * What `generations.track()`'s `app` is for it, where its read-back cannot do without one (fal.ai:
+   * the model id): tracking without `app` is refused, with this in the message.
+   */
+  readonly appForReadBack?: string;
   /** What the CLI's help says `<event>` is for it, e.g. `crazyhorse's state (WAITING, DONE, ...)`; else its `knownEvents`. */
   readonly cliEvents?: string;
   /**

@@ -23,8 +23,8 @@ export { ideogramDelivery, ideogramExample } from "./ideogram.testing";
 
 /** Typed over every built-in name: a built-in provider without its hooks, simulation included, does not compile. */
 export type BuiltInTesting = {
-  readonly [P in ProviderName]: Required<Omit<ProviderTesting<ProviderPayloads[P]>, "tokenIn">> &
-    Pick<ProviderTesting<ProviderPayloads[P]>, "tokenIn">;
+  readonly [P in ProviderName]: Required<Omit<ProviderTesting<ProviderPayloads[P]>, "tokenIn" | "signedHeaders">> &
+    Pick<ProviderTesting<ProviderPayloads[P]>, "tokenIn" | "signedHeaders">;
 };
 
 /** @internal The built-in providers' testing hooks, by name. */

@@ -3,6 +3,9 @@ import type { JWK } from "jose";
 import type { Ed25519JwksScheme } from "../signatures/ed25519-jwks";
 import { falSignature } from "../providers/fal";
 import { ideogramSignature } from "../providers/ideogram";
+import { providers } from "../providers/index";
+import type { AnyProvider } from "../providers/provider";
+import { providerTesting, type TestedProvider } from "./provider-hooks";
 
 /** An Ed25519 key pair for tests: the private key to sign with, and the public key set to give `createWebhooks` as `jwks`. */
 export interface Ed25519TestKeys {
@@ -105,4 +108,54 @@ export function signIdeogramDelivery(
     },
     ...(options.timestamp !== undefined && { timestamp: options.timestamp }),
   });
+}
+
+/** The provider's Ed25519 scheme (`ed25519Jwks`), where it authenticates with one. */
+export function ed25519SchemeOf(provider: AnyProvider): Ed25519JwksScheme | undefined {
+  return provider.authentication.find(
+    (entry): entry is Ed25519JwksScheme => typeof entry === "object" && (entry as { kind?: unknown }).kind === "ed25519-jwks",
+  );
+}
+
+/** What `ed25519Signer` signs each delivery with. */
+export interface Ed25519SignerOptions {
+  privateKey: KeyObject | string;
+  /** The account the deliveries name, where the provider names one (fal.ai, Ideogram). */
+  userId?: string;
+  /** The key id, where the provider sends one (Ideogram): the `kid` of the public key in the receiver's `jwks`. */
+  kid?: string;
+}
+
+/**
+ * For a provider that signs with Ed25519 (fal.ai, Ideogram, a user's `ed25519Jwks` provider with
+ * `testing.signedHeaders`): the function that makes its headers from the exact bytes sent, for
+ * `sendDelivery`'s and `playJob`'s `sign`. Undefined for a provider that signs otherwise. Throws,
+ * saying what is missing, when the provider's message needs an account or a key id not given.
+ */
+export function ed25519Signer(
+  provider: TestedProvider,
+  options: Ed25519SignerOptions,
+): ((rawBody: string | Uint8Array) => Record<string, string>) | undefined {
+  const { name, testing } = providerTesting(provider, "ed25519Signer");
+  // providerTesting() has refused a name that is not built in.
+  const scheme = ed25519SchemeOf(typeof provider === "string" ? providers[provider] : provider);
+  if (scheme === undefined) return undefined;
+  const { userIdHeader, keyIdHeader } = scheme.definition;
+  if (testing.signedHeaders === undefined) {
+    throw new TypeError(`ed25519Signer: provider "${name}" has no testing.signedHeaders: add it to say which headers name a delivery`);
+  }
+  if (userIdHeader !== undefined && !options.userId)
+    throw new TypeError(`ed25519Signer: ${name}'s deliveries name an account: give userId`);
+  if (keyIdHeader !== undefined && !options.kid) throw new TypeError(`ed25519Signer: ${name}'s deliveries name their key: give kid`);
+  return (rawBody) => {
+    const text = typeof rawBody === "string" ? rawBody : Buffer.from(rawBody).toString("utf8");
+    return signEd25519Delivery(scheme, rawBody, {
+      privateKey: options.privateKey,
+      headers: {
+        ...testing.signedHeaders!(JSON.parse(text) as unknown),
+        ...(userIdHeader !== undefined && { [userIdHeader]: options.userId as string }),
+        ...(keyIdHeader !== undefined && { [keyIdHeader]: options.kid as string }),
+      },
+    });
+  };
 }
