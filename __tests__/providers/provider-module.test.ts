@@ -6,8 +6,8 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import request from "supertest";
 import { main } from "../../lib/cli/index";
-import { createWebhooks, type Webhooks } from "../../lib/index";
-import { buildDelivery, simulateJob } from "../../lib/testing/index";
+import { createWebhooks, type Webhooks } from "../../lib/entries/index";
+import { buildDelivery, simulateJob } from "../../lib/entries/testing/index";
 import { inkwell } from "../fixtures/inkwell-provider";
 
 const list = [inkwell] as const;

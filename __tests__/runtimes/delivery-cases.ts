@@ -6,7 +6,7 @@
  * expectAllowedIpsCases() does the same for `allowedIps`.
  */
 import { Webhook } from "standardwebhooks";
-import { crazyhorseExample, replicateExample } from "../../lib/testing";
+import { crazyhorseExample, replicateExample } from "../../lib/entries/testing";
 import { brotliBomb, deflateBomb } from "../helpers/bombs";
 import { BAD_ALLOWED_IPS, SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
 

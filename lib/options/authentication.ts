@@ -2,8 +2,8 @@
 // Webhooks `signature`, its `allowedIps`, or the explicit opt-out `allowUnauthenticated`.
 import type { AnyProvider, Authentication } from "../providers/provider";
 import { isSignatureScheme, type SignatureScheme } from "../signatures/scheme";
-import { warnOnce } from "../warn-once";
-import type { Logger } from "../logger";
+import { warnOnce } from "../logging/warn-once";
+import type { Logger } from "../logging/logger";
 import type { Platform } from "../platform/platform";
 import {
   createBodyHmacVerifier,
@@ -13,7 +13,7 @@ import {
   type AllowList,
   type SignatureVerifier,
 } from "../pipeline/index";
-import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "../checks";
+import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {

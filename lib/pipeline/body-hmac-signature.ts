@@ -1,7 +1,7 @@
 import type { Crypto } from "../crypto/crypto";
 import type { HmacSignatureDeclaration } from "../providers/provider";
 import { hmacSignature } from "../signatures/hmac-signature";
-import { isThenable } from "../thenable";
+import { isThenable } from "../async/thenable";
 import type { SignatureVerifier } from "./signature";
 
 // A provider's declared HMAC of the body (Black Forest Labs: `X-BFL-Signature: sha256=<hex>`),

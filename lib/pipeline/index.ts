@@ -1,7 +1,7 @@
 /**
  * The pipeline of one delivery, one module per stage, in the order the README's "HTTP answers"
  * gives: route, raw body, content type, authenticate, parse, validate, dedupe, emit, answer. This file is its only entry for the layers
- * above it (the HTTP adapters, the façade in `webhooks.ts`, the options that build its checks, the reconciler, the inbox worker); which
+ * above it (the HTTP adapters, the façade in `webhooks/`, the options that build its checks, the reconciler, the inbox worker); which
  * layers the stages may import is eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths.
  */
 export { admit, receive, receiveBody, type ReceiveInput, type RequestLine } from "./receive";

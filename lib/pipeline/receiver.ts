@@ -2,7 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { ImageKeeper } from "../images/keeper";
 import type { Inbox } from "../inbox/inbox";
 import type { OpenGenerations } from "./open-generations";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { Telemetry } from "../telemetry/index";
 import type { AnyProvider } from "../providers/provider";
 import type { DedupeStore, GenerationStore } from "../stores/store";

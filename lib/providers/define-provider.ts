@@ -1,6 +1,6 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
-import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generation";
-import type { WebhookResponse } from "../response";
+import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generations/generation";
+import type { WebhookResponse } from "../http/response";
 import { isSignatureScheme } from "../signatures/scheme";
 import type {
   AnyProvider,
@@ -15,7 +15,7 @@ import type {
 } from "./provider";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 /** What `defineProvider` takes: everything one image provider is. */
 export interface ProviderDefinition<Name extends string, Schema extends JSONSchema, Known extends string, Payload = FromSchema<Schema>> {

@@ -27,7 +27,7 @@ export type BuiltInProviders = typeof providers;
 
 // The exported event types are typed by the built-in providers unless told otherwise: they learn
 // them here, so that they import no provider.
-declare module "../generation" {
+declare module "../generations/generation" {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface KnownProviders extends BuiltInProviders {}
 }

@@ -1,6 +1,6 @@
-import type { Generation, GenerationStatus } from "../generation";
-import type { HeadersInput } from "../headers";
-import type { WebhookResponse } from "../response";
+import type { Generation, GenerationStatus } from "../generations/generation";
+import type { HeadersInput } from "../http/headers";
+import type { WebhookResponse } from "../http/response";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
 import type { SignatureScheme } from "../signatures/scheme";

@@ -1,8 +1,8 @@
 import type { Crypto, Hmac } from "../crypto/crypto";
-import { getHeader, type HeadersInput } from "../headers";
-import { isThenable } from "../thenable";
+import { getHeader, type HeadersInput } from "../http/headers";
+import { isThenable } from "../async/thenable";
 import { SignatureRejection, type SignatureVerifier } from "./scheme";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 // An HMAC-SHA256 of the raw body, hex, in one header (Black Forest Labs: `X-BFL-Signature:
 // sha256=<hex>`). The scheme signs no timestamp and no id, so it cannot refuse a replay: a

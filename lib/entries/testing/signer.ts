@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { nodeCrypto } from "../crypto/node-crypto";
-import { signBodyHmac } from "../pipeline/body-hmac-signature";
-import { decodeSigningSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../pipeline/signature";
-import { isProviderName, providers, type ProviderName } from "../providers/index";
-import type { AnyProvider } from "../providers/provider";
+import { nodeCrypto } from "../../crypto/node-crypto";
+import { signBodyHmac } from "../../pipeline/body-hmac-signature";
+import { decodeSigningSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../../pipeline/signature";
+import { isProviderName, providers, type ProviderName } from "../../providers/index";
+import type { AnyProvider } from "../../providers/provider";
 
 /**
  * For a provider that declares an HMAC of the body (`signatureScheme`, e.g. Black Forest Labs):

@@ -1,7 +1,7 @@
-import { isProviderName, providers, type ProviderName } from "../providers/index";
-import type { AnyProvider } from "../providers/provider";
-import type { ProviderTesting } from "../providers/provider-testing";
-import { builtInTesting } from "../providers/testing-exports";
+import { isProviderName, providers, type ProviderName } from "../../providers/index";
+import type { AnyProvider } from "../../providers/provider";
+import type { ProviderTesting } from "../../providers/provider-testing";
+import { builtInTesting } from "../../providers/testing-exports";
 
 /** The providers whose jobs `simulateJob` plays by name: every built-in one. */
 export const simulatedProviders = Object.keys(builtInTesting) as readonly ProviderName[];

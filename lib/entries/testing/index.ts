@@ -19,7 +19,7 @@ export {
   falExample,
   ideogramDelivery,
   ideogramExample,
-} from "../providers/testing-exports";
+} from "../../providers/testing-exports";
 export {
   ed25519TestKeys,
   signEd25519Delivery,
@@ -42,11 +42,11 @@ export {
   type SimulatedProvider,
   type SimulateJobOptions,
 } from "./simulate";
-export { progressSteps, SAMPLE_PROMPTS, type ProgressEvents, type SimulationStep } from "../providers/job-plan";
+export { progressSteps, SAMPLE_PROMPTS, type ProgressEvents, type SimulationStep } from "../../providers/job-plan";
 export type {
   ProviderTesting,
   ScriptedDelivery,
   SimulationContext,
   SimulationRandom,
   SimulationScript,
-} from "../providers/provider-testing";
+} from "../../providers/provider-testing";
