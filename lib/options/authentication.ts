@@ -6,7 +6,6 @@ import { warnOnce } from "../logging/warn-once";
 import type { Logger } from "../logging/logger";
 import type { Platform } from "../platform/platform";
 import {
-  createBodyHmacVerifier,
   createSignatureVerifier,
   decodeSigningSecret,
   DEFAULT_TOLERANCE_SECONDS,
@@ -138,7 +137,7 @@ function resolveBodyHmac(provider: AnyProvider, signature: unknown, platform: Pl
         (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
   }
-  return createBodyHmacVerifier(provider.signatureScheme!, secrets as string[], platform.crypto);
+  return provider.signatureScheme!.createVerifier(secrets as string[], platform.crypto);
 }
 
 export function resolveAllowedIps(name: string, allowedIps: unknown, platform: Platform): AllowList {

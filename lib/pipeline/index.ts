@@ -21,7 +21,6 @@ export { settleWithin, TIMED_OUT } from "./deadline";
 export { logDelivery, type DeliveryOutcome } from "./report";
 // The checks that options/ builds once, at start-up.
 export { createTokenVerifier } from "./authenticate";
-export { createBodyHmacVerifier, signBodyHmac } from "./body-hmac-signature";
 export { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./signature";
 export type { AllowList } from "./source-ip";
 export { compileValidator, type Validator } from "./validate";

@@ -57,6 +57,20 @@ function anyMatches(crypto: Crypto, expected: readonly Uint8Array[], presented: 
   return matched;
 }
 
+/** Whether an entry of a provider's `authentication` is an `hmacSignature(...)` scheme. */
+export function isHmacSignatureScheme(value: unknown): value is HmacSignatureScheme {
+  const scheme = value as HmacSignatureScheme;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    scheme.kind === "hmac" &&
+    typeof scheme.header === "string" &&
+    typeof scheme.prefix === "string" &&
+    typeof scheme.createVerifier === "function" &&
+    typeof scheme.sign === "function"
+  );
+}
+
 /**
  * Declares an HMAC-SHA256-of-the-raw-body signature in a header, e.g. Black Forest Labs':
  * `hmacSignature({ header: "x-bfl-signature", prefix: "sha256=" })`. The digest is compared in
