@@ -11,19 +11,20 @@ const LAYERS = [
   [
     "foundation",
     [
-      "checks.ts",
+      // The checks every option goes through, in the folder of the options that use them most.
+      "options/checks.ts",
       // The errors the foundation and the providers throw: import-free modules of errors/.
       "errors/config-error.ts",
       "errors/redis-timeout-error.ts",
       "errors/provider-api-error.ts",
-      "encoding.ts",
-      "headers.ts",
-      "thenable.ts",
-      "logger.ts",
-      "response.ts",
-      "generation.ts",
-      "printable.ts",
-      "warn-once.ts",
+      // The shapes of what a request carries in and an answer carries out, beside the adapters that use them.
+      "http/headers.ts",
+      "http/response.ts",
+      // The one shape of a generation: import-free, beside webhooks.generations that tracks them.
+      "generations/generation.ts",
+      "async",
+      "text",
+      "logging",
       "crypto",
       "stores",
       "signatures",
@@ -32,14 +33,15 @@ const LAYERS = [
   // One module per provider; they know the foundation only, and every layer above loops over them.
   ["providers", ["providers"]],
   // What a listener receives and the errors: types every layer above names.
-  ["shared types", ["webhook-event.ts", "errors", "events.ts"]],
+  ["shared types", ["events", "errors"]],
   // The stages of a delivery and what they call: the inbox's interface, keeping images, telemetry.
   ["pipeline", ["pipeline", "telemetry", "images", "inbox"]],
   // What the façade builds the pipeline with and calls it through.
   ["adapters", ["http", "platform", "options", "reconcile", "generations"]],
-  ["facade", ["webhooks.ts", "create-webhooks.ts", "openapi.ts", "shared-exports.ts"]],
-  // The package's entry points: what users import, and the CLI.
-  ["entries", ["index.ts", "web", "redis", "bullmq", "s3", "fastify", "testing", "cli"]],
+  // The Webhooks class, createWebhooks, and the OpenAPI description of what it serves.
+  ["facade", ["webhooks"]],
+  // The package's entry points: what users import (entries/, which dist/ publishes at its top), and the CLI.
+  ["entries", ["entries", "cli"]],
 ];
 
 /** One zone per layer: its modules may import nothing from the layers above it. */

@@ -47,13 +47,13 @@ const shared = {
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json" }] },
   // The demo imports the package by its name, as a user would; the tests run it against the source.
   moduleNameMapper: {
-    "^imagegen-webhooks$": "<rootDir>/lib/index.ts",
-    "^imagegen-webhooks/testing$": "<rootDir>/lib/testing/index.ts",
-    "^imagegen-webhooks/redis$": "<rootDir>/lib/redis/index.ts",
-    "^imagegen-webhooks/bullmq$": "<rootDir>/lib/bullmq/index.ts",
-    "^imagegen-webhooks/s3$": "<rootDir>/lib/s3/index.ts",
-    "^imagegen-webhooks/web$": "<rootDir>/lib/web/index.ts",
-    "^imagegen-webhooks/fastify$": "<rootDir>/lib/fastify/index.ts",
+    "^imagegen-webhooks$": "<rootDir>/lib/entries/index.ts",
+    "^imagegen-webhooks/testing$": "<rootDir>/lib/entries/testing/index.ts",
+    "^imagegen-webhooks/redis$": "<rootDir>/lib/entries/redis/index.ts",
+    "^imagegen-webhooks/bullmq$": "<rootDir>/lib/entries/bullmq/index.ts",
+    "^imagegen-webhooks/s3$": "<rootDir>/lib/entries/s3/index.ts",
+    "^imagegen-webhooks/web$": "<rootDir>/lib/entries/web/index.ts",
+    "^imagegen-webhooks/fastify$": "<rootDir>/lib/entries/fastify/index.ts",
     // EXPRESS_MAJOR=4 runs the whole suite against Express 4 (the dev dependency aliased express4),
     // since the peer range takes both majors; .ci/run runs it once with each.
     ...(express4 ? { "^express$": "express4", "^express/(.*)$": "express4/$1" } : {}),

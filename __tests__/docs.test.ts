@@ -22,7 +22,7 @@ test("documents every code entry point of package.json's exports", () => {
   const exported = Object.values(pkg.exports)
     .map((target) => (typeof target === "object" ? target.require?.default : undefined))
     .filter((file): file is string => file !== undefined)
-    .map((file) => file.replace(/^\.\/dist\//, "lib/").replace(/\.js$/, ".ts"));
+    .map((file) => file.replace(/^\.\/dist\//, "lib/entries/").replace(/\.js$/, ".ts"));
   expect([...typedoc.entryPoints].sort()).toEqual(exported.sort());
 });
 

@@ -5,8 +5,8 @@ import {
   type WebhooksOptions,
   type InvalidDelivery,
   type AnyWebhookEvent,
-} from "../lib";
-import { allImagesDelivery, crazyhorseDelivery, crazyhorseExample, allImagesExample } from "../lib/testing";
+} from "../lib/entries/index";
+import { allImagesDelivery, crazyhorseDelivery, crazyhorseExample, allImagesExample } from "../lib/entries/testing";
 import { deferred } from "./helpers/deferred";
 
 const SECRET = "crazyhorse-secret-for-tests";

@@ -4,8 +4,8 @@ import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import express from "express";
 import fc from "fast-check";
-import { allImagesSchema, createWebhooks, crazyhorseSchema } from "../lib";
-import { allImagesDelivery, crazyhorseDelivery } from "../lib/testing";
+import { allImagesSchema, createWebhooks, crazyhorseSchema } from "../lib/entries/index";
+import { allImagesDelivery, crazyhorseDelivery } from "../lib/entries/testing";
 
 // Property-based tests through the real middleware over real HTTP: whatever arrives, the process
 // survives, a client fault is a 4xx problem+json, an invalid delivery emits nothing (but `invalid`),

@@ -71,7 +71,7 @@ function exportedOptionTypes(): Map<string, string[]> {
   const { config } = ts.readConfigFile(join(root, "tsconfig.json"), (path) => ts.sys.readFile(path));
   const { options } = ts.parseJsonConfigFileContent(config, ts.sys, root);
   // The testing helpers' options (sendDelivery's, simulateJob's…) are documented in the API reference alone.
-  const entries = typedoc.entryPoints.filter((entry) => !entry.startsWith("lib/testing/")).map((entry) => join(root, entry));
+  const entries = typedoc.entryPoints.filter((entry) => !entry.startsWith("lib/entries/testing/")).map((entry) => join(root, entry));
   const program = ts.createProgram(entries, { ...options, noEmit: true });
   const checker = program.getTypeChecker();
   const types = new Map<string, string[]>();

@@ -2,8 +2,8 @@ import { Console } from "node:console";
 import { PassThrough } from "node:stream";
 import express from "express";
 import request from "supertest";
-import { createWebhooks, type Logger } from "../lib";
-import { crazyhorseDelivery } from "../lib/testing";
+import { createWebhooks, type Logger } from "../lib/entries/index";
+import { crazyhorseDelivery } from "../lib/entries/testing";
 
 const TOKEN = "logging-token";
 

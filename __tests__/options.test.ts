@@ -1,4 +1,4 @@
-import { createWebhooks, memoryStore, type DedupeStore, type Logger, type Webhooks, type WebhooksOptions } from "../lib";
+import { createWebhooks, memoryStore, type DedupeStore, type Logger, type Webhooks, type WebhooksOptions } from "../lib/entries/index";
 
 const VALID_CRAZYHORSE = { state: "WAITING", code: "89e78b15d29165008cbfd61ba3bb679f" };
 const VALID_ALL_IMAGES = { id: "evt_options_1", type: "print.created", data: { id: "gen_options_1" } };

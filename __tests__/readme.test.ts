@@ -178,7 +178,9 @@ test("the API reference section names every entry point typedoc.json documents",
   ) as { entryPoints: string[] };
   const section = readme.slice(readme.indexOf("### API reference"), readme.indexOf("\n#", readme.indexOf("### API reference") + 1));
   const entries = typedoc.entryPoints.map((file) =>
-    file === "lib/index.ts" ? "imagegen-webhooks" : `imagegen-webhooks/${file.replace(/^lib\//, "").replace(/\/index\.ts$/, "")}`,
+    file === "lib/entries/index.ts"
+      ? "imagegen-webhooks"
+      : `imagegen-webhooks/${file.replace(/^lib\/entries\//, "").replace(/\/index\.ts$/, "")}`,
   );
   expect(entries).toHaveLength(7);
   expect(entries.filter((entry) => !section.includes(`\`${entry}\``))).toEqual([]);

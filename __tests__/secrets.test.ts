@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import express from "express";
 import request from "supertest";
-import { createWebhooks, type Logger } from "../lib";
-import { allImagesDelivery, crazyhorseDelivery, signDelivery } from "../lib/testing";
+import { createWebhooks, type Logger } from "../lib/entries/index";
+import { allImagesDelivery, crazyhorseDelivery, signDelivery } from "../lib/entries/testing";
 
 // Secrets never reach a log line, an answer or an `invalid` event, whatever goes wrong.
 const TOKEN = `tok-${randomBytes(16).toString("hex")}`;

@@ -6,9 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
-import { createWebhooks, MemoryGenerations, type Webhooks } from "../lib/index";
-import { redisStore } from "../lib/redis/index";
-import { replicateDelivery } from "../lib/testing/index";
+import { createWebhooks, MemoryGenerations, type Webhooks } from "../lib/entries/index";
+import { redisStore } from "../lib/entries/redis/index";
+import { replicateDelivery } from "../lib/entries/testing/index";
 import { startRedisServer } from "../__tests__/helpers/redis-server";
 
 const SECRET = "bench-generations-secret";

@@ -8,8 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { Redis, type Cluster } from "ioredis";
-import { bullmqInbox, type BullmqInbox } from "../lib/bullmq/index";
-import type { StoredDelivery } from "../lib/index";
+import { bullmqInbox, type BullmqInbox } from "../lib/entries/bullmq/index";
+import type { StoredDelivery } from "../lib/entries/index";
 import { clusterClient, startRedisCluster } from "../__tests__/helpers/redis-cluster";
 import { startRedisServer } from "../__tests__/helpers/redis-server";
 import { partitionOf } from "../lib/inbox/bullmq/partitions";

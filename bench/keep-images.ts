@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { directoryImageStore, type AnyWebhookEvent } from "../lib/index";
+import { directoryImageStore, type AnyWebhookEvent } from "../lib/entries/index";
 import { resolveKeepImages } from "../lib/images/options";
 import { pngBytes, startImageServer } from "../__tests__/helpers/image-server";
 

@@ -10,8 +10,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import express from "express";
-import { createWebhooks } from "../lib";
-import { allImagesDelivery, crazyhorseDelivery, sendDelivery } from "../lib/testing";
+import { createWebhooks } from "../lib/entries/index";
+import { allImagesDelivery, crazyhorseDelivery, sendDelivery } from "../lib/entries/testing";
 
 export interface LoadTestOptions {
   deliveries: number;

@@ -12,8 +12,8 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import express from "express";
 import Redis from "ioredis";
-import { createWebhooks, memoryStore } from "../lib/index";
-import { redisStore } from "../lib/redis/index";
+import { createWebhooks, memoryStore } from "../lib/entries/index";
+import { redisStore } from "../lib/entries/redis/index";
 import { startRedisServer } from "../__tests__/helpers/redis-server";
 
 const TOKEN = "bench-token";

@@ -1,12 +1,13 @@
 // Builds dist/: tsc emits CommonJS with declarations; then this script writes, for each entry
 // point, an ESM wrapper (.mjs and .d.mts) over the same CommonJS module, so that `import` and
 // `require` share one instance (no dual-package hazard), the providers' JSON Schemas as files, and
-// the OpenAPI document of the built-in providers' endpoints (openapiDocument(), lib/openapi.ts).
+// the OpenAPI document of the built-in providers' endpoints (openapiDocument(), lib/webhooks/openapi.ts).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { liftEntries } from "./lift-entries.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -17,6 +18,7 @@ rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
   stdio: "inherit",
 });
+liftEntries(dist);
 
 // The entry points are the package.json `exports` with a CommonJS module: each gets its wrapper.
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -59,5 +61,5 @@ for (const { name, schema } of Object.values(providers)) {
   writeFileSync(join(dist, "schemas", `${name}.json`), `${JSON.stringify({ $comment: GENERATED, ...schema }, null, 2)}\n`);
 }
 
-const { openapiDocument } = require(join(dist, "openapi.js"));
+const { openapiDocument } = require(join(dist, "webhooks", "openapi.js"));
 writeFileSync(join(dist, "openapi.json"), `${JSON.stringify(openapiDocument(), null, 2)}\n`);

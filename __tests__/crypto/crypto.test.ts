@@ -9,7 +9,7 @@ import { sha256 } from "../../lib/crypto/sha256";
 import { webCrypto } from "../../lib/crypto/web-crypto";
 import { createTokenVerifier } from "../../lib/pipeline/authenticate";
 import { createSignatureVerifier, decodeSigningSecret } from "../../lib/pipeline/signature";
-import { signDelivery } from "../../lib/testing";
+import { signDelivery } from "../../lib/entries/testing";
 import vectors from "../fixtures/standard-webhooks-vectors.json";
 
 const outcome = async (check: () => void | Promise<void>) => {

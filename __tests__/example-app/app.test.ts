@@ -7,11 +7,11 @@ import { Writable } from "node:stream";
 import { Redis } from "ioredis";
 import pino from "pino";
 import request from "supertest";
-import type { AnyWebhookEvent } from "../../lib";
+import type { AnyWebhookEvent } from "../../lib/entries/index";
 import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app/app";
 import { DEMO_REPLICATE_API_TOKEN } from "../../example-app/fake-replicate";
 import { ListenerFaults } from "../../example-app/listener-faults";
-import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/testing";
+import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/entries/testing";
 import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
 import { suiteRedisUrl } from "../helpers/redis-server";
 

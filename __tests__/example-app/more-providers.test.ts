@@ -7,7 +7,7 @@ import { join } from "node:path";
 import request from "supertest";
 import type { AnyWebhookEvent } from "imagegen-webhooks";
 import { KEPT_PATH } from "../../example-app/kept-images";
-import { bflDelivery, leonardoDelivery } from "../../lib/testing";
+import { bflDelivery, leonardoDelivery } from "../../lib/entries/testing";
 import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret" };

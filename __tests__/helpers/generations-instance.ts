@@ -6,8 +6,8 @@
 import type { AddressInfo } from "node:net";
 import express from "express";
 import Redis from "ioredis";
-import { createWebhooks } from "../../lib/index";
-import { redisStore } from "../../lib/redis/index";
+import { createWebhooks } from "../../lib/entries/index";
+import { redisStore } from "../../lib/entries/redis/index";
 
 async function main(): Promise<void> {
   const url = process.env.REDIS_URL;

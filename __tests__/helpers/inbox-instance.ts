@@ -8,8 +8,8 @@
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { Cluster, Redis } from "ioredis";
-import { createWebhooks } from "../../lib/index";
-import { bullmqInbox } from "../../lib/bullmq/index";
+import { createWebhooks } from "../../lib/entries/index";
+import { bullmqInbox } from "../../lib/entries/bullmq/index";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import express, { type RequestHandler } from "express";
 import request from "supertest";
-import { createWebhooks, type Logger } from "../../lib";
-import { crazyhorseDelivery, signDelivery } from "../../lib/testing";
+import { createWebhooks, type Logger } from "../../lib/entries/index";
+import { crazyhorseDelivery, signDelivery } from "../../lib/entries/testing";
 
 // Every arrangement of body parsers a host app may have before the middleware, with a token-only
 // provider (crazyhorse) and a signing one (all-images here, configured with a signature).

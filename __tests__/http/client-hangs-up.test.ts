@@ -2,8 +2,8 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
 import express from "express";
-import { createWebhooks, type InvalidDelivery, type Logger } from "../../lib";
-import { crazyhorseDelivery } from "../../lib/testing";
+import { createWebhooks, type InvalidDelivery, type Logger } from "../../lib/entries/index";
+import { crazyhorseDelivery } from "../../lib/entries/testing";
 
 // A sender that hangs up halfway through its body: the read fails as body-parser words it
 // (request.aborted), nothing is emitted, nothing is left claimed, and the server goes on serving.

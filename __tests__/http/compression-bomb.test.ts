@@ -3,8 +3,8 @@
  * or less. Every entry stops inflating at `limit` and answers 413 at once, having spent a fraction
  * of a second and kept no more than the limit's worth of it.
  */
-import { createWebhooks } from "../../lib";
-import { createWebhooks as createWebWebhooks } from "../../lib/web";
+import { createWebhooks } from "../../lib/entries/index";
+import { createWebhooks as createWebWebhooks } from "../../lib/entries/web";
 import { brotliBomb, deflateBomb, gzipBomb } from "../helpers/bombs";
 import { closeAll, rawRequest, setup, SECRET } from "../helpers/middleware";
 

@@ -5,10 +5,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import express from "express";
 import { Redis } from "ioredis";
 import request from "supertest";
-import { createWebhooks, type Webhooks, type WebhooksOptions } from "../../lib";
-import { bullmqInbox } from "../../lib/bullmq";
-import { replicateExample } from "../../lib/testing";
-import { createWebhooks as createWebWebhooks } from "../../lib/web";
+import { createWebhooks, type Webhooks, type WebhooksOptions } from "../../lib/entries/index";
+import { bullmqInbox } from "../../lib/entries/bullmq";
+import { replicateExample } from "../../lib/entries/testing";
+import { createWebhooks as createWebWebhooks } from "../../lib/entries/web";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 const TOKEN = randomBytes(16).toString("hex");

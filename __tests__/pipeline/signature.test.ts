@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import express from "express";
 import request from "supertest";
-import { createWebhooks, type InvalidDelivery } from "../../lib";
+import { createWebhooks, type InvalidDelivery } from "../../lib/entries/index";
 import { nodeCrypto } from "../../lib/crypto/node-crypto";
 import { createSignatureVerifier as createVerifier, decodeSigningSecret, type SignatureVerifier } from "../../lib/pipeline/signature";
-import { signStandardWebhook } from "../../lib/testing/signer";
-import { crazyhorseDelivery, signDelivery } from "../../lib/testing";
+import { signStandardWebhook } from "../../lib/entries/testing/signer";
+import { crazyhorseDelivery, signDelivery } from "../../lib/entries/testing";
 import vectors from "../fixtures/standard-webhooks-vectors.json";
 
 /** With node:crypto a verifier answers synchronously (__tests__/crypto/web-crypto.test.ts checks Web Crypto's promises). */

@@ -1,9 +1,9 @@
 import { createServer } from "node:http";
 import express from "express";
 import request from "supertest";
-import { createWebhooks, type InvalidDelivery } from "../../lib";
-import { crazyhorseDelivery } from "../../lib/testing";
-import { createWebhooks as createWebWebhooks } from "../../lib/web";
+import { createWebhooks, type InvalidDelivery } from "../../lib/entries/index";
+import { crazyhorseDelivery } from "../../lib/entries/testing";
+import { createWebhooks as createWebWebhooks } from "../../lib/entries/web";
 
 const TOKEN = "token-for-ip-tests";
 

@@ -8,7 +8,7 @@ import {
   type ProviderOptions,
   type Webhooks,
   type WebhookResponse,
-} from "../../lib";
+} from "../../lib/entries/index";
 
 /** PROVIDERS.md's example delivery (the provider's documented shape, values filled in). */
 const FIXTURE = readFileSync(join(__dirname, "..", "fixtures", "all-images-print-completed.json"), "utf8");

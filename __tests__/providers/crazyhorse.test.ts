@@ -8,7 +8,7 @@ import {
   type ProviderOptions,
   type Webhooks,
   type WebhookResponse,
-} from "../../lib";
+} from "../../lib/entries/index";
 
 /** The provider's own example delivery (its webhook page), byte for byte as the fixture holds it. */
 const FIXTURE = readFileSync(join(__dirname, "..", "fixtures", "crazyhorse-done.json"), "utf8");

@@ -1,7 +1,7 @@
 import express from "express";
 import request from "supertest";
-import { createWebhooks, defineProvider } from "../../lib";
-import { buildDelivery, sendDelivery, simulateJob } from "../../lib/testing";
+import { createWebhooks, defineProvider } from "../../lib/entries/index";
+import { buildDelivery, sendDelivery, simulateJob } from "../../lib/entries/testing";
 import { bareforge, pixelforge as forgeWithHooks, pixelforgeSchema } from "../fixtures/pixelforge-provider";
 
 // A provider of the user's own, defined through the public API.

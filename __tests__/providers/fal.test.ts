@@ -9,9 +9,17 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:cryp
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
-import { createWebhooks, ProviderApiError, type AnyWebhookEvent } from "../../lib";
+import { createWebhooks, ProviderApiError, type AnyWebhookEvent } from "../../lib/entries/index";
 import { fal, fetchFalRequest } from "../../lib/providers/fal";
-import { buildDelivery, ed25519TestKeys, falDelivery, falExample, sendDelivery, signFalDelivery, simulateJob } from "../../lib/testing";
+import {
+  buildDelivery,
+  ed25519TestKeys,
+  falDelivery,
+  falExample,
+  sendDelivery,
+  signFalDelivery,
+  simulateJob,
+} from "../../lib/entries/testing";
 
 const USER = "user-1234";
 const documentedOk =

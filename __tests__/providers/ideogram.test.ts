@@ -9,9 +9,9 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:cryp
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
-import { createWebhooks, ProviderApiError, type AnyWebhookEvent } from "../../lib";
+import { createWebhooks, ProviderApiError, type AnyWebhookEvent } from "../../lib/entries/index";
 import { ideogram, type IdeogramPayload } from "../../lib/providers/ideogram";
-import { buildDelivery, ed25519TestKeys, ideogramExample, signIdeogramDelivery } from "../../lib/testing";
+import { buildDelivery, ed25519TestKeys, ideogramExample, signIdeogramDelivery } from "../../lib/entries/testing";
 
 const USER = "ideogram-user-1";
 const documented =

@@ -18,8 +18,8 @@ import {
   type ImageFailed,
   type Logger,
   type WebhooksOptions,
-} from "../../lib";
-import { buildDelivery, openaiExample, signDelivery } from "../../lib/testing";
+} from "../../lib/entries/index";
+import { buildDelivery, openaiExample, signDelivery } from "../../lib/entries/testing";
 
 const SIGNING_SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const API_KEY = "sk-test-read-back";

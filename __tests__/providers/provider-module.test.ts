@@ -1,13 +1,14 @@
 // A provider is one module: added to a list of providers (here `customProviders`, as a built-in one
-// is added to lib/providers/index.ts), it gets its route, its options, its API credential, its CLI
-// help and its testing hooks, with no other file of the package knowing its name.
+// is added to BUILT_IN in lib/providers/index.ts), it gets its route, its options, its API credential,
+// its CLI help and its testing hooks, with no other file of the package knowing its name.
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import request from "supertest";
 import { main } from "../../lib/cli/index";
-import { createWebhooks, type Webhooks } from "../../lib/index";
-import { buildDelivery, simulateJob } from "../../lib/testing/index";
+import { createWebhooks, type Webhooks } from "../../lib/entries/index";
+import { buildDelivery, simulatedProviders, simulateJob } from "../../lib/entries/testing/index";
+import { providers } from "../../lib/providers/index";
 import { inkwell } from "../fixtures/inkwell-provider";
 
 const list = [inkwell] as const;
@@ -74,4 +75,12 @@ test("its CLI help and its testing hooks", async () => {
   expect(buildDelivery(inkwell, { phase: "inking" })).toEqual(expect.objectContaining({ phase: "inking", job: expect.any(String) }));
   const job = simulateJob(inkwell, { seed: 1 });
   expect(job.deliveries.map((delivery) => delivery.event)).toEqual(expect.arrayContaining(["inking"]));
+
+  // The built-in ones the same way, from their one list: the record by each one's own name, in the
+  // list's order, the CLI's lists and the testing hooks (found by the name) follow from it.
+  const builtIn = Object.keys(providers);
+  expect(Object.entries(providers).map(([key, provider]) => provider.name === key)).toEqual(builtIn.map(() => true));
+  expect(simulatedProviders).toEqual(builtIn);
+  expect(help).toContain(`Providers: ${builtIn.join(", ")}, inkwell`);
+  for (const name of simulatedProviders) expect(simulateJob(name, { seed: 1 }).deliveries.length).toBeGreaterThan(0);
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createWebhooks, type AnyWebhookEvent } from "../../lib";
-import { replicateDelivery, replicateExample, signDelivery } from "../../lib/testing";
+import { createWebhooks, type AnyWebhookEvent } from "../../lib/entries/index";
+import { replicateDelivery, replicateExample, signDelivery } from "../../lib/entries/testing";
 import documented from "../fixtures/replicate-starting.json";
 
 const SIGNING_SECRET = `whsec_${randomBytes(32).toString("base64")}`;

@@ -7,7 +7,7 @@ import { build, type Metafile } from "esbuild";
 import { join } from "node:path";
 
 const root = join(__dirname, "..", "..");
-const ENTRIES = { main: join(root, "lib", "index.ts"), web: join(root, "lib", "web", "index.ts") };
+const ENTRIES = { main: join(root, "lib", "entries", "index.ts"), web: join(root, "lib", "entries", "web", "index.ts") };
 
 export interface Bundle {
   code: string;

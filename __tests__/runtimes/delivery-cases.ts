@@ -9,7 +9,7 @@
  */
 import { createHash, createHmac, createPrivateKey, sign } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { bflExample, crazyhorseExample, falExample, replicateExample } from "../../lib/testing";
+import { bflExample, crazyhorseExample, falExample, replicateExample } from "../../lib/entries/testing";
 import { brotliBomb, deflateBomb } from "../helpers/bombs";
 import { BAD_ALLOWED_IPS, BFL_SECRET, FAL_PUBLIC_JWK, FAL_USER_ID, SIGNING_SECRET, TOKEN } from "./fixtures/receiver";
 

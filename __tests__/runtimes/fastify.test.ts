@@ -5,9 +5,9 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import type { AddressInfo } from "node:net";
-import { createWebhooks } from "../../lib";
-import imagegenWebhooks from "../../lib/fastify";
-import { crazyhorseExample } from "../../lib/testing";
+import { createWebhooks } from "../../lib/entries/index";
+import imagegenWebhooks from "../../lib/entries/fastify";
+import { crazyhorseExample } from "../../lib/entries/testing";
 import { expectDeliveryCases } from "./delivery-cases";
 import { RECEIVER_PROVIDERS, TOKEN } from "./fixtures/receiver";
 
@@ -26,7 +26,7 @@ function app(register?: (app: FastifyInstance) => void): { app: FastifyInstance;
 }
 
 test("every import style is the plugin: default, .default and the named export", () => {
-  const required = jest.requireActual<typeof import("../../lib/fastify")>("../../lib/fastify");
+  const required = jest.requireActual<typeof import("../../lib/entries/fastify")>("../../lib/entries/fastify");
   expect(required.default).toBe(imagegenWebhooks);
   expect(required.imagegenWebhooks).toBe(imagegenWebhooks);
   expect(typeof imagegenWebhooks).toBe("function");

@@ -9,9 +9,9 @@ import { serve, type Http2Bindings, type HttpBindings, type ServerType } from "@
 import { Hono } from "hono";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createWebhooks, type Inbox, type StoredDelivery } from "../../lib";
-import { crazyhorseExample } from "../../lib/testing";
-import { createWebhooks as createWebWebhooks } from "../../lib/web";
+import { createWebhooks, type Inbox, type StoredDelivery } from "../../lib/entries/index";
+import { crazyhorseExample } from "../../lib/entries/testing";
+import { createWebhooks as createWebWebhooks } from "../../lib/entries/web";
 import { expectAllowedIpsCases, expectDeliveryCases } from "./delivery-cases";
 import { makeAllowedIpsHandler, makeHandler, TOKEN } from "./fixtures/receiver";
 

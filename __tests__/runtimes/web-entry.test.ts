@@ -2,8 +2,8 @@
  * The web entry's module graph holds no Node built-in: bundled for the browser platform, where
  * esbuild fails on a `node:` import (as it does for the main entry). workers.test.ts runs that bundle.
  */
-import * as main from "../../lib";
-import * as web from "../../lib/web";
+import * as main from "../../lib/entries/index";
+import * as web from "../../lib/entries/web";
 import { bundle } from "./bundle";
 
 test("the web entry bundles for the browser with no Node built-in in its module graph, everything it exports included", async () => {

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { createWebhooks, MemoryStore, memoryStore, type DedupeStore, type MemoryStoreOptions } from "../../lib";
+import { createWebhooks, MemoryStore, memoryStore, type DedupeStore, type MemoryStoreOptions } from "../../lib/entries/index";
 
 /** A clock the test moves by hand. */
 function clock(start = 1_700_000_000_000) {

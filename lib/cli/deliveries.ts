@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Cluster, Redis } from "ioredis";
 import type { DeliveryDetail, DeliveryStatus, DeliverySummary, Inbox } from "../inbox/inbox";
-import { printable, printableLines } from "../printable";
+import { printable, printableLines } from "../text/printable";
 import { UsageError } from "../errors/usage-error";
 
 /** Exit codes, as the rest of the CLI: 0 done, 1 Redis or the inbox said no, 2 a mistake in the command. */
@@ -159,7 +159,7 @@ function listFilter(values: { status?: string; provider?: string; limit?: string
 /** bullmq and ioredis are optional peers: loaded here, only for this command. */
 async function loadPeers() {
   try {
-    const [{ Redis, Cluster }, { bullmqInbox }] = await Promise.all([import("ioredis"), import("../bullmq/index.js")]);
+    const [{ Redis, Cluster }, { bullmqInbox }] = await Promise.all([import("ioredis"), import("../entries/bullmq/index.js")]);
     return { Redis, Cluster, bullmqInbox };
   } catch (error) {
     const code = (error as { code?: string }).code;

@@ -5,9 +5,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isProviderName, providers } from "../providers/index";
 import type { AnyProvider, Provider } from "../providers/provider";
 import type { ProviderTesting } from "../providers/provider-testing";
-import { printable, printableLines } from "../printable";
+import { printable, printableLines } from "../text/printable";
 import { deliveriesCommand } from "./deliveries";
-import { providerTesting, type TestingNeed } from "../testing/provider-hooks";
+import { providerTesting, type TestingNeed } from "../entries/testing/provider-hooks";
 import {
   bodySigner,
   playJob,
@@ -16,9 +16,9 @@ import {
   type SendOptions,
   type SentResponse,
   type SimulateJobOptions,
-} from "../testing/index";
+} from "../entries/testing/index";
 import { UsageError } from "../errors/usage-error";
-import { ed25519SchemeOf, ed25519Signer } from "../testing/ed25519-signer";
+import { ed25519SchemeOf, ed25519Signer } from "../entries/testing/ed25519-signer";
 import { keysCommand, readSigningKey } from "./private-key";
 
 /** Exit codes: 0 every delivery accepted, 1 the receiver refused one or could not be reached, 2 a usage mistake. */

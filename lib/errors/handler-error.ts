@@ -1,5 +1,5 @@
-import { printable } from "../printable";
-import type { AnyWebhookEvent, InvalidDelivery, ProviderSet } from "../webhook-event";
+import { printable } from "../text/printable";
+import type { AnyWebhookEvent, InvalidDelivery, ProviderSet } from "../events/webhook-event";
 
 /**
  * A listener of a delivery's events threw or rejected: the argument of the `error` event. `event`

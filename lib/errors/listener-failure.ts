@@ -1,4 +1,4 @@
-import { printable } from "../printable";
+import { printable } from "../text/printable";
 
 /** A listener threw or rejected; the listeners after it were not called. */
 export class ListenerFailure extends Error {

@@ -1,4 +1,4 @@
-import type { SchemaError } from "../webhook-event";
+import type { SchemaError } from "../events/webhook-event";
 
 /** The reasons a delivery is refused, each with its HTTP status. */
 export const PROBLEMS = {

@@ -1,6 +1,6 @@
 // lib/generations/: the generations the app started (`webhooks.generations`): track, get, wait.
 // Above the pipeline, like reconcile/: it imports the pipeline's entry and the stores' interface.
-import type { EventOrigin, GeneratedImage } from "../events";
+import type { EventOrigin, GeneratedImage } from "../events/event-map";
 import type { Receiver } from "../pipeline/index";
 import type { GenerationRecord, TrackedStatus, TrackingStore } from "../stores/store";
 

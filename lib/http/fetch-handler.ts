@@ -2,11 +2,11 @@
 // that Next.js, Hono, Bun, Deno and Workers share it. Like node-middleware.ts it does the route, the
 // method and the raw body, and the pipeline does the rest.
 import { WebhookError } from "../errors";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
-import { printable } from "../printable";
-import type { WebhookResponse } from "../response";
-import { warnOnce } from "../warn-once";
+import { printable } from "../text/printable";
+import type { WebhookResponse } from "./response";
+import { warnOnce } from "../logging/warn-once";
 
 /** How `webhooks.fetch()` finds the provider, and what the platform offers beside the request. */
 export interface FetchOptions {

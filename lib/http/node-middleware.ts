@@ -5,11 +5,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import bodyParser from "body-parser";
 import { WebhookError, type WebhookErrorCode } from "../errors";
 import { admit, notFound, problemAnswer, receiveBody, refuse, type Receiver, type ResolvedProvider } from "../pipeline/index";
-import type { WebhookResponse } from "../response";
-import { printable } from "../printable";
-import { isThenable } from "../thenable";
+import type { WebhookResponse } from "./response";
+import { printable } from "../text/printable";
+import { isThenable } from "../async/thenable";
 import { bodyFromEarlierParser, RESERIALIZED_BODY } from "./earlier-parser";
-import { warnOnce } from "../warn-once";
+import { warnOnce } from "../logging/warn-once";
 
 const UNSIGNABLE_BODY =
   "imagegen-webhooks: a body parser mounted before this middleware consumed the request without keeping its raw bytes, " +

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import type { AnyWebhookEvent, GeneratedImage, ImageFailed } from "../events";
+import type { AnyWebhookEvent, GeneratedImage, ImageFailed } from "../events/event-map";
 import { createAgents, openImage, asKeepError, type DownloadConfig } from "./download";
 import { ImageKeepError } from "../errors/image-keep-error";
 import type { ImageStore, StoredImage } from "./image-store";

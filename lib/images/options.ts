@@ -1,4 +1,4 @@
-import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "../checks";
+import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "../options/checks";
 import { parseAllowedHosts } from "./destination";
 import { ImageKeeper, type KeepImagesOptions } from "./keeper";
 

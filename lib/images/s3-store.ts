@@ -2,7 +2,7 @@ import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Readable } from "node:stream";
 import type { ImageStore, StoredImage } from "./image-store";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 /** The options of `s3ImageStore`. */
 export interface S3ImageStoreOptions {

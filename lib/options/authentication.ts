@@ -2,18 +2,17 @@
 // Webhooks `signature`, its `allowedIps`, or the explicit opt-out `allowUnauthenticated`.
 import type { AnyProvider, Authentication } from "../providers/provider";
 import { isSignatureScheme, type SignatureScheme } from "../signatures/scheme";
-import { warnOnce } from "../warn-once";
-import type { Logger } from "../logger";
+import { warnOnce } from "../logging/warn-once";
+import type { Logger } from "../logging/logger";
 import type { Platform } from "../platform/platform";
 import {
-  createBodyHmacVerifier,
   createSignatureVerifier,
   decodeSigningSecret,
   DEFAULT_TOLERANCE_SECONDS,
   type AllowList,
   type SignatureVerifier,
 } from "../pipeline/index";
-import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "../checks";
+import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
 
 /** A Standard Webhooks signature to require (`webhook-id`, `webhook-timestamp`, `webhook-signature`). */
 export interface SignatureOptions {
@@ -138,7 +137,7 @@ function resolveBodyHmac(provider: AnyProvider, signature: unknown, platform: Pl
         (secret === undefined ? " (is the environment variable you read it from set?)" : ""),
     );
   }
-  return createBodyHmacVerifier(provider.signatureScheme!, secrets as string[], platform.crypto);
+  return provider.signatureScheme!.createVerifier(secrets as string[], platform.crypto);
 }
 
 export function resolveAllowedIps(name: string, allowedIps: unknown, platform: Platform): AllowList {

@@ -6,14 +6,14 @@
 // (eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths).
 import type { ProviderName } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
-import { silentLogger, type Logger } from "../logger";
-import { warnOnce } from "../warn-once";
+import { silentLogger, type Logger } from "../logging/logger";
+import { warnOnce } from "../logging/warn-once";
 import type { DedupeStore, GenerationStore } from "../stores/store";
 import type { ResolvedOptions } from "../pipeline/index";
 import type { Inbox } from "../inbox/inbox";
 import type { Platform } from "../platform/platform";
 import type { KeepImagesOptions } from "../images/keeper";
-import { ConfigError, isObject, rejectUnknownKeys } from "../checks";
+import { ConfigError, isObject, rejectUnknownKeys } from "./checks";
 import { resolveKeepImages } from "./keep-images";
 import { resolveHandlerTimeout, resolveLimit } from "./limits";
 import type { ProviderOptions } from "./provider";

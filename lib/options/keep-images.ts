@@ -2,7 +2,7 @@
 // on Node) and the web entry refuses.
 import type { ImageKeeper } from "../images/keeper";
 import type { Platform } from "../platform/platform";
-import { ConfigError } from "../checks";
+import { ConfigError } from "./checks";
 
 export function resolveKeepImages(options: unknown, platform: Platform): ImageKeeper | undefined {
   if (options === undefined) return undefined;

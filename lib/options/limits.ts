@@ -1,7 +1,7 @@
 // lib/options/limits.ts: how much one delivery may take, `limit` (the body's bytes) and
 // `handlerTimeoutMs` (the listeners' time before the provider is answered), with their defaults.
 import bytes from "bytes";
-import { ConfigError, isPositiveNumber } from "../checks";
+import { ConfigError, isPositiveNumber } from "./checks";
 
 const DEFAULT_LIMIT = "100kb";
 /** Under the 10 s most senders wait. */

@@ -6,9 +6,9 @@ import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
 import { compileValidator, createTokenVerifier, type ResolvedProvider, type Validator } from "../pipeline/index";
 import { isSignatureScheme } from "../signatures/scheme";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import { resolveAllowedIps, resolveScheme, resolveSignature, resolveTokenSecrets, type SignatureOptions } from "./authentication";
-import { ConfigError, isObject, rejectUnknownKeys } from "../checks";
+import { ConfigError, isObject, rejectUnknownKeys } from "./checks";
 import { resolveApi } from "./reconcile";
 
 /** One provider's options: it needs a `secret`, a `signature`, or `allowUnauthenticated`. */

@@ -3,9 +3,9 @@
 import { providers as builtInProviders } from "../providers/index";
 import type { AnyProvider } from "../providers/provider";
 import type { Platform } from "../platform/platform";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { ResolvedProvider } from "../pipeline/index";
-import { ConfigError, isObject } from "../checks";
+import { ConfigError, isObject } from "./checks";
 import { resolveProvider } from "./provider";
 
 /** The top-level options that say which providers there are, as given. */

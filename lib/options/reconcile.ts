@@ -4,7 +4,7 @@ import { providers as builtInProviders } from "../providers/index";
 import type { AnyProvider, CredentialOption } from "../providers/provider";
 import type { ProviderApiSettings, ResolvedOptions, ResolvedProvider } from "../pipeline/index";
 import { DEFAULT_READ_BACK_MAX_BYTES } from "../pipeline/read-back-fetch";
-import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "../checks";
+import { ConfigError, isObject, isPositiveNumber, rejectUnknownKeys } from "./checks";
 
 /** When open generations are read back from their provider's API. */
 export interface ReconcileOptions {

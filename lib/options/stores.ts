@@ -4,7 +4,7 @@ import type { Inbox } from "../inbox/inbox";
 import { MemoryGenerations } from "../stores/memory-generations";
 import { MemoryStore } from "../stores/memory-store";
 import type { DedupeStore, GenerationStore } from "../stores/store";
-import { ConfigError, isObject } from "../checks";
+import { ConfigError, isObject } from "./checks";
 
 export function resolveStore(dedupe: DedupeStore | false | undefined): DedupeStore | undefined {
   if (dedupe === false) return undefined;

@@ -1,5 +1,5 @@
 import type { WebhookError } from "../errors";
-import type { WebhookResponse } from "../response";
+import type { WebhookResponse } from "../http/response";
 
 /** An RFC 9457 problem document: never a secret, never the body. */
 export function problemAnswer(error: WebhookError): WebhookResponse {

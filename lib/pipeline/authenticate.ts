@@ -1,7 +1,7 @@
 import type { Crypto } from "../crypto/crypto";
 import { WebhookError } from "../errors";
-import { getHeader, getQueryValues, type HeadersInput, type QueryInput } from "../headers";
-import { isThenable } from "../thenable";
+import { getHeader, getQueryValues, type HeadersInput, type QueryInput } from "../http/headers";
+import { isThenable } from "../async/thenable";
 
 /** Checks the token a request presents; throws (or, where the crypto is asynchronous, rejects) the `401` to answer. */
 export interface TokenVerifier {

@@ -1,8 +1,8 @@
-import { utf8Length } from "../encoding";
+import { utf8Length } from "../text/encoding";
 import { WebhookError } from "../errors";
-import type { HeadersInput, QueryInput } from "../headers";
+import type { HeadersInput, QueryInput } from "../http/headers";
 import { SignatureRejection } from "../signatures/scheme";
-import { isThenable } from "../thenable";
+import { isThenable } from "../async/thenable";
 import { checkContentType } from "./content-type";
 import { parseJson } from "./parse";
 import type { ResolvedOptions, ResolvedProvider } from "./receiver";

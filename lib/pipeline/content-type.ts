@@ -1,5 +1,5 @@
 import { WebhookError } from "../errors";
-import { getHeader, type HeadersInput } from "../headers";
+import { getHeader, type HeadersInput } from "../http/headers";
 
 const EXPECTED = "application/json";
 /** The media type named back in the 415's `detail`: the sender's own header, bounded and printable. */

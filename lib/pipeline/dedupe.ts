@@ -1,7 +1,7 @@
 import { WebhookError } from "../errors";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { ClaimResult, DedupeStore } from "../stores/store";
-import { isThenable } from "../thenable";
+import { isThenable } from "../async/thenable";
 
 /** The provider retries a store outage: ask it to wait a little. */
 export const STORE_RETRY_AFTER_SECONDS = "10";

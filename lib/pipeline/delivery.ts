@@ -1,6 +1,6 @@
 import type { Span } from "@opentelemetry/api";
-import type { AnyWebhookEvent } from "../events";
-import type { WebhookResponse } from "../response";
+import type { AnyWebhookEvent } from "../events/event-map";
+import type { WebhookResponse } from "../http/response";
 import type { Receiver, ResolvedProvider } from "./receiver";
 import type { DeliveryOutcome } from "./report";
 

@@ -1,5 +1,5 @@
 import type { Advance } from "../stores/store";
-import { isThenable } from "../thenable";
+import { isThenable } from "../async/thenable";
 import { completeGeneration, GenerationNotCompleted } from "./complete";
 import { ListenerTimeoutError, settleWithin, TIMED_OUT } from "./deadline";
 import type { Claim, SettleClaim } from "./dedupe";

@@ -1,5 +1,5 @@
-import type { AnyWebhookEvent, EventOrigin, Generation } from "../events";
-import type { HeadersInput } from "../headers";
+import type { AnyWebhookEvent, EventOrigin, Generation } from "../events/event-map";
+import type { HeadersInput } from "../http/headers";
 import type { ResolvedProvider } from "./receiver";
 
 /** What names a delivery: its idempotency key and its provider-specific event name. */

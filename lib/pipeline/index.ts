@@ -1,7 +1,7 @@
 /**
  * The pipeline of one delivery, one module per stage, in the order the README's "HTTP answers"
  * gives: route, raw body, content type, authenticate, parse, validate, dedupe, emit, answer. This file is its only entry for the layers
- * above it (the HTTP adapters, the façade in `webhooks.ts`, the options that build its checks, the reconciler, the inbox worker); which
+ * above it (the HTTP adapters, the façade in `webhooks/`, the options that build its checks, the reconciler, the inbox worker); which
  * layers the stages may import is eslint.config.mjs's LAYERS, checked by import-x/no-restricted-paths.
  */
 export { admit, receive, receiveBody, type ReceiveInput, type RequestLine } from "./receive";
@@ -21,7 +21,6 @@ export { settleWithin, TIMED_OUT } from "./deadline";
 export { logDelivery, type DeliveryOutcome } from "./report";
 // The checks that options/ builds once, at start-up.
 export { createTokenVerifier } from "./authenticate";
-export { createBodyHmacVerifier, signBodyHmac } from "./body-hmac-signature";
 export { createSignatureVerifier, decodeSigningSecret, DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "./signature";
 export type { AllowList } from "./source-ip";
 export { compileValidator, type Validator } from "./validate";

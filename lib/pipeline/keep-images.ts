@@ -1,4 +1,4 @@
-import type { ImageFailed } from "../events";
+import type { ImageFailed } from "../events/event-map";
 import { ATTR, count } from "../telemetry/index";
 import type { Delivery } from "./delivery";
 import { callListeners, emitEvent } from "./listeners";

@@ -1,8 +1,8 @@
 import type { EventEmitter } from "node:events";
 import { WebhookHandlerError } from "../errors";
-import type { AnyWebhookEvent, GenerationStatus } from "../events";
+import type { AnyWebhookEvent, GenerationStatus } from "../events/event-map";
 import type { CallListener } from "../telemetry/index";
-import { isThenable } from "../thenable";
+import { isThenable } from "../async/thenable";
 import { ListenerFailure } from "../errors/listener-failure";
 
 export { ListenerFailure };

@@ -1,4 +1,4 @@
-import type { GenerationStatus } from "../events";
+import type { GenerationStatus } from "../events/event-map";
 
 /** A generation heard of and not ended: when to read it back from the provider's API. */
 export interface OpenGeneration {

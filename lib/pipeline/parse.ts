@@ -1,4 +1,4 @@
-import { decodeUtf8 } from "../encoding";
+import { decodeUtf8 } from "../text/encoding";
 import { WebhookError } from "../errors";
 
 /**

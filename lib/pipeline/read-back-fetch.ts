@@ -2,7 +2,7 @@
 // provider's API: the ids it may ask about, and the `fetch` a provider's fetchGeneration is given,
 // which keeps the API credential at the API's origin and bounds the answer's size and time.
 // Imports the providers' API error.
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import { ProviderApiError } from "../providers/provider-api";
 
 /** The largest read-back answer, unless `reconcile.maxBytes` says otherwise: far above any generation's. */

@@ -1,6 +1,6 @@
 import { WebhookError } from "../errors";
-import type { WebhookResponse } from "../response";
-import { isThenable } from "../thenable";
+import type { WebhookResponse } from "../http/response";
+import { isThenable } from "../async/thenable";
 import { checkBody, type BodyInput, type Checked } from "./check";
 import { elapsedMs, type Delivery, type Verdict } from "./delivery";
 import { buildEvent, identify } from "./event";

@@ -2,13 +2,13 @@ import type { EventEmitter } from "node:events";
 import type { ImageKeeper } from "../images/keeper";
 import type { Inbox } from "../inbox/inbox";
 import type { OpenGenerations } from "./open-generations";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { Telemetry } from "../telemetry/index";
 import type { AnyProvider } from "../providers/provider";
 import type { DedupeStore, GenerationStore } from "../stores/store";
 import type { TokenVerifier } from "./authenticate";
 import type { SignatureVerifier } from "./signature";
-import type { Delivery } from "./delivery";
+import type { AnyWebhookEvent } from "../events/event-map";
 import type { AllowList } from "./source-ip";
 import type { Validator } from "./validate";
 
@@ -62,11 +62,20 @@ export interface Receiver {
   /** Work still running for deliveries already answered or being answered, which `close()` waits for. */
   readonly inFlight: Set<Promise<unknown>>;
   /** The deliveries whose listeners are still running (past their first tick), for `close()` to abort and name. */
-  readonly runs: Set<Delivery>;
+  readonly runs: Set<RunningDelivery>;
   /** The generations heard of and not ended, to read back from their provider's API (`reconcile`). */
   readonly openGenerations?: OpenGenerations;
   /** Where spans and metrics go; absent while the host has no OpenTelemetry SDK, and nothing is recorded. */
   readonly telemetry: Telemetry | undefined;
+}
+
+/**
+ * A delivery whose listeners are running, as `close()` reads it: the event whose signal it aborts
+ * and the key it logs. (A `Delivery` is one; naming only these keeps receiver.ts below delivery.ts.)
+ */
+export interface RunningDelivery {
+  readonly event: AnyWebhookEvent;
+  readonly key: string;
 }
 
 /** Keeps `work` in the receiver's in-flight set until it settles. */

@@ -1,5 +1,5 @@
 import { WebhookError } from "../errors";
-import type { WebhookResponse } from "../response";
+import type { WebhookResponse } from "../http/response";
 import { problemAnswer } from "./answer";
 import { elapsedMs } from "./delivery";
 import type { Receiver } from "./receiver";

@@ -1,10 +1,10 @@
 import type { EventEmitter } from "node:events";
 import { InvalidListenerError, WebhookHandlerError } from "../errors";
-import { warnOnce } from "../warn-once";
-import type { AnyWebhookEvent, InvalidDelivery } from "../events";
-import { silentLogger, type Logger } from "../logger";
-import { printable } from "../printable";
-import { isThenable } from "../thenable";
+import { warnOnce } from "../logging/warn-once";
+import type { AnyWebhookEvent, InvalidDelivery } from "../events/event-map";
+import { silentLogger, type Logger } from "../logging/logger";
+import { printable } from "../text/printable";
+import { isThenable } from "../async/thenable";
 
 /**
  * Emits one of the events outside the main flow. Their listeners cannot change the answer, so

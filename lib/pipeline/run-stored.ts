@@ -1,5 +1,5 @@
 import type { DeliveryRun, StoredDelivery } from "../inbox/inbox";
-import { printable } from "../printable";
+import { printable } from "../text/printable";
 import { NOTHING_CLAIMED } from "./dedupe";
 import { elapsedMs, type Delivery } from "./delivery";
 import { dispatch, type Dispatched } from "./dispatch";

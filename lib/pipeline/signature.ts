@@ -1,10 +1,10 @@
 import type { Crypto, Hmac } from "../crypto/crypto";
-import { base64ToBytes, bytesToBase64 } from "../encoding";
+import { base64ToBytes, bytesToBase64 } from "../text/encoding";
 import { WebhookError } from "../errors";
-import { getHeader } from "../headers";
+import { getHeader } from "../http/headers";
 import { DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier } from "../signatures/scheme";
-import { isThenable } from "../thenable";
-import { ConfigError } from "../checks";
+import { isThenable } from "../async/thenable";
+import { ConfigError } from "../options/checks";
 
 export { DEFAULT_TOLERANCE_SECONDS, type SignatureVerifier };
 

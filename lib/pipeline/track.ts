@@ -1,6 +1,6 @@
-import type { AnyWebhookEvent } from "../events";
+import type { AnyWebhookEvent } from "../events/event-map";
 import type { Advance, TrackingStore } from "../stores/store";
-import { isThenable } from "../thenable";
+import { isThenable } from "../async/thenable";
 import type { Receiver } from "./receiver";
 
 /** A generation whose status is `unknown` is not ordered: its events fire as they come. */

@@ -1,7 +1,7 @@
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { WebhookError } from "../errors";
-import type { SchemaError } from "../events";
+import type { SchemaError } from "../events/event-map";
 
 /** Reports at most this many schema errors in a `400` answer. */
 const MAX_REPORTED_ERRORS = 20;

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from "node:net";
 import type { AllowList } from "../pipeline/source-ip";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 /** The ranges a provider sends from, as `node:net` matches them: `203.0.113.0/24`, `2001:db8::/32`, or one address. */
 export function buildAllowList(ranges: readonly string[], where: string): AllowList {

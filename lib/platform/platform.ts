@@ -1,5 +1,5 @@
 // lib/platform/: what differs between Node and runtimes with only web APIs, passed to the one
-// `Webhooks` class by the entry point (lib/index.ts on Node, lib/web/index.ts elsewhere), so that the
+// `Webhooks` class by the entry point (lib/entries/index.ts on Node, lib/entries/web/index.ts elsewhere), so that the
 // pipeline is the same code everywhere and the web entry's module graph holds no `node:` import.
 import type { Crypto } from "../crypto/crypto";
 import type { ImageKeeper } from "../images/keeper";

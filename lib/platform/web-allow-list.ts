@@ -1,6 +1,6 @@
 import ipaddr from "ipaddr.js";
 import type { AllowList } from "../pipeline/source-ip";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 // The main entry's allowlist (node-allow-list.ts) takes what node:net's isIP() takes; ipaddr.js
 // reads more (hex and octal IPv4 parts, `::1.2.3.4` as IPv4-mapped, fewer zone characters), so

@@ -107,7 +107,7 @@ function simulate(job: SimulationContext): SimulationScript<AllImagesPayload> {
   return { id, caption: prompt, images, deliveries };
 }
 
-/** all-images' testing hooks: the envelope's `type` names the event. */
+/** all-images' testing hooks: the envelope's `type` names the event. @internal */
 export const allImagesTesting = {
   eventField: "type",
   example: ({ type, ...rest }) => allImagesDelivery(type, rest),

@@ -61,7 +61,7 @@ function simulate(job: SimulationContext): SimulationScript<BflPayload> {
   return { id, caption: prompt, images, deliveries: [{ delayMs, event: body.status, body }] };
 }
 
-/** BFL's testing hooks: the task's `status` names the event. */
+/** BFL's testing hooks: the task's `status` names the event. @internal */
 export const bflTesting = {
   eventField: "status",
   example: ({ status, ...rest }) => bflDelivery(status, rest),

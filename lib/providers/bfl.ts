@@ -2,6 +2,7 @@ import type { FromSchema } from "json-schema-to-ts";
 import { defineProvider } from "./define-provider";
 import { failureReason, statusMap } from "./provider";
 import { getJson, ProviderApiError } from "./provider-api";
+import { hmacSignature } from "../signatures/hmac-signature";
 
 /**
  * A Black Forest Labs (FLUX API) webhook: the task's `id`, `status`, `result` (`sample`, the image
@@ -88,8 +89,7 @@ export const bfl = defineProvider({
       ...(reason !== undefined && { error: reason }),
     };
   },
-  authentication: ["signature"],
-  signatureScheme: { kind: "hmac", header: "x-bfl-signature", prefix: "sha256=" },
+  authentication: [hmacSignature({ header: "x-bfl-signature", prefix: "sha256=" })],
   // The API answers the task as its webhook carries it (ResultResponse). `Task not found` is the
   // API not knowing the id, as a 404 would say: read again later, never an ending.
   async fetchGeneration(id, api) {

@@ -74,7 +74,7 @@ function simulate(job: SimulationContext): SimulationScript<CrazyhorsePayload> {
   return { id: code, caption, images, deliveries };
 }
 
-/** crazyhorse's testing hooks: its state names the event. */
+/** crazyhorse's testing hooks: its state names the event. @internal */
 export const crazyhorseTesting = {
   eventField: "state",
   example: crazyhorseDelivery,

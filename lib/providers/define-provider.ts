@@ -1,6 +1,7 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
-import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generation";
-import type { WebhookResponse } from "../response";
+import { GENERATION_STATUSES, type Generation, type GenerationStatus } from "../generations/generation";
+import type { WebhookResponse } from "../http/response";
+import { hmacSignature, isHmacSignatureScheme, type HmacSignatureScheme } from "../signatures/hmac-signature";
 import { isSignatureScheme } from "../signatures/scheme";
 import type {
   AnyProvider,
@@ -15,7 +16,7 @@ import type {
 } from "./provider";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 /** What `defineProvider` takes: everything one image provider is. */
 export interface ProviderDefinition<Name extends string, Schema extends JSONSchema, Known extends string, Payload = FromSchema<Schema>> {
@@ -38,11 +39,12 @@ export interface ProviderDefinition<Name extends string, Schema extends JSONSche
    * `["token", "signature"]`. A provider that signs its own way declares its scheme instead, e.g.
    * `[ed25519Jwks({...})]` or `[hmacSignature({...})]`: the options it names become the provider's.
    */
-  authentication?: readonly Authentication[];
+  authentication?: readonly (Authentication | HmacSignatureScheme)[];
   /**
    * How its `signature` is made, where it is not Standard Webhooks: `{ kind: "hmac", header:
    * "x-bfl-signature", prefix: "sha256=" }` for an HMAC-SHA256 of the raw body, hex, in a header.
-   * The deployment's `signature: { secret }` keys it.
+   * The deployment's `signature: { secret }` keys it. The same as listing `hmacSignature({ header,
+   * prefix })` in `authentication` in place of `"signature"`, as the built-in BFL does.
    */
   signatureScheme?: HmacSignatureDeclaration;
   /**
@@ -140,19 +142,26 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
   if (!Array.isArray(knownEvents) || knownEvents.some((event) => typeof event !== "string" || event.length === 0)) {
     fail("knownEvents must be an array of event names");
   }
+  const listed: readonly unknown[] = authentication;
+  const isScheme = (m: unknown) => isSignatureScheme(m) || isHmacSignatureScheme(m);
   if (
     !Array.isArray(authentication) ||
-    authentication.length === 0 ||
-    (authentication as unknown[]).some((m) => !METHODS.includes(m as AuthenticationMethod) && !isSignatureScheme(m)) ||
-    authentication.filter(isSignatureScheme).length > 1
+    listed.length === 0 ||
+    listed.some((m) => !METHODS.includes(m as AuthenticationMethod) && !isScheme(m)) ||
+    listed.filter(isScheme).length > 1
   ) {
     fail(
       `authentication must list one or more of ${METHODS.map((m) => `"${m}"`).join(", ")}, or one signature scheme (e.g. ed25519Jwks({...}))`,
     );
   }
-  const scheme = signatureScheme === undefined ? undefined : checkSignatureScheme(signatureScheme, fail);
-  if (scheme && !authentication.includes("signature"))
-    fail('signatureScheme is how its signature is made: list "signature" in authentication');
+  // A listed hmacSignature(...) is the "signature" method, made its way: what signatureScheme declares as data.
+  const listedHmac = listed.find(isHmacSignatureScheme);
+  if (listedHmac && (signatureScheme !== undefined || listed.includes("signature")))
+    fail('the hmacSignature(...) in authentication is how its signature is made: leave out "signature" and signatureScheme');
+  const declared = signatureScheme === undefined ? undefined : checkSignatureScheme(signatureScheme, fail);
+  if (declared && !listed.includes("signature")) fail('signatureScheme is how its signature is made: list "signature" in authentication');
+  const scheme = listedHmac ?? (declared && hmacSignature(declared));
+  const methods = listed.map((m) => (isHmacSignatureScheme(m) ? "signature" : m)) as Authentication[];
   const { status = 200, headers = {}, body = "" } = answer;
   if (!Number.isInteger(status) || status < 200 || status > 299) fail("answer.status must be a 2xx status");
   const testingHooks = testing === undefined ? undefined : checkTesting(testing, fail);
@@ -186,7 +195,7 @@ export function defineProvider(definition: ProviderDefinition<string, JSONSchema
       return { ...generation, status, provider: name };
     },
     answer: Object.freeze({ status, headers: { ...headers }, body }),
-    authentication: [...authentication],
+    authentication: methods,
     ...(scheme && { signatureScheme: scheme }),
     ...(testingHooks && { testing: testingHooks }),
     ...(fetchGeneration && { fetchGeneration: (id: string, api: ProviderApi) => fetchGeneration(id, api) }),

@@ -1,5 +1,6 @@
 // What the entries export of the built-in providers: each one's schema and payload types, one line
-// per provider, beside its line in ./index.ts. shared-exports.ts exports this file whole.
+// per provider, naming what it publishes (a module's other exports stay inside the package).
+// entries/shared-exports.ts exports this file whole.
 export type { BuiltInProviders, ProviderName, ProviderPayloads } from "./index";
 export { crazyhorseSchema, type CrazyhorsePayload, type CrazyhorseCompletedPayload } from "./crazyhorse";
 export { allImagesSchema, type AllImagesPayload } from "./all-images";

@@ -86,7 +86,7 @@ function simulate(job: SimulationContext): SimulationScript<FalPayload> {
   return { id, caption: prompt, images, deliveries: [{ delayMs: random.int(2000, 6000), event: body.status, body }] };
 }
 
-/** fal.ai's testing hooks: `status` names the event; the request id is signed as `X-Fal-Webhook-Request-Id`. */
+/** fal.ai's testing hooks: `status` names the event; the request id is signed as `X-Fal-Webhook-Request-Id`. @internal */
 export const falTesting = {
   eventField: "status",
   example: ({ status, ...rest }) => falDelivery(status, rest),

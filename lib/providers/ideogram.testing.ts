@@ -71,7 +71,7 @@ function simulate(job: SimulationContext): SimulationScript<IdeogramPayload> {
   return { id, caption: prompt, images, deliveries: [{ delayMs: random.int(3000, 8000), event: failed ? "failed" : "completed", body }] };
 }
 
-/** Ideogram's testing hooks: `status` names the event (absent in the webhook, which is `completed`); the generation id is signed as `X-Ideogram-Webhook-Generation-Id`. */
+/** Ideogram's testing hooks: `status` names the event (absent in the webhook, which is `completed`); the generation id is signed as `X-Ideogram-Webhook-Generation-Id`. @internal */
 export const ideogramTesting = {
   eventField: "status",
   example: ({ status, ...rest }) => ideogramDelivery(status, rest),

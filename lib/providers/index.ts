@@ -9,25 +9,27 @@ import { openai } from "./openai";
 import { fal } from "./fal";
 import { ideogram } from "./ideogram";
 import { replicate } from "./replicate";
+import type { AnyProvider } from "./provider";
 
-/** The providers this package knows. A new provider is a new module and one line here. */
-export const providers = {
-  crazyhorse,
-  "all-images": allImages,
-  replicate,
-  leonardo,
-  bfl,
-  openai,
-  fal,
-  ideogram,
-} as const;
+/**
+ * The providers this package knows, in the order the CLI and the messages list them: the one list.
+ * A new provider is its module (and its `<name>.testing.ts`) and one entry here; the record below,
+ * the types, the testing hooks and the entries' lists follow from it.
+ */
+const BUILT_IN = [crazyhorse, allImages, replicate, leonardo, bfl, openai, fal, ideogram] as const;
+
+/** A list of providers as a record by each one's own name, e.g. `{ crazyhorse, "all-images": allImages }`. */
+type ByName<List extends readonly AnyProvider[]> = { readonly [P in List[number] as P["name"]]: P };
 
 /** The providers this package knows, as types. */
-export type BuiltInProviders = typeof providers;
+export type BuiltInProviders = ByName<typeof BUILT_IN>;
+
+/** The providers this package knows, by name. */
+export const providers = Object.fromEntries(BUILT_IN.map((provider) => [provider.name, provider])) as BuiltInProviders;
 
 // The exported event types are typed by the built-in providers unless told otherwise: they learn
 // them here, so that they import no provider.
-declare module "../generation" {
+declare module "../generations/generation" {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface KnownProviders extends BuiltInProviders {}
 }

@@ -111,7 +111,7 @@ function simulate(job: SimulationContext): SimulationScript<LeonardoPayload> {
   return { id, caption: prompt, images, deliveries: [{ delayMs, event: LEONARDO_COMPLETE, body }] };
 }
 
-/** Leonardo's testing hooks: the envelope's `type` names the event, the generation's `status` how it ended. */
+/** Leonardo's testing hooks: the envelope's `type` names the event, the generation's `status` how it ended. @internal */
 export const leonardoTesting = {
   eventField: "type",
   // Leonardo sends its webhook key as `Authorization: Bearer <key>`.

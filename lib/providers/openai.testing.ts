@@ -56,7 +56,7 @@ function simulate(job: SimulationContext): SimulationScript<OpenAIPayload> {
   return { id, caption: prompt, images, deliveries: [{ delayMs, event, body, webhookId: eventId }] };
 }
 
-/** OpenAI's testing hooks: the event's `type` names it. */
+/** OpenAI's testing hooks: the event's `type` names it. @internal */
 export const openaiTesting = {
   eventField: "type",
   example: ({ type, ...rest }) => openaiDelivery(type, rest),

@@ -1,7 +1,7 @@
 import type { FromSchema } from "json-schema-to-ts";
-import { base64ToBytes } from "../encoding";
-import type { GeneratedImage, Generation, GenerationStatus } from "../generation";
-import { getHeader } from "../headers";
+import { base64ToBytes } from "../text/encoding";
+import type { GeneratedImage, Generation, GenerationStatus } from "../generations/generation";
+import { getHeader } from "../http/headers";
 import { defineProvider } from "./define-provider";
 import { getJson, type ProviderApi } from "./provider-api";
 

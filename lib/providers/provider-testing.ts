@@ -2,7 +2,7 @@
  * What a provider supplies so that `imagegen-webhooks/testing` and the CLI can play its part:
  * types only, so that a provider module refers to them without pulling any testing code into the
  * main entry. The built-in providers keep theirs in a `<provider>.testing.ts` beside them, which
- * only lib/testing imports; a user's provider passes them to `defineProvider` as `testing`.
+ * only lib/entries/testing imports; a user's provider passes them to `defineProvider` as `testing`.
  */
 
 /** How a simulated job ends. */

@@ -1,8 +1,9 @@
-import type { Generation, GenerationStatus } from "../generation";
-import type { HeadersInput } from "../headers";
-import type { WebhookResponse } from "../response";
+import type { Generation, GenerationStatus } from "../generations/generation";
+import type { HeadersInput } from "../http/headers";
+import type { WebhookResponse } from "../http/response";
 import type { ProviderApi } from "./provider-api";
 import type { ProviderTesting } from "./provider-testing";
+import type { HmacSignatureScheme } from "../signatures/hmac-signature";
 import type { SignatureScheme } from "../signatures/scheme";
 
 /** What `Provider.normalize` gets beside the payload. */
@@ -35,7 +36,8 @@ export interface HmacSignatureDeclaration {
 
 /**
  * One entry of a provider's `authentication`: a method by name, or a signature scheme the provider
- * declares (`ed25519Jwks({...})`, `hmacSignature({...})`), keyed by the options it names.
+ * declares (`ed25519Jwks({...})`), keyed by the options it names. (An `hmacSignature({...})` a
+ * definition lists is the `"signature"` method here, made the way `signatureScheme` says.)
  */
 export type Authentication = AuthenticationMethod | SignatureScheme;
 
@@ -103,8 +105,8 @@ export interface Provider<Name extends string, Payload, Events extends Record<st
   readonly answer: WebhookResponse;
   /** The ways its deliveries can be authenticated, the one the provider documents first. */
   readonly authentication: readonly Authentication[];
-  /** How its `signature` is made, where it is not Standard Webhooks: an HMAC of the body in a header. */
-  readonly signatureScheme?: HmacSignatureDeclaration;
+  /** How its `signature` is made, where it is not Standard Webhooks: an HMAC of the body in a header (`hmacSignature`). */
+  readonly signatureScheme?: HmacSignatureScheme;
   /**
    * Reads a generation back from the provider's API, as one of its delivery bodies (validated
    * against `schema` like a delivery): what recovers a generation whose final webhook never came.

@@ -96,7 +96,7 @@ function simulate(job: SimulationContext): SimulationScript<ReplicatePayload> {
   return { id, caption: prompt, images, deliveries };
 }
 
-/** Replicate's testing hooks: the prediction's `status` names the event. */
+/** Replicate's testing hooks: the prediction's `status` names the event. @internal */
 export const replicateTesting = {
   eventField: "status",
   example: ({ status, ...rest }) => replicateDelivery(status, rest),

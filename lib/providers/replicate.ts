@@ -1,8 +1,8 @@
 import type { FromSchema } from "json-schema-to-ts";
-import type { GenerationStatus } from "../generation";
+import type { GenerationStatus } from "../generations/generation";
 import { sha256 } from "../crypto/sha256";
-import { bytesToBase64 } from "../encoding";
-import { getHeader } from "../headers";
+import { bytesToBase64 } from "../text/encoding";
+import { getHeader } from "../http/headers";
 import { defineProvider } from "./define-provider";
 import { getJson } from "./provider-api";
 import { failureReason } from "./provider";

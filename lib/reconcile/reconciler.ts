@@ -1,8 +1,8 @@
 // lib/reconcile/: reading generations back from their provider's API when their final webhook never
 // came. Above the pipeline, like an adapter: it calls the pipeline through its entry.
 import { WebhookError } from "../errors";
-import type { GenerationStatus } from "../events";
-import { printable } from "../printable";
+import type { GenerationStatus } from "../events/event-map";
+import { printable } from "../text/printable";
 import { ProviderApiError } from "../providers/provider-api";
 import type { LeasingStore } from "../stores/store";
 import { callProviderApi, DEFAULT_READ_BACK_MAX_BYTES, isReadableId, MAX_GENERATION_ID_LENGTH } from "../pipeline/read-back-fetch";

@@ -1,10 +1,10 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWK } from "jose";
 import type { Crypto } from "../crypto/crypto";
-import { getHeader, type HeadersInput } from "../headers";
-import { isThenable } from "../thenable";
+import { getHeader, type HeadersInput } from "../http/headers";
+import { isThenable } from "../async/thenable";
 import { bytesToHex, hexToBytes } from "./hmac-signature";
 import { DEFAULT_TOLERANCE_SECONDS, SignatureRejection, type SignatureScheme, type SignatureVerifier } from "./scheme";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 // Ed25519 over a message the provider builds from a delivery, with public keys published as a
 // JWKS (fal.ai, Ideogram). The keys are jose's: createRemoteJWKSet fetches and caches them with its

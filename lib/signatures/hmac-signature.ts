@@ -1,8 +1,8 @@
 import type { Crypto, Hmac } from "../crypto/crypto";
-import { getHeader, type HeadersInput } from "../headers";
-import { isThenable } from "../thenable";
+import { getHeader, type HeadersInput } from "../http/headers";
+import { isThenable } from "../async/thenable";
 import { SignatureRejection, type SignatureVerifier } from "./scheme";
-import { ConfigError } from "../checks";
+import { ConfigError } from "../options/checks";
 
 // An HMAC-SHA256 of the raw body, hex, in one header (Black Forest Labs: `X-BFL-Signature:
 // sha256=<hex>`). The scheme signs no timestamp and no id, so it cannot refuse a replay: a
@@ -55,6 +55,20 @@ function anyMatches(crypto: Crypto, expected: readonly Uint8Array[], presented: 
   let matched = false;
   for (const digest of expected) matched = crypto.timingSafeEqual(digest, presented) || matched;
   return matched;
+}
+
+/** Whether an entry of a provider's `authentication` is an `hmacSignature(...)` scheme. */
+export function isHmacSignatureScheme(value: unknown): value is HmacSignatureScheme {
+  const scheme = value as HmacSignatureScheme;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    scheme.kind === "hmac" &&
+    typeof scheme.header === "string" &&
+    typeof scheme.prefix === "string" &&
+    typeof scheme.createVerifier === "function" &&
+    typeof scheme.sign === "function"
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
 // one and the options and pipeline that run it. In the foundation, so that a provider module (and a
 // user's defineProvider) can import the schemes: they know nothing of the layers above.
 import type { Crypto } from "../crypto/crypto";
-import type { HeadersInput } from "../headers";
+import type { HeadersInput } from "../http/headers";
 
 /** How far a signed timestamp may be from now, either way, by default. */
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;

@@ -1,6 +1,6 @@
 import { SlotRing } from "./slot-ring";
 import type { ClaimResult, DedupeStore } from "./store";
-import { ConfigError, isPositiveNumber, isWholeNumber } from "../checks";
+import { ConfigError, isPositiveNumber, isWholeNumber } from "../options/checks";
 
 /** The bounds of `memoryStore()`. */
 export interface MemoryStoreOptions {

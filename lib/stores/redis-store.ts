@@ -12,7 +12,7 @@ import type {
   TrackEntry,
   TrackingStore,
 } from "./store";
-import { ConfigError, isPositiveNumber } from "../checks";
+import { ConfigError, isPositiveNumber } from "../options/checks";
 import { RedisTimeoutError } from "../errors/redis-timeout-error";
 
 /**

@@ -1,6 +1,6 @@
 import { context, SpanStatusCode, trace, type Counter, type Histogram, type Span, type Tracer } from "@opentelemetry/api";
 import type { EventEmitter } from "node:events";
-import { isThenable } from "../thenable";
+import { isThenable } from "../async/thenable";
 import { ATTR } from "./names";
 
 type Listener = (this: EventEmitter, arg: unknown) => unknown;

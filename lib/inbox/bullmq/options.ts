@@ -1,7 +1,7 @@
 import type { BackoffOptions, KeepJobs } from "bullmq";
 import type { Cluster, Redis } from "ioredis";
 import { hashTagOf, partitionPrefixes } from "./partitions";
-import { ConfigError, isObject, isPositiveNumber, isWholeNumber } from "../../checks";
+import { ConfigError, isObject, isPositiveNumber, isWholeNumber } from "../../options/checks";
 
 /** The settings of `bullmqInbox()`. BullMQ's own words where they mean the same thing. */
 export interface BullmqInboxOptions {

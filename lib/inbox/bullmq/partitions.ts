@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConfigError } from "../../checks";
+import { ConfigError } from "../../options/checks";
 
 // cluster-key-slot (ioredis's own) ships no types: its one function, typed here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -3,7 +3,7 @@ import type { DeadHandler, DeliveryRun, InboxWorker, InboxWorkerOptions, StoredD
 import { attemptLogLine, deliveryOf, type DeliveryJob, type DeliveryJobData } from "./jobs";
 import { messageOf } from "./enqueue";
 import type { BullmqInboxState } from "./state";
-import { ConfigError } from "../../checks";
+import { ConfigError } from "../../options/checks";
 
 export type RunDelivery = (delivery: StoredDelivery, context: DeliveryRun) => Promise<void>;
 

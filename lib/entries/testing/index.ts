@@ -2,24 +2,7 @@ export { bodySigner, signDelivery, type SignOptions, type StandardWebhookHeaders
 export { sendDelivery, type SendOptions, type SentResponse } from "./send";
 export { buildDelivery } from "./build-delivery";
 export type { TestedProvider } from "./provider-hooks";
-export {
-  crazyhorseDelivery,
-  crazyhorseExample,
-  allImagesDelivery,
-  allImagesExample,
-  replicateDelivery,
-  replicateExample,
-  leonardoDelivery,
-  leonardoExample,
-  bflDelivery,
-  bflExample,
-  openaiDelivery,
-  openaiExample,
-  falDelivery,
-  falExample,
-  ideogramDelivery,
-  ideogramExample,
-} from "../providers/testing-exports";
+export * from "../../providers/testing-exports";
 export {
   ed25519TestKeys,
   signEd25519Delivery,
@@ -42,11 +25,11 @@ export {
   type SimulatedProvider,
   type SimulateJobOptions,
 } from "./simulate";
-export { progressSteps, SAMPLE_PROMPTS, type ProgressEvents, type SimulationStep } from "../providers/job-plan";
+export { progressSteps, SAMPLE_PROMPTS, type ProgressEvents, type SimulationStep } from "../../providers/job-plan";
 export type {
   ProviderTesting,
   ScriptedDelivery,
   SimulationContext,
   SimulationRandom,
   SimulationScript,
-} from "../providers/provider-testing";
+} from "../../providers/provider-testing";

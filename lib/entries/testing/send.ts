@@ -14,7 +14,7 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** Sign the body with Standard Webhooks headers too. */
   signature?: SignOptions;
-  /** Headers made from the exact bytes sent, for a provider with its own scheme: e.g. `signBodyHmacDelivery` for Black Forest Labs, `(body) => signFalDelivery(body, { privateKey, userId })` for fal.ai. */
+  /** Headers made from the exact bytes sent, for a provider with its own scheme: e.g. `bodySigner("bfl", secret)` for Black Forest Labs, `(body) => signFalDelivery(body, { privateKey, userId })` for fal.ai. */
   sign?: (rawBody: string | Uint8Array) => Record<string, string>;
 }
 

@@ -1,6 +1,6 @@
-// lib/checks.ts: the checks every option of the package goes through at start-up (createWebhooks's,
+// lib/options/checks.ts: the checks every option of the package goes through at start-up (createWebhooks's,
 // keepImages's, the stores', the inbox's); what they throw is errors/config-error.ts's ConfigError.
-import { ConfigError } from "./errors/config-error";
+import { ConfigError } from "../errors/config-error";
 
 export { ConfigError };
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ProviderName, ProviderPayloads } from "../providers/index";
-import type { Provider } from "../providers/provider";
-import type { SimulatedImage, SimulatedOutcome } from "../providers/provider-testing";
+import type { ProviderName, ProviderPayloads } from "../../providers/index";
+import type { Provider } from "../../providers/provider";
+import type { SimulatedImage, SimulatedOutcome } from "../../providers/provider-testing";
 import { providerTesting, simulatedProviders, type TestedProvider } from "./provider-hooks";
 import { Dice } from "./random";
 import { sendDelivery, type SentResponse } from "./send";

@@ -1,5 +1,5 @@
-import type { ProviderName, ProviderPayloads } from "../providers/index";
-import type { Provider } from "../providers/provider";
+import type { ProviderName, ProviderPayloads } from "../../providers/index";
+import type { Provider } from "../../providers/provider";
 import { providerTesting, type TestedProvider } from "./provider-hooks";
 
 /**

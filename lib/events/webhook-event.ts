@@ -1,9 +1,9 @@
 // What a listener receives, for any set of providers: the event of a delivery and the arguments
 // of the emitter's own events. Names no provider: by default the types are typed by
 // `KnownProviders`, which the providers' list fills in.
-import type { Generation, KnownProviderName, KnownProviders } from "./generation";
-import type { ImageFailureReason } from "./errors/image-keep-error";
-import type { AnyProvider } from "./providers/provider";
+import type { Generation, KnownProviderName, KnownProviders } from "../generations/generation";
+import type { ImageFailureReason } from "../errors/image-keep-error";
+import type { AnyProvider } from "../providers/provider";
 
 /** What every listener of a delivery receives. `P` is the provider's name; the payload is typed from its schema. */
 export interface WebhookEvent<

@@ -2,14 +2,14 @@
 // their own EventEmitter, and a bundle for the browser condition to the \`events\` package (a
 // dependency), so that one class with one typed API serves every runtime.
 import { EventEmitter } from "events";
-import type { ProviderSet, WebhookEventMap, WebhookListener } from "./events";
-import type { BuiltInProviders } from "./providers/index";
-import type { AnyProvider } from "./providers/provider";
-import { createFetchHandler, type FetchHandler, type FetchOptions } from "./http/fetch-handler";
-import type { NodeMiddleware } from "./http/node-middleware";
-import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "./inbox/inbox";
-import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "./options/index";
-import type { Platform } from "./platform/platform";
+import type { ProviderSet, WebhookEventMap, WebhookListener } from "../events/event-map";
+import type { BuiltInProviders } from "../providers/index";
+import type { AnyProvider } from "../providers/provider";
+import { createFetchHandler, type FetchHandler, type FetchOptions } from "../http/fetch-handler";
+import type { NodeMiddleware } from "../http/node-middleware";
+import type { DeliveryDetail, DeliveryFilter, DeliverySummary, Inbox, InboxWorker, InboxWorkerOptions } from "../inbox/inbox";
+import { resolveOptions, type ProviderOptions, type WebhooksOptions } from "../options/index";
+import type { Platform } from "../platform/platform";
 import {
   leaveRuns,
   OpenGenerations,
@@ -19,12 +19,12 @@ import {
   TIMED_OUT,
   type ReceiveInput,
   type Receiver,
-} from "./pipeline/index";
-import { reconcileGeneration, Reconciler, type ReconcileResult } from "./reconcile/reconciler";
-import { createGenerations, type Generations } from "./generations/generations";
-import type { GenerationRecord, TrackingStore } from "./stores/store";
-import type { WebhookResponse } from "./response";
-import { createTelemetry } from "./telemetry/index";
+} from "../pipeline/index";
+import { reconcileGeneration, Reconciler, type ReconcileResult } from "../reconcile/reconciler";
+import { createGenerations, type Generations } from "../generations/generations";
+import type { GenerationRecord, TrackingStore } from "../stores/store";
+import type { WebhookResponse } from "../http/response";
+import { createTelemetry } from "../telemetry/index";
 
 /** The history of an inbox's deliveries: `webhooks.deliveries`. */
 export interface Deliveries {

@@ -1,4 +1,4 @@
-import type { SimulationRandom } from "../providers/provider-testing";
+import type { SimulationRandom } from "../../providers/provider-testing";
 
 /** mulberry32: a tiny seeded generator, so that a seed replays a job exactly. */
 function seededRandom(seed: number): () => number {

@@ -2,8 +2,8 @@
 // edge, Deno Deploy, a browser's service worker). The same `Webhooks` class as the main entry, with
 // Web Crypto instead of node:crypto; it answers through `webhooks.fetch(request)`. Its module graph
 // imports nothing from `node:` (__tests__/runtimes/web-entry.test.ts bundles it for the browser).
-import { webPlatform } from "../platform/web";
-import { createWebhooksFor } from "../webhooks";
+import { webPlatform } from "../../platform/web";
+import { createWebhooksFor } from "../../webhooks/webhooks";
 
 /**
  * Creates a receiver that needs web APIs only. Every option is checked here, as in the main

@@ -1,7 +1,23 @@
-import { isProviderName, providers, type ProviderName } from "../providers/index";
-import type { AnyProvider } from "../providers/provider";
-import type { ProviderTesting } from "../providers/provider-testing";
-import { builtInTesting } from "../providers/testing-exports";
+import { isProviderName, providers, type ProviderName, type ProviderPayloads } from "../../providers/index";
+import type { AnyProvider } from "../../providers/provider";
+import type { ProviderTesting } from "../../providers/provider-testing";
+import * as testingHalves from "../../providers/testing-exports";
+
+/** A provider's name as its testing half names its hooks: `all-images` → `allImages` (`allImagesTesting`). */
+type CamelCase<Name extends string> = Name extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : Name;
+const camelCase = (name: string) => name.replace(/-(.)/g, (_, letter: string) => letter.toUpperCase());
+type HooksName<P extends ProviderName> = `${CamelCase<P>}Testing`;
+
+/** Typed over every built-in name: a built-in provider without its hooks, simulation included, does not compile. */
+type BuiltInTesting = {
+  readonly [P in ProviderName]: Required<Omit<ProviderTesting<ProviderPayloads[P]>, "tokenIn" | "signedHeaders">> &
+    Pick<ProviderTesting<ProviderPayloads[P]>, "tokenIn" | "signedHeaders">;
+};
+
+/** The built-in providers' testing hooks, by name, in the list's order: each one's testing half's `<name>Testing`. */
+const builtInTesting = Object.fromEntries(
+  Object.keys(providers).map((name) => [name, testingHalves[`${camelCase(name)}Testing` as HooksName<ProviderName>]]),
+) as { readonly [P in ProviderName]: (typeof testingHalves)[HooksName<P>] } satisfies BuiltInTesting;
 
 /** The providers whose jobs `simulateJob` plays by name: every built-in one. */
 export const simulatedProviders = Object.keys(builtInTesting) as readonly ProviderName[];

@@ -9,5 +9,5 @@ export {
   DEFAULT_REDIS_TTL_MS,
   type RedisScriptClient,
   type RedisStoreOptions,
-} from "../stores/redis-store";
-export type { Advance, ClaimResult, DedupeStore, GenerationStore, TrackedStatus } from "../stores/store";
+} from "../../stores/redis-store";
+export type { Advance, ClaimResult, DedupeStore, GenerationStore, TrackedStatus } from "../../stores/store";

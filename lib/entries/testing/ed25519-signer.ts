@@ -1,10 +1,10 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
 import type { JWK } from "jose";
-import type { Ed25519JwksScheme } from "../signatures/ed25519-jwks";
-import { falSignature } from "../providers/fal";
-import { ideogramSignature } from "../providers/ideogram";
-import { providers } from "../providers/index";
-import type { AnyProvider } from "../providers/provider";
+import type { Ed25519JwksScheme } from "../../signatures/ed25519-jwks";
+import { falSignature } from "../../providers/fal";
+import { ideogramSignature } from "../../providers/ideogram";
+import { providers } from "../../providers/index";
+import type { AnyProvider } from "../../providers/provider";
 import { providerTesting, type TestedProvider } from "./provider-hooks";
 
 /** An Ed25519 key pair for tests: the private key to sign with, and the public key set to give `createWebhooks` as `jwks`. */

@@ -1,8 +1,8 @@
 // The typed emitter's map: every event a `Webhooks` emitter emits, with what its listeners receive.
-// The event types it maps live below it (generation.ts, webhook-event.ts) and the listener's error
+// The event types it maps live below it (generations/generation.ts, webhook-event.ts) and the listener's error
 // beside it (handler-error.ts), so that none of them imports this map back.
-import type { GenerationStatus } from "./generation";
-import type { WebhookHandlerError } from "./errors/handler-error";
+import type { GenerationStatus } from "../generations/generation";
+import type { WebhookHandlerError } from "../errors/handler-error";
 import type {
   AnyWebhookEvent,
   DeadDelivery,
@@ -15,7 +15,7 @@ import type {
   WebhookEvent,
 } from "./webhook-event";
 
-export { GENERATION_STATUSES, type GeneratedImage, type Generation, type GenerationStatus } from "./generation";
+export { GENERATION_STATUSES, type GeneratedImage, type Generation, type GenerationStatus } from "../generations/generation";
 export type {
   AnyWebhookEvent,
   DeadDelivery,

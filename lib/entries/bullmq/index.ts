@@ -1,6 +1,6 @@
-export { bullmqInbox, type BullmqInbox } from "../inbox/bullmq/bullmq-inbox";
-export type { DeliveryJobData } from "../inbox/bullmq/jobs";
-export { InboxUnavailableError } from "../inbox/bullmq/enqueue";
+export { bullmqInbox, type BullmqInbox } from "../../inbox/bullmq/bullmq-inbox";
+export type { DeliveryJobData } from "../../inbox/bullmq/jobs";
+export { InboxUnavailableError } from "../../inbox/bullmq/enqueue";
 export {
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF,
@@ -11,6 +11,6 @@ export {
   DEFAULT_QUEUE_NAME,
   DEFAULT_WAIT_FOR_REPLICAS_TIMEOUT_MS,
   type BullmqInboxOptions,
-} from "../inbox/bullmq/options";
+} from "../../inbox/bullmq/options";
 // Every type of the Inbox interface: what an inbox is, stores and answers.
-export type * from "../inbox/inbox";
+export type * from "../../inbox/inbox";

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { nodeCrypto } from "../crypto/node-crypto";
-import { signBodyHmac } from "../pipeline/body-hmac-signature";
-import { decodeSigningSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../pipeline/signature";
-import { isProviderName, providers, type ProviderName } from "../providers/index";
-import type { AnyProvider } from "../providers/provider";
+import { nodeCrypto } from "../../crypto/node-crypto";
+import { isThenable } from "../../async/thenable";
+import { decodeSigningSecret, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../../pipeline/signature";
+import { isProviderName, providers, type ProviderName } from "../../providers/index";
+import type { AnyProvider } from "../../providers/provider";
 
 /**
  * For a provider that declares an HMAC of the body (`signatureScheme`, e.g. Black Forest Labs):
@@ -18,7 +18,15 @@ export function bodySigner(
     typeof provider === "string" ? (isProviderName(provider) ? providers[provider] : undefined) : provider;
   if (chosen === undefined) throw new RangeError(`bodySigner: "${provider as string}" is not a built-in provider`);
   const scheme = chosen.signatureScheme;
-  return scheme && ((rawBody) => signBodyHmac(scheme, secret, rawBody, nodeCrypto));
+  return (
+    scheme &&
+    ((rawBody) => {
+      const headers = scheme.sign(secret, rawBody, nodeCrypto);
+      // node:crypto's HMAC is synchronous: the headers are there already.
+      if (isThenable(headers)) throw new TypeError("bodySigner needs synchronous crypto (node:crypto)");
+      return headers;
+    })
+  );
 }
 
 /** The `webhook-signature` value for one body, signed with each secret given (several while rotating). */

@@ -1,4 +1,4 @@
-import { nodePlatform } from "./platform/node";
+import { nodePlatform } from "../platform/node";
 import { createWebhooksFor } from "./webhooks";
 
 /**

@@ -1,8 +1,8 @@
-import { PROBLEM_TYPE_PREFIX, PROBLEMS, type WebhookErrorCode } from "./errors";
-import type { AnyProvider, AuthenticationMethod } from "./providers/provider";
-import { isSignatureScheme } from "./signatures/scheme";
-import type { WebhookResponse } from "./response";
-import { providers as builtInProviders } from "./providers/index";
+import { PROBLEM_TYPE_PREFIX, PROBLEMS, type WebhookErrorCode } from "../errors";
+import type { AnyProvider, AuthenticationMethod } from "../providers/provider";
+import { isSignatureScheme } from "../signatures/scheme";
+import type { WebhookResponse } from "../http/response";
+import { providers as builtInProviders } from "../providers/index";
 
 // The OpenAPI 3.1 description of the receiver, built from what the package itself runs: the
 // providers' JSON Schemas and answers, and the refusals of lib/errors.ts. scripts/build.mjs writes
@@ -66,7 +66,7 @@ function successContent(answer: WebhookResponse): Json | undefined {
  */
 export function openapiDocument(options: { customProviders?: readonly AnyProvider[] } = {}): OpenApiDocument {
   const providers: AnyProvider[] = [...Object.values(builtInProviders), ...(options.customProviders ?? [])];
-  const pkg = require("../package.json") as { name: string; version: string; description?: string; license?: string };
+  const pkg = require("../../package.json") as { name: string; version: string; description?: string; license?: string };
   const byStatus = new Map<number, { code: WebhookErrorCode; title: string }[]>();
   for (const [code, { status, title }] of Object.entries(PROBLEMS) as [WebhookErrorCode, { status: number; title: string }][]) {
     if (NOT_AN_ENDPOINT_ANSWER.has(code)) continue;

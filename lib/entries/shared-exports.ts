@@ -9,9 +9,9 @@ export {
   type CreateWebhooks,
   type Deliveries,
   type WithCustomProviders,
-} from "./webhooks";
-export type { FetchOptions } from "./http/fetch-handler";
-export type { ReconcileResult } from "./reconcile/reconciler";
+} from "../webhooks/webhooks";
+export type { FetchOptions } from "../http/fetch-handler";
+export type { ReconcileResult } from "../reconcile/reconciler";
 export {
   GenerationWaitError,
   MAX_METADATA_BYTES,
@@ -19,11 +19,11 @@ export {
   type TrackedGeneration,
   type TrackOptions,
   type WaitOptions,
-} from "./generations/generations";
-export { ProviderApiError, type ProviderApi } from "./providers/provider-api";
+} from "../generations/generations";
+export { ProviderApiError, type ProviderApi } from "../providers/provider-api";
 // Every type of the Inbox interface: what an inbox is, stores and answers.
-export type * from "./inbox/inbox";
-export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "./options/index";
+export type * from "../inbox/inbox";
+export type { WebhooksOptions, ProviderOptions, ReconcileOptions, SignatureOptions } from "../options/index";
 export type {
   AnyWebhookEvent,
   DeadDelivery,
@@ -39,13 +39,13 @@ export type {
   WebhookEventMap,
   WebhookEventName,
   WebhookListener,
-} from "./events";
-export { InvalidListenerError, WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "./errors";
-export type { Logger } from "./logger";
-export type { ReceiveInput } from "./pipeline/index";
-export type { WebhookResponse } from "./response";
-export type { HeadersInput, QueryInput } from "./headers";
-export { MemoryStore, memoryStore, type MemoryStoreOptions } from "./stores/memory-store";
+} from "../events/event-map";
+export { InvalidListenerError, WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "../errors";
+export type { Logger } from "../logging/logger";
+export type { ReceiveInput } from "../pipeline/index";
+export type { WebhookResponse } from "../http/response";
+export type { HeadersInput, QueryInput } from "../http/headers";
+export { MemoryStore, memoryStore, type MemoryStoreOptions } from "../stores/memory-store";
 export type {
   Advance,
   ClaimResult,
@@ -58,9 +58,9 @@ export type {
   TrackedStatus,
   TrackEntry,
   TrackingStore,
-} from "./stores/store";
-export { MemoryGenerations, type MemoryGenerationsOptions } from "./stores/memory-generations";
-export { defineProvider, type ProviderDefinition } from "./providers/define-provider";
+} from "../stores/store";
+export { MemoryGenerations, type MemoryGenerationsOptions } from "../stores/memory-generations";
+export { defineProvider, type ProviderDefinition } from "../providers/define-provider";
 // The signature schemes a provider declares in its `authentication`: the building blocks of the built-in ones.
 export {
   DEFAULT_TOLERANCE_SECONDS,
@@ -68,7 +68,7 @@ export {
   type SignatureRejectionCode,
   type SignatureScheme,
   type SignatureVerifier,
-} from "./signatures/scheme";
+} from "../signatures/scheme";
 export {
   ed25519Jwks,
   signedLines,
@@ -76,10 +76,10 @@ export {
   type Ed25519JwksOptions,
   type Ed25519JwksScheme,
   type SignedDelivery,
-} from "./signatures/ed25519-jwks";
-export { hmacSignature, type HmacSignatureDefinition, type HmacSignatureScheme } from "./signatures/hmac-signature";
+} from "../signatures/ed25519-jwks";
+export { hmacSignature, type HmacSignatureDefinition, type HmacSignatureScheme } from "../signatures/hmac-signature";
 // What a scheme's verifier is given to compute with: node:crypto's or Web Crypto's, as the entry picks.
-export type { Crypto, Hmac, MaybePromise } from "./crypto/crypto";
+export type { Crypto, Hmac, MaybePromise } from "../crypto/crypto";
 export type {
   AnyProvider,
   ApiCredential,
@@ -91,7 +91,7 @@ export type {
   HmacSignatureDeclaration,
   NormalizeContext,
   Provider,
-} from "./providers/provider";
+} from "../providers/provider";
 // Each built-in provider's schema and payload types.
-export * from "./providers/exports";
-export { openapiDocument, type OpenApiDocument } from "./openapi";
+export * from "../providers/exports";
+export { openapiDocument, type OpenApiDocument } from "../webhooks/openapi";

@@ -4,9 +4,9 @@
 // middleware) reads it. The application's parsers, Fastify's default or its own, keep every other route.
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import type { ProviderSet } from "../events";
-import type { Webhooks } from "../webhooks";
-import { ConfigError } from "../checks";
+import type { ProviderSet } from "../../events/event-map";
+import type { Webhooks } from "../../webhooks/webhooks";
+import { ConfigError } from "../../options/checks";
 
 /** The provider routes, in a context of their own: its content-type parser is theirs alone. */
 function providerRoutes(instance: FastifyInstance, options: { webhooks: Webhooks<ProviderSet> }, done: (err?: Error) => void): void {
