@@ -35,7 +35,7 @@ export function generateRoutes(options: GenerateOptions): { router: Router; clos
   const router = Router();
 
   // Replicate's create call, faked: the job plays on its own, and only its final webhook is sent (or lost).
-  router.post(CREATE_PATH, (req, res) => {
+  router.post(CREATE_PATH, (req, res, next) => {
     if (req.get("authorization") !== `Bearer ${DEMO_REPLICATE_API_TOKEN}`) {
       res.status(401).json({ title: "Unauthenticated", detail: "You did not pass a valid authentication token", status: 401 });
       return;
@@ -44,12 +44,15 @@ export function generateRoutes(options: GenerateOptions): { router: Router; clos
     const job = simulateJob("replicate", { outcome: "completed", retry: false, imageExtension: "png", imageBaseUrl: options.imageBaseUrl });
     const first = job.deliveries[0]!;
     const last = job.deliveries.at(-1)!;
-    options.replicateApi.record(first.body);
     const totalMs = job.deliveries.reduce((sum, delivery) => sum + delivery.delayMs, 0) * options.timeScale;
-    const playing = sleep(totalMs, undefined, { signal: abort.signal })
+    // Known to the API before the create call answers, as Replicate's prediction is, and before it ends.
+    const playing = options.replicateApi
+      .record(first.body)
+      .then(() => res.status(201).json(first.body))
+      .then(() => sleep(totalMs, undefined, { signal: abort.signal }))
       .then(async () => {
         // The prediction has ended: the API says so from now on, whether its webhook is sent or lost.
-        options.replicateApi.record(last.body);
+        await options.replicateApi.record(last.body);
         if (lost) {
           options.logger.info({ job: job.id }, `prediction ${job.id} ended; its only webhook was lost on purpose`);
           return;
@@ -60,11 +63,11 @@ export function generateRoutes(options: GenerateOptions): { router: Router; clos
         );
       })
       .catch((err: unknown) => {
-        if (!abort.signal.aborted) options.logger.error({ err, job: job.id }, `the fake prediction ${job.id} stopped`);
+        if (!res.headersSent) next(err);
+        else if (!abort.signal.aborted) options.logger.error({ err, job: job.id }, `the fake prediction ${job.id} stopped`);
       })
       .finally(() => running.delete(playing));
     running.add(playing);
-    res.status(201).json(first.body);
   });
 
   // What the app does in its own request: create, track with its metadata, wait.

@@ -12,6 +12,9 @@ const PROVIDER_LABEL = {
   replicate: "replicate.com",
   leonardo: "leonardo.ai",
   bfl: "bfl.ai",
+  fal: "fal.ai",
+  ideogram: "ideogram.ai",
+  openai: "openai.com",
 };
 
 const cards = new Map();
