@@ -14,14 +14,15 @@ export interface ApiRecords<T> {
 export function memoryRecords<T>(max: number): ApiRecords<T> {
   const records = new Map<string, T>();
   return {
-    async set(id, value) {
+    set(id, value) {
       records.delete(id);
       records.set(id, value);
       // A Map iterates in insertion order: the first key is the oldest.
       if (records.size > max) records.delete(records.keys().next().value as string);
+      return Promise.resolve();
     },
-    async get(id) {
-      return records.get(id);
+    get(id) {
+      return Promise.resolve(records.get(id));
     },
   };
 }

@@ -61,6 +61,11 @@ export interface DemoInboxOptions {
   queueName?: string;
   /** The wait before each retry. Default 2000, long enough to watch. */
   retryDelayMs?: number;
+  /**
+   * Whether a worker in this process runs the listeners. Default true; false for a web process
+   * that only stores deliveries, another process's worker running them (its page still shows them).
+   */
+  worker?: boolean;
 }
 
 /** Runs of a delivery before it is dead: enough for the flaky outcome to succeed on its last. */
@@ -69,7 +74,7 @@ export const DEMO_ATTEMPTS = FLAKY_FAILURES + 1;
 export interface DemoApp {
   app: Express;
   webhooks: Webhooks;
-  /** Resolves once the inbox's worker runs (at once in memory mode); rejects if it cannot start. */
+  /** Resolves once the inbox's worker runs and the shared feed is heard (at once in memory mode); rejects if they cannot start. */
   ready: Promise<void>;
   /** Stops the simulations, ends the live streams and closes the receiver: call it before `server.close()`. */
   close(): Promise<void>;
@@ -226,11 +231,13 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       timeScale: options.simulationTimeScale ?? 1,
       logger,
       selfUrl,
+      reports,
     });
   const panel = deliveriesPanel({ webhooks, feed, inbox: inbox !== undefined, logger });
   // One worker, one delivery at a time: a job's deliveries run in the order they arrived.
+  const working = inbox && options.inbox?.worker !== false;
   const ready = inbox
-    ? Promise.all([webhooks.startWorker({ concurrency: 1 }), shared?.ready]).then(() => undefined)
+    ? Promise.all([working && webhooks.startWorker({ concurrency: 1 }), shared?.ready]).then(() => undefined)
     : Promise.resolve();
 
   const app = express();

@@ -75,7 +75,10 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
     const openai = provider === "openai" && options.openaiApi;
     const signer = isSignedProvider(provider) ? options.signers?.[provider] : undefined;
     if (!playable(provider)) {
-      const names = ["crazyhorse", "all-images", "replicate", "leonardo", "bfl"].concat(options.openaiApi ? ["openai"] : [], Object.keys(options.signers ?? {}));
+      const names = ["crazyhorse", "all-images", "replicate", "leonardo", "bfl"].concat(
+        options.openaiApi ? ["openai"] : [],
+        Object.keys(options.signers ?? {}),
+      );
       res.status(404).json({ error: `no provider "${provider}": simulate ${names.slice(0, -1).join(", ")} or ${names.at(-1)}` });
       return;
     }

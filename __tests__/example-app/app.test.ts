@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +11,7 @@ import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app
 import { DEMO_REPLICATE_API_TOKEN } from "../../example-app/fake-replicate";
 import { ListenerFaults } from "../../example-app/listener-faults";
 import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/testing";
-import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
+import { serveExampleApp, startDemoServer, type ServedExampleApp } from "../helpers/example-app";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret", imageBaseUrl: "https://storage.example.com/" };
@@ -682,44 +681,6 @@ function readmeCurl(): { url: string; body: string } {
   const match = /curl -X POST '([^']+)' \\\n\s+-H 'content-type: application\/json' \\\n\s+-d '([^']+)'/.exec(readme);
   if (!match) throw new Error("the README has no curl command of the expected form");
   return { url: match[1] as string, body: match[2] as string };
-}
-
-/** Runs `npm start`'s command on a free port; resolves with its port and a reader of its output. */
-async function startDemoServer(env: NodeJS.ProcessEnv) {
-  const root = join(__dirname, "..", "..");
-  const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "example-app/server.ts"], {
-    cwd: root,
-    // Its kept images in a directory of the test's, not in example-app/.kept/.
-    env: { ...env, PORT: "0", KEPT_IMAGES_DIR: mkdtempSync(join(tmpdir(), "demo-npm-start-")) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-  };
-  try {
-    const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the example app did not start:\n${output}`)), 60_000);
-      child.stdout.on("data", () => {
-        // Started once it has printed everything, down to its last line (the mode).
-        const match = /listening on http:\/\/localhost:(\d+)[\s\S]*\n {2}mode: [^\n]*\n/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1] as string);
-        }
-      });
-      child.on("exit", (code) => reject(new Error(`the example app exited with ${code}:\n${output}`)));
-    });
-    return { port, output: () => output, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }
 
 /** Waits (up to 10 s) until the demo has printed each line: its listeners and its worker log after the answer. */
