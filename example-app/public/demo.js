@@ -43,6 +43,10 @@ function isWebUrl(url) {
   }
 }
 
+function isImageData(url) {
+  return typeof url === "string" && /^data:image\/(png|jpeg|webp|gif);base64,/.test(url);
+}
+
 function createCard(delivery) {
   const { provider, id } = delivery.generation;
   const card = el("article", "card");
@@ -130,7 +134,8 @@ function render(state) {
     }
     if (img.getAttribute("src") !== source) img.src = source;
     slot.classList.toggle("kept", source !== image.url);
-    slot.title = source !== image.url ? `kept copy of ${image.url}` : image.url;
+    const original = isImageData(image.url) ? "the image's bytes, as the provider sent them" : image.url;
+    slot.title = source !== image.url ? `kept copy of ${original}` : original;
   });
 }
 
@@ -140,7 +145,8 @@ function onDelivery(delivery) {
   const terminal = state.status === "completed" || state.status === "failed";
   if (!terminal && (RANK[generation.status] ?? -1) >= (RANK[state.status] ?? -1)) state.status = generation.status;
   for (const image of generation.images) {
-    if (!isWebUrl(image.url)) continue;
+    // An image that came as bytes (OpenAI's) has a data: URL of them, which an <img> shows as it is.
+    if (!isWebUrl(image.url) && !isImageData(image.url)) continue;
     const known = state.images.findIndex((seen) => seen.url === image.url);
     if (known < 0) state.images.push(image);
     else if (image.keptUrl && !state.images[known].keptUrl) state.images[known] = image;
