@@ -11,7 +11,8 @@ import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app
 import { DEMO_REPLICATE_API_TOKEN } from "../../example-app/fake-replicate";
 import { ListenerFaults } from "../../example-app/listener-faults";
 import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/testing";
-import { serveExampleApp, startDemoServer, type ServedExampleApp } from "../helpers/example-app";
+import { startDemoServer } from "../helpers/demo-process";
+import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 const options = { crazyhorseSecret: "ch-secret", allImagesSecret: "ai-secret", imageBaseUrl: "https://storage.example.com/" };

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startDemoServer, type DemoServerProcess } from "../helpers/example-app";
+import { startDemoServer, type DemoServerProcess } from "../helpers/demo-process";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
 const CHROMIUM = "/usr/bin/chromium";
