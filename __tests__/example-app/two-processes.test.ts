@@ -43,12 +43,12 @@ async function openPage(demo: DemoServerProcess): Promise<Page> {
   return page;
 }
 
-/** Picks an outcome, clicks the crazyhorse button, and returns the id of the job it started. */
-async function simulate(page: Page, outcome: string): Promise<string> {
+/** Picks an outcome, clicks a provider's button (crazyhorse's by default), and returns the id of the job it started. */
+async function simulate(page: Page, outcome: string, provider = "crazyhorse"): Promise<string> {
   await page.selectOption("#outcome", outcome);
   const [response] = await Promise.all([
-    page.waitForResponse((r) => r.url().includes("/simulate/crazyhorse")),
-    page.click('button[data-provider="crazyhorse"]'),
+    page.waitForResponse((r) => r.url().includes(`/simulate/${provider}`)),
+    page.click(`button[data-provider="${provider}"]`),
   ]);
   expect(response.status()).toBe(202);
   return ((await response.json()) as { id: string }).id;
@@ -76,12 +76,14 @@ const FLAKY_LOG = [
 
 describe("a web process with no worker and one with a worker, on one queue", () => {
   let demos: DemoServerProcess[] = [];
+  beforeAll(async () => {
+    demos = await startTwo({ INBOX_WORKER: "false" }, {});
+  });
   afterAll(async () => {
     await Promise.all(demos.map((demo) => demo.stop()));
   });
 
   test("a job clicked on the first page is run by the other process's worker, and its card shows on both pages; failing twice, it completes on attempt 3", async () => {
-    demos = await startTwo({ INBOX_WORKER: "false" }, {});
     const [web, worker] = demos as [DemoServerProcess, DemoServerProcess];
     expect(web.output()).toContain("no worker in this process (INBOX_WORKER=false)");
     const [clicked, other] = await Promise.all([openPage(web), openPage(worker)]);
@@ -100,6 +102,23 @@ describe("a web process with no worker and one with a worker, on one queue", () 
     const item = `#deliveries li[data-key="crazyhorse:${id}:done"]`;
     await clicked.waitForSelector(`${item}[data-status=completed]`);
     expect(await clicked.textContent(`${item} .attempts`)).toBe("3 attempts");
+  });
+
+  test("what the other process reads back from the fake APIs, it finds: an OpenAI response's images, a lost Replicate webhook recovered", async () => {
+    const [web, worker] = demos as [DemoServerProcess, DemoServerProcess];
+    const [clicked, other] = await Promise.all([openPage(web), openPage(worker)]);
+    // OpenAI's webhook names the response only: the worker reads it back from the fake API at its own
+    // address, which must know the response the clicked process played.
+    const response = await simulate(clicked, "completed", "openai");
+    // Replicate's last webhook is never sent: a reconciler reads the prediction back, whichever process's.
+    const prediction = await simulate(clicked, "lost", "replicate");
+    for (const page of [clicked, other]) {
+      await page.waitForSelector(`${card(response)}[data-status=completed]`, { timeout: 60_000 });
+      await page.waitForSelector(`${card(prediction)}[data-status=completed]`, { timeout: 60_000 });
+      expect(await page.locator(`${card(response)} img`).count()).toBeGreaterThan(0);
+      expect(await page.isVisible(`${card(prediction)} .recovered`)).toBe(true);
+    }
+    await printed(worker, `openai.response.completed: generation ${response} is completed`);
   });
 });
 
