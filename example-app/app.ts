@@ -268,7 +268,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       // A worker still starting is closed with the rest.
       await ready.catch(() => {});
       await webhooks.close();
-      await shared?.close();
+      shared?.close();
     },
   };
 }

@@ -51,8 +51,8 @@ export class RedisSharedFeed implements FeedPublisher {
     });
   }
 
-  async close(): Promise<void> {
-    await this.ready.catch(() => {});
+  /** Stops hearing the channel (a subscription still waiting on Redis is given up). */
+  close(): void {
     this.#subscriber.disconnect();
   }
 }

@@ -622,6 +622,27 @@ describe("the example app in inbox mode (REDIS_URL), against the suite's redis-s
     }
   });
 
+  test("two demos on one queue: a job received by the one with no worker runs on the other's, and both feeds show it, failing twice then completing", async () => {
+    const queueName = `example-app-${randomUUID()}`;
+    const web = await serve({ inbox: { connection, queueName, retryDelayMs: 20, worker: false } });
+    const worker = await serve({ inbox: { connection, queueName, retryDelayMs: 20 } });
+    const feeds = [openFeed(web.url), openFeed(worker.url)];
+    try {
+      const id = (await request(web.url).post("/simulate/crazyhorse?outcome=flaky")).body.id as string;
+      for (const feed of feeds) {
+        await feed.until((events) => names(events, id).includes("crazyhorse.done"));
+        const failures = feed.events.filter((e) => e.type === "attempt-failed" && e.data.generationId === id);
+        expect(failures.map((e) => e.data.attempt)).toEqual([1, 2]);
+        expect(feed.events.find((e) => e.type === "delivery" && e.data.name === "crazyhorse.done")?.data).toMatchObject({ attempt: 3 });
+        expect(names(feed.events, id)).toEqual(["crazyhorse.waiting", "crazyhorse.processing", "crazyhorse.done"]);
+      }
+    } finally {
+      await Promise.all(feeds.map((feed) => feed.close()));
+      await web.close();
+      await worker.close();
+    }
+  });
+
   test("a job whose listener always fails goes dead, is listed dead with its error, and a replay completes it", async () => {
     const served = await serveInbox();
     const feed = openFeed(served.url);
