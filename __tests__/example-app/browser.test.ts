@@ -234,6 +234,12 @@ test("Generate: the generation is tracked (a card with its metadata before any w
     return !doc.getElementById("generate-result").textContent?.startsWith("Waiting");
   });
   const result = (await page.textContent("#generate-result")) as string;
+  // The answer, long as it is, wraps inside the side column: the page never scrolls sideways.
+  const widths = await page.evaluate(() => {
+    const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document;
+    return [doc.documentElement.scrollWidth, doc.documentElement.clientWidth];
+  });
+  expect(widths[0]).toBeLessThanOrEqual(widths[1] as number);
   expect(result).toMatch(new RegExp(`^The request waited \\d+\\.\\d s: ${id} is completed, heard of by webhook \\(\\d+ images\\)\\n`));
   expect(result).toContain(`metadata: ${JSON.stringify(generation.metadata)}`);
 });
