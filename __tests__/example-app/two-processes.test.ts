@@ -119,6 +119,13 @@ describe("a web process with no worker and one with a worker, on one queue", () 
       expect(await page.isVisible(`${card(prediction)} .recovered`)).toBe(true);
     }
     await printed(worker, `openai.response.completed: generation ${response} is completed`);
+    // The prediction's images are on the clicked process's storage, at another port: the worker kept them all.
+    const sources = await other
+      .locator(`${card(prediction)} img`)
+      .evaluateAll((images) => images.map((image) => image.getAttribute("src")));
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) expect(source).toMatch(new RegExp(`^http://localhost:${worker.port}/kept/replicate/${prediction}/`));
+    expect(await other.locator(`${card(prediction)} .deliveries li.image-failed`).count()).toBe(0);
   });
 });
 
