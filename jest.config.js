@@ -12,6 +12,7 @@ const INTEGRATION = [
   "redis-instances.test.ts",
   "example-app/app.test.ts",
   "example-app/browser.test.ts",
+  "example-app/two-processes.test.ts",
   "images/pipeline.test.ts",
   "inbox/bullmq-inbox.test.ts",
   "inbox/durability.test.ts",

@@ -5,11 +5,13 @@ import { bullmqInbox, type BullmqInbox } from "imagegen-webhooks/bullmq";
 import type { Redis } from "ioredis";
 import pino, { type Logger } from "pino";
 import { deliveriesPanel } from "./deliveries-panel";
-import { FakeReplicateApi, reconcileOptions, type DemoReconcileOptions } from "./fake-replicate";
-import { DEMO_OPENAI_SIGNING_SECRET, FakeOpenAIApi, openaiOptions } from "./fake-openai";
+import { redisRecords, type ApiRecords } from "./api-records";
+import { FakeReplicateApi, reconcileOptions, type DemoReconcileOptions, type Prediction } from "./fake-replicate";
+import { DEMO_OPENAI_SIGNING_SECRET, FakeOpenAIApi, openaiOptions, type DemoResponse } from "./fake-openai";
 import { keptImages, type DemoKeptImagesOptions } from "./kept-images";
 import { FLAKY_FAILURES, ListenerFaults } from "./listener-faults";
 import { LiveFeed } from "./live-feed";
+import { RedisSharedFeed, type FeedPublisher } from "./shared-feed";
 import { METRICS_PATH, demoMetrics } from "./metrics";
 import { QUEUE_BOARD_PATH, queueBoard } from "./queue-board";
 import { generateRoutes } from "./generate";
@@ -59,6 +61,11 @@ export interface DemoInboxOptions {
   queueName?: string;
   /** The wait before each retry. Default 2000, long enough to watch. */
   retryDelayMs?: number;
+  /**
+   * Whether a worker in this process runs the listeners. Default true; false for a web process
+   * that only stores deliveries, another process's worker running them (its page still shows them).
+   */
+  worker?: boolean;
 }
 
 /** Runs of a delivery before it is dead: enough for the flaky outcome to succeed on its last. */
@@ -67,7 +74,7 @@ export const DEMO_ATTEMPTS = FLAKY_FAILURES + 1;
 export interface DemoApp {
   app: Express;
   webhooks: Webhooks;
-  /** Resolves once the inbox's worker runs (at once in memory mode); rejects if it cannot start. */
+  /** Resolves once the inbox's worker runs and the shared feed is heard (at once in memory mode); rejects if they cannot start. */
   ready: Promise<void>;
   /** Stops the simulations, ends the live streams and closes the receiver: call it before `server.close()`. */
   close(): Promise<void>;
@@ -81,11 +88,17 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   const inbox: BullmqInbox | undefined = options.inbox && demoInbox(options.inbox);
   const serveMetrics = demoMetrics();
   const recovery = options.reconcile && reconcileOptions(options.reconcile);
-  const replicateApi = recovery && new FakeReplicateApi();
+  const queueName = options.inbox?.queueName ?? DEMO_QUEUE_NAME;
+  // With an inbox, another demo's worker or reconciler may read back a job played here: the fake APIs' jobs in Redis.
+  const records = <T>(api: string): ApiRecords<T> | undefined =>
+    options.inbox && redisRecords<T>(options.inbox.connection, `${queueName}:demo-${api}`);
+  const replicateApi = recovery && new FakeReplicateApi(records<Prediction>("replicate-api"));
   // OpenAI's images are read back from its API: the demo fakes it at its own origin, as it fakes Replicate's.
-  const openaiApi = options.reconcile && new FakeOpenAIApi();
+  const openaiApi = options.reconcile && new FakeOpenAIApi(records<DemoResponse>("openai-api"));
   const openaiSigningSecret = options.openaiSigningSecret ?? DEMO_OPENAI_SIGNING_SECRET;
-  const kept = options.keepImages && keptImages(options.keepImages, storageBase.host);
+  // The storage's host name with no port: another demo on this machine (two processes on one Redis)
+  // serves the images of the jobs clicked there, and this process's worker may be the one keeping them.
+  const kept = options.keepImages && keptImages(options.keepImages, storageBase.hostname);
   const signed = demoSignedProviders();
   const webhooks = createWebhooks({
     providers: {
@@ -107,8 +120,11 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     ...(kept && { keepImages: kept.keepImages }),
   });
   const feed = new LiveFeed();
+  // In inbox mode any process's worker may run a delivery: its reports go through Redis to every page.
+  const shared = options.inbox && new RedisSharedFeed({ connection: options.inbox.connection, queueName, feed, logger });
+  const reports: FeedPublisher = shared ?? feed;
   const storage = new DemoStorage();
-  const faults = options.inbox && new ListenerFaults(options.inbox.connection, options.inbox.queueName ?? DEMO_QUEUE_NAME);
+  const faults = options.inbox && new ListenerFaults(options.inbox.connection, queueName);
 
   // First, so that an attempt it fails never reaches the page: the card shows what was handled.
   if (faults) webhooks.on("generation", faults.listener);
@@ -122,7 +138,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
         (event.origin === "reconciled" ? ", recovered from the API: its final webhook never came" : ""),
     );
     const caption = captionOf(event);
-    feed.publish("delivery", {
+    reports.publish("delivery", {
       name: event.name,
       deliveryId: event.id,
       receivedAt: event.receivedAt,
@@ -138,7 +154,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   });
   webhooks.on("duplicate", (event) => {
     logger.info({ event: event.name, delivery: event.id }, `duplicate of ${event.name} (${event.id}): not emitted again`);
-    feed.publish("duplicate", {
+    reports.publish("duplicate", {
       name: event.name,
       deliveryId: event.id,
       provider: event.provider,
@@ -148,13 +164,13 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   });
   webhooks.on("invalid", ({ provider, status, reason }) => {
     logger.warn({ provider, status, reason }, `refused a delivery to ${provider}: ${status} ${reason}`);
-    feed.publish("invalid", { provider, status, reason, at: new Date() });
+    reports.publish("invalid", { provider, status, reason, at: new Date() });
   });
   webhooks.on("error", (err) => {
     // The message is pino's `err` (with its cause): said once, not again in the line's own text.
     logger.error({ err, deliveryId: err.event.id }, `a listener of ${err.eventName ?? "an event"} failed`);
     const { event } = err;
-    feed.publish("attempt-failed", {
+    reports.publish("attempt-failed", {
       name: event.name,
       deliveryId: event.id,
       provider: event.provider,
@@ -169,7 +185,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       { generation: event.generation.id, index, url, reason },
       `image ${index} of ${event.generation.id} not kept: ${reason}: ${message}`,
     );
-    feed.publish("image-failed", {
+    reports.publish("image-failed", {
       provider: event.provider,
       generationId: event.generation.id,
       index,
@@ -181,7 +197,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
   });
   webhooks.on("dead", ({ event, error, attempts }) => {
     logger.warn({ event: event.name, delivery: event.id, attempts }, `${event.name} (${event.id}) is dead after ${attempts} attempts`);
-    feed.publish("dead", {
+    reports.publish("dead", {
       name: event.name,
       key: `${event.provider}:${event.id}`,
       provider: event.provider,
@@ -215,10 +231,14 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       timeScale: options.simulationTimeScale ?? 1,
       logger,
       selfUrl,
+      reports,
     });
   const panel = deliveriesPanel({ webhooks, feed, inbox: inbox !== undefined, logger });
   // One worker, one delivery at a time: a job's deliveries run in the order they arrived.
-  const ready = inbox ? webhooks.startWorker({ concurrency: 1 }).then(() => undefined) : Promise.resolve();
+  const working = inbox && options.inbox?.worker !== false;
+  const ready = inbox
+    ? Promise.all([working && webhooks.startWorker({ concurrency: 1 }), shared?.ready]).then(() => undefined)
+    : Promise.resolve();
 
   const app = express();
   app.use("/webhooks", webhooks.middleware());
@@ -248,6 +268,7 @@ export function createDemoApp(options: DemoOptions): DemoApp {
       // A worker still starting is closed with the rest.
       await ready.catch(() => {});
       await webhooks.close();
+      shared?.close();
     },
   };
 }
@@ -294,5 +315,6 @@ function expectedImages(event: AnyWebhookEvent): number | undefined {
     count = (event.payload.input as { num_outputs?: unknown } | undefined)?.num_outputs as number | undefined;
   // fal.ai's one webhook carries every image.
   else if (event.provider === "fal") count = event.payload.payload?.images?.length;
+  else if (event.provider === "ideogram") count = event.payload.data?.length;
   return typeof count === "number" && Number.isInteger(count) && count > 0 && count <= 16 ? count : undefined;
 }

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { memoryRecords, type ApiRecords } from "./api-records";
 import { renderImage } from "./storage-images";
 
 /** Where the demo serves its stand-in for OpenAI's API: `GET /fake-openai/v1/responses/{id}`. */
@@ -11,7 +12,7 @@ export const DEMO_OPENAI_API_KEY = "sk-imagegen-webhooks-demo-key";
 export const DEMO_OPENAI_SIGNING_SECRET = `whsec_${Buffer.from("imagegen-webhooks demo openai").toString("base64")}`;
 
 /** A response as the simulator played it: its status, and the paths its images are drawn from. */
-interface DemoResponse {
+export interface DemoResponse {
   id: string;
   status: "completed" | "failed";
   images: readonly string[];
@@ -23,46 +24,48 @@ interface DemoResponse {
  * reads it back before `generation.completed` fires: OpenAI's webhook names the response only.
  */
 export class FakeOpenAIApi {
-  readonly #responses = new Map<string, DemoResponse>();
-
-  constructor(private readonly maxResponses = 500) {}
+  constructor(private readonly responses: ApiRecords<DemoResponse> = memoryRecords(500)) {}
 
   /** The response, known to the API before its webhook is sent. */
-  record(response: DemoResponse): void {
-    this.#responses.delete(response.id);
-    this.#responses.set(response.id, response);
-    if (this.#responses.size > this.maxResponses) this.#responses.delete(this.#responses.keys().next().value as string);
+  async record(response: DemoResponse): Promise<void> {
+    await this.responses.set(response.id, response);
   }
 
-  readonly router = Router().get(`${FAKE_OPENAI_PATH}/v1/responses/:id`, (req, res) => {
+  readonly router = Router().get(`${FAKE_OPENAI_PATH}/v1/responses/:id`, (req, res, next) => {
     // OpenAI's own answer to a missing or wrong key.
     if (req.get("authorization") !== `Bearer ${DEMO_OPENAI_API_KEY}`) {
       res.status(401).json({ error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
       return;
     }
-    const response = this.#responses.get(req.params.id);
-    if (!response) {
-      res.status(404).json({ error: { message: `Response with id '${req.params.id}' not found.`, type: "invalid_request_error" } });
-      return;
-    }
-    res.json({
-      id: response.id,
-      object: "response",
-      status: response.status,
-      model: "gpt-5",
-      error: response.status === "failed" ? { code: "server_error", message: "the simulated response failed" } : null,
-      output:
-        response.status === "completed"
-          ? response.images.map((path, i) => ({
-              type: "image_generation_call",
-              id: `ig_${i}`,
-              status: "completed",
-              output_format: "png",
-              result: renderImage(path).toString("base64"),
-            }))
-          : [],
-    });
+    this.responses.get(req.params.id).then((response) => {
+      if (!response) {
+        res.status(404).json({ error: { message: `Response with id '${req.params.id}' not found.`, type: "invalid_request_error" } });
+        return;
+      }
+      res.json(answerOf(response));
+    }, next);
   });
+}
+
+/** The response as OpenAI's API answers it: each image an `image_generation_call` with its bytes, base64. */
+function answerOf(response: DemoResponse) {
+  return {
+    id: response.id,
+    object: "response",
+    status: response.status,
+    model: "gpt-5",
+    error: response.status === "failed" ? { code: "server_error", message: "the simulated response failed" } : null,
+    output:
+      response.status === "completed"
+        ? response.images.map((path, i) => ({
+            type: "image_generation_call",
+            id: `ig_${i}`,
+            status: "completed",
+            output_format: "png",
+            result: renderImage(path).toString("base64"),
+          }))
+        : [],
+  };
 }
 
 /** The receiver's options for OpenAI: its signing secret, and the fake API at this server's origin. */

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { ReconcileOptions } from "imagegen-webhooks";
+import { memoryRecords, type ApiRecords } from "./api-records";
 
 /** Where the demo serves its stand-in for Replicate's API: `GET /fake-replicate/v1/predictions/{id}`. */
 export const FAKE_REPLICATE_PATH = "/fake-replicate";
@@ -20,7 +21,7 @@ export interface DemoReconcileOptions {
 }
 
 /** A prediction as the simulator sent it: only its id matters here, the rest is answered as it is. */
-interface Prediction {
+export interface Prediction {
   id: string;
 }
 
@@ -30,30 +31,24 @@ interface Prediction {
  * outcome), so that the receiver's reconciliation has something to recover.
  */
 export class FakeReplicateApi {
-  readonly #predictions = new Map<string, Prediction>();
-
-  constructor(private readonly maxPredictions = 2000) {}
+  constructor(private readonly predictions: ApiRecords<Prediction> = memoryRecords(2000)) {}
 
   /** The prediction's current state: Replicate's API would answer it from now on. */
-  record(prediction: Prediction): void {
-    this.#predictions.delete(prediction.id);
-    this.#predictions.set(prediction.id, prediction);
-    // A Map iterates in insertion order: the first key is the oldest.
-    if (this.#predictions.size > this.maxPredictions) this.#predictions.delete(this.#predictions.keys().next().value as string);
+  async record(prediction: Prediction): Promise<void> {
+    await this.predictions.set(prediction.id, prediction);
   }
 
-  readonly router = Router().get(`${FAKE_REPLICATE_PATH}/v1/predictions/:id`, (req, res) => {
+  readonly router = Router().get(`${FAKE_REPLICATE_PATH}/v1/predictions/:id`, (req, res, next) => {
     // Replicate's own answer to a missing or wrong token: 401 with a problem body.
     if (req.get("authorization") !== `Bearer ${DEMO_REPLICATE_API_TOKEN}`) {
       res.status(401).json({ title: "Unauthenticated", detail: "You did not pass a valid authentication token", status: 401 });
       return;
     }
-    const prediction = this.#predictions.get(req.params.id);
-    if (!prediction) {
-      res.status(404).json({ title: "Not found", detail: "The requested resource could not be found.", status: 404 });
-      return;
-    }
-    res.json(prediction);
+    // (Express 4 does not catch a rejected handler: hence the explicit next.)
+    this.predictions.get(req.params.id).then((prediction) => {
+      if (!prediction) res.status(404).json({ title: "Not found", detail: "The requested resource could not be found.", status: 404 });
+      else res.json(prediction);
+    }, next);
   });
 }
 

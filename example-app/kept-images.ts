@@ -17,7 +17,8 @@ const KEPT_FILE = /^\/[\w.-]+(?:\/[\w.-]+)*\.(?:png|jpg|webp|gif|avif)$/;
 /**
  * The demo's `keepImages`: its images downloaded from the storage route into a directory, and
  * that directory served. `storageHost` is allowed over `http:` and on loopback, which the safe
- * downloads refuse to anyone else: the demo's storage is this very server.
+ * downloads refuse to anyone else: the demo's storage is this very server, or another demo on the
+ * same host (a bare host name in `allowedHosts` takes any port).
  */
 export function keptImages(options: DemoKeptImagesOptions, storageHost: string): { keepImages: KeepImagesOptions; router: Router } {
   const files = express.static(options.dir, { index: false, dotfiles: "ignore", fallthrough: false });

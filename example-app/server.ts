@@ -20,7 +20,10 @@ const replicateSigningSecret = process.env.REPLICATE_WEBHOOK_SECRET ?? DEMO_REPL
 // OpenAI signs too (the endpoint's whsec_ secret); with OPENAI_API_KEY its images come from OpenAI's API, else the demo's fake.
 const openaiSigningSecret = process.env.OPENAI_WEBHOOK_SECRET;
 const openaiApiKey = process.env.OPENAI_API_KEY;
-const queueName = "imagegen-webhooks-demo";
+// Every demo on one queue shares its deliveries, its workers and its pages' feed; another name, another demo.
+const queueName = process.env.INBOX_QUEUE ?? "imagegen-webhooks-demo";
+// INBOX_WORKER=false: a web process only, whose deliveries another demo's worker runs.
+const worker = process.env.INBOX_WORKER !== "false";
 // Kept across restarts, so that a card replayed later still shows its kept copy; gitignored.
 const keptDir = process.env.KEPT_IMAGES_DIR ?? join(__dirname, ".kept");
 const logger = pino();
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
     logger,
     reconcile: { origin },
     keepImages: { dir: keptDir, publicBaseUrl: `${publicUrl}${KEPT_PATH}/` },
-    ...(redis && { inbox: { connection: redis, queueName } }),
+    ...(redis && { inbox: { connection: redis, queueName, worker } }),
   });
   await demo.ready;
   server.on("request", demo.app);
@@ -76,7 +79,8 @@ async function main(): Promise<void> {
   // The host only: a Redis URL may hold a password.
   const mode = redis
     ? `inbox (BullMQ on Redis at ${new URL(process.env.REDIS_URL as string).host}, queue ${queueName}, ${DEMO_ATTEMPTS} attempts; ` +
-      `a worker in this process; the queue at ${publicUrl}${QUEUE_BOARD_PATH})`
+      `${worker ? "a worker in this process" : "no worker in this process (INBOX_WORKER=false): another demo's runs the listeners"}; ` +
+      `the queue at ${publicUrl}${QUEUE_BOARD_PATH})`
     : "in memory (set REDIS_URL for the durable inbox)";
   console.log(`  mode: ${mode}`);
 

@@ -1,12 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Router, type Request } from "express";
-import { crazyhorseDelivery, playJob, sendDelivery, simulateJob, type SimulateJobOptions } from "imagegen-webhooks/testing";
+import {
+  crazyhorseDelivery,
+  playJob,
+  sendDelivery,
+  simulateJob,
+  type SimulatedProvider,
+  type SimulateJobOptions,
+} from "imagegen-webhooks/testing";
 import type { Logger } from "pino";
 import type { FakeOpenAIApi } from "./fake-openai";
 import type { FakeReplicateApi } from "./fake-replicate";
 import type { ListenerFault, ListenerFaults } from "./listener-faults";
 import { isMoreProvider, moreProviderAuth } from "./more-providers";
-import type { SignedProvider, Signer } from "./signed-providers";
+import { isSignedProvider, type SignedProvider, type Signer } from "./signed-providers";
 
 /** `finalLost`: the job ends, but its final webhook is never sent (only its API knows). */
 type Choice = Pick<SimulateJobOptions, "outcome" | "retry"> & { fault?: ListenerFault; finalLost?: boolean };
@@ -28,7 +35,7 @@ export interface SimulatorOptions {
   secrets: { crazyhorse: string; "all-images": string };
   /** Replicate signs instead: its `whsec_` secret. */
   replicateSigningSecret: string;
-  /** The providers that sign their own way (fal.ai), by name: how the simulator signs their deliveries. */
+  /** The providers that sign their own way (fal.ai, Ideogram), by name: how the simulator signs their deliveries. */
   signers?: Partial<Record<SignedProvider, Signer>>;
   /** Where simulated images live: all-images and Replicate send them as absolute URLs under it. */
   imageBaseUrl: string;
@@ -66,19 +73,13 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
   router.post("/simulate/:provider", async (req, res) => {
     const provider = req.params.provider;
     const openai = provider === "openai" && options.openaiApi;
-    const signer = provider === "fal" ? options.signers?.[provider] : undefined;
-    if (
-      provider !== "crazyhorse" &&
-      provider !== "all-images" &&
-      provider !== "replicate" &&
-      !isMoreProvider(provider) &&
-      !openai &&
-      (provider !== "fal" || !signer)
-    ) {
-      const signing = Object.keys(options.signers ?? {});
-      res.status(404).json({
-        error: `no provider "${provider}": simulate crazyhorse, all-images, replicate, leonardo, bfl${options.openaiApi ? ", openai" : ""}${signing.map((name) => ` or ${name}`).join("")}`,
-      });
+    const signer = isSignedProvider(provider) ? options.signers?.[provider] : undefined;
+    if (!playable(provider)) {
+      const names = ["crazyhorse", "all-images", "replicate", "leonardo", "bfl"].concat(
+        options.openaiApi ? ["openai"] : [],
+        Object.keys(options.signers ?? {}),
+      );
+      res.status(404).json({ error: `no provider "${provider}": simulate ${names.slice(0, -1).join(", ")} or ${names.at(-1)}` });
       return;
     }
     const { outcome = "random" } = req.query;
@@ -109,7 +110,7 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
     // Stored before the first delivery is sent: any worker on the queue may run its last one.
     if (fault) await options.faults?.add(provider, job.id, fault);
     // OpenAI's API holds the response (and its images) before its webhook says it ended.
-    if (openai) openai.record({ id: job.id, status: job.outcome, images: job.images.map((image) => image.path) });
+    if (openai) await openai.record({ id: job.id, status: job.outcome, images: job.images.map((image) => image.path) });
     const api = provider === "replicate" ? options.replicateApi : undefined;
     const lost = finalLost ? job.deliveries.at(-1) : undefined;
     const sent = lost ? { ...job, deliveries: job.deliveries.slice(0, -1) } : job;
@@ -127,7 +128,13 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
       timeScale: options.timeScale,
       signal: abort.signal,
       // Replicate's API holds every state its webhooks announce, so the receiver can read any prediction back.
-      ...(api && { onDelivery: (delivery) => api.record(delivery.body as { id: string }) }),
+      // (Recorded in the order sent: one connection, or one Map, keeps it.)
+      ...(api && {
+        onDelivery: (delivery) =>
+          void api.record(delivery.body as { id: string }).catch((err: unknown) => {
+            options.logger.warn({ err, job: job.id }, "the fake Replicate API could not record a prediction");
+          }),
+      }),
     })
       .then(async (played) => {
         const refused = played.find(({ response }) => response.status >= 300);
@@ -135,7 +142,7 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
         else if (lost && api) {
           // The prediction ends on time; its webhook goes nowhere, and only the API says it succeeded.
           await sleep(lost.delayMs * options.timeScale, undefined, { signal: abort.signal });
-          api.record(lost.body as { id: string });
+          await api.record(lost.body as { id: string });
           options.logger.info({ job: job.id }, `the simulated ${provider} job ended; its final webhook was lost on purpose`);
         }
       })
@@ -146,6 +153,13 @@ export function simulatorRoutes(options: SimulatorOptions): { router: Router; cl
     running.add(playing);
     res.status(202).json({ provider, id: job.id, outcome: job.outcome, deliveries: sent.deliveries.length });
   });
+
+  /** The providers this simulator plays: OpenAI with its fake API, the signing ones with their keys. */
+  function playable(provider: string): provider is SimulatedProvider {
+    if (provider === "openai") return options.openaiApi !== undefined;
+    if (isSignedProvider(provider)) return options.signers?.[provider] !== undefined;
+    return provider === "crazyhorse" || provider === "all-images" || provider === "replicate" || isMoreProvider(provider);
+  }
 
   return {
     router,

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +11,7 @@ import { createDemoApp, type DemoApp, type DemoOptions } from "../../example-app
 import { DEMO_REPLICATE_API_TOKEN } from "../../example-app/fake-replicate";
 import { ListenerFaults } from "../../example-app/listener-faults";
 import { allImagesExample, crazyhorseDelivery, crazyhorseExample, replicateDelivery, sendDelivery } from "../../lib/entries/testing";
+import { startDemoServer } from "../helpers/demo-process";
 import { serveExampleApp, type ServedExampleApp } from "../helpers/example-app";
 import { suiteRedisUrl } from "../helpers/redis-server";
 
@@ -622,6 +622,27 @@ describe("the example app in inbox mode (REDIS_URL), against the suite's redis-s
     }
   });
 
+  test("two demos on one queue: a job received by the one with no worker runs on the other's, and both feeds show it, failing twice then completing", async () => {
+    const queueName = `example-app-${randomUUID()}`;
+    const web = await serve({ inbox: { connection, queueName, retryDelayMs: 20, worker: false } });
+    const worker = await serve({ inbox: { connection, queueName, retryDelayMs: 20 } });
+    const feeds = [openFeed(web.url), openFeed(worker.url)];
+    try {
+      const id = (await request(web.url).post("/simulate/crazyhorse?outcome=flaky")).body.id as string;
+      for (const feed of feeds) {
+        await feed.until((events) => names(events, id).includes("crazyhorse.done"));
+        const failures = feed.events.filter((e) => e.type === "attempt-failed" && e.data.generationId === id);
+        expect(failures.map((e) => e.data.attempt)).toEqual([1, 2]);
+        expect(feed.events.find((e) => e.type === "delivery" && e.data.name === "crazyhorse.done")?.data).toMatchObject({ attempt: 3 });
+        expect(names(feed.events, id)).toEqual(["crazyhorse.waiting", "crazyhorse.processing", "crazyhorse.done"]);
+      }
+    } finally {
+      await Promise.all(feeds.map((feed) => feed.close()));
+      await web.close();
+      await worker.close();
+    }
+  });
+
   test("a job whose listener always fails goes dead, is listed dead with its error, and a replay completes it", async () => {
     const served = await serveInbox();
     const feed = openFeed(served.url);
@@ -682,44 +703,6 @@ function readmeCurl(): { url: string; body: string } {
   const match = /curl -X POST '([^']+)' \\\n\s+-H 'content-type: application\/json' \\\n\s+-d '([^']+)'/.exec(readme);
   if (!match) throw new Error("the README has no curl command of the expected form");
   return { url: match[1] as string, body: match[2] as string };
-}
-
-/** Runs `npm start`'s command on a free port; resolves with its port and a reader of its output. */
-async function startDemoServer(env: NodeJS.ProcessEnv) {
-  const root = join(__dirname, "..", "..");
-  const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "example-app/server.ts"], {
-    cwd: root,
-    // Its kept images in a directory of the test's, not in example-app/.kept/.
-    env: { ...env, PORT: "0", KEPT_IMAGES_DIR: mkdtempSync(join(tmpdir(), "demo-npm-start-")) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-  };
-  try {
-    const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the example app did not start:\n${output}`)), 60_000);
-      child.stdout.on("data", () => {
-        // Started once it has printed everything, down to its last line (the mode).
-        const match = /listening on http:\/\/localhost:(\d+)[\s\S]*\n {2}mode: [^\n]*\n/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1] as string);
-        }
-      });
-      child.on("exit", (code) => reject(new Error(`the example app exited with ${code}:\n${output}`)));
-    });
-    return { port, output: () => output, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }
 
 /** Waits (up to 10 s) until the demo has printed each line: its listeners and its worker log after the answer. */

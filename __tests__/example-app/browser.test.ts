@@ -78,7 +78,7 @@ afterAll(async () => {
 });
 
 /** Picks an outcome, clicks a simulate button, and returns the id of the job it started. */
-async function simulate(provider: "crazyhorse" | "all-images" | "replicate", outcome: string, on = page): Promise<string> {
+async function simulate(provider: string, outcome: string, on = page): Promise<string> {
   await on.selectOption("#outcome", outcome);
   const [response] = await Promise.all([
     on.waitForResponse((r) => r.url().includes(`/simulate/${provider}`)),
@@ -113,6 +113,32 @@ test("a simulated all-images job becomes a completed card whose four images load
   const sources = await page.locator(`${card(id)} img`).evaluateAll((images) => images.map((image) => image.getAttribute("src")));
   // The kept copies, not the provider's URLs.
   for (const source of sources) expect(source?.startsWith(`${url}kept/all-images/${id}/`)).toBe(true);
+});
+
+/** Runs in the page: whether the card has images, as many as its slots, each loaded. */
+function allImagesLoaded(selector: string): boolean {
+  type Img = { complete: boolean; naturalWidth: number };
+  const page = globalThis as unknown as { document: { querySelectorAll(selector: string): ArrayLike<Img> } };
+  const images = Array.from(page.document.querySelectorAll(`${selector} img`));
+  const slots = page.document.querySelectorAll(`${selector} .slot`).length;
+  return images.length > 0 && images.length === slots && images.every((image) => image.complete && image.naturalWidth > 0);
+}
+
+// Every provider the package receives has its button (issue 24): each plays a job, signed or
+// authenticated as that provider does, that becomes a completed card whose kept images load.
+test.each([
+  ["leonardo", "leonardo.ai"],
+  ["bfl", "bfl.ai"],
+  ["fal", "fal.ai"],
+  ["ideogram", "ideogram.ai"],
+  ["openai", "openai.com"],
+])("the %s button plays a job that becomes a completed card whose kept images load", async (provider, label) => {
+  const id = await simulate(provider, "completed");
+  await page.waitForSelector(`${card(id)}[data-status=completed]`);
+  await page.waitForFunction(allImagesLoaded, card(id));
+  expect(await page.textContent(`${card(id)} .provider`)).toBe(label);
+  const sources = await page.locator(`${card(id)} img`).evaluateAll((images) => images.map((image) => image.getAttribute("src")));
+  for (const source of sources) expect(source?.startsWith(`${url}kept/${provider}/`)).toBe(true);
 });
 
 test("a Replicate prediction whose final webhook is lost completes from the API: marked recovered, its kept images load", async () => {
@@ -168,6 +194,66 @@ test("a failed Replicate prediction's card says why it failed", async () => {
   expect(await page.isVisible(`${card(id)} .failure`)).toBe(true);
   // A card that completed has no reason to show.
   expect(await page.locator(".card[data-status=completed] .failure:visible").count()).toBe(0);
+});
+
+/**
+ * Clicks a Generate button (issue 25's submit-track-wait): the page's request waits on the server's
+ * `generations.wait()`. Returns the card of the generation it tracked, and the request's answer.
+ */
+async function generate(outcome: "completed" | "lost") {
+  const answered = page.waitForResponse((r) => r.url().endsWith(`/generate?outcome=${outcome}`), { timeout: 60_000 });
+  await page.click(`button[data-generate="${outcome}"]`);
+  // The request is still waiting: the page says so.
+  expect(await page.textContent("#generate-result")).toMatch(/^Waiting/);
+  // Tracked before any webhook: its card comes from the track, its first line says so.
+  const tracked = `.card:not([data-seen]):has(.deliveries li.tracked)`;
+  await page.waitForSelector(tracked);
+  const id = (await page.getAttribute(tracked, "data-generation")) as string;
+  await page.$eval(card(id), (element) => element.setAttribute("data-seen", ""));
+  const response = await answered;
+  expect(response.status()).toBe(200);
+  const body = (await response.json()) as { generation: { id: string; status: string; origin: string; metadata: Record<string, unknown> } };
+  expect(body.generation.id).toBe(id);
+  return { id, generation: body.generation };
+}
+
+test("Generate: the generation is tracked (a card with its metadata before any webhook), its webhook completes it, and the waiting request answers", async () => {
+  const { id, generation } = await generate("completed");
+  expect(generation).toMatchObject({ status: "completed", origin: "webhook", metadata: { requestedBy: "the demo page" } });
+  await page.waitForSelector(`${card(id)}[data-status=completed]`);
+  await page.waitForFunction(allImagesLoaded, card(id));
+  expect(await page.$$eval(`${card(id)} .deliveries code`, (codes) => codes.map((code) => code.textContent))).toEqual([
+    "tracked: generations.track(), with its metadata",
+    "replicate.succeeded",
+  ]);
+  expect(await page.textContent(`${card(id)} .caption`)).toBe("a lighthouse at dusk");
+  expect(await page.isVisible(`${card(id)} .metadata`)).toBe(true);
+  expect(JSON.parse(((await page.textContent(`${card(id)} .metadata`)) as string).replace(/^metadata /, ""))).toEqual(generation.metadata);
+  await page.waitForFunction(() => {
+    const doc = (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } } }).document;
+    return !doc.getElementById("generate-result").textContent?.startsWith("Waiting");
+  });
+  const result = (await page.textContent("#generate-result")) as string;
+  // The answer, long as it is, wraps inside the side column: the page never scrolls sideways.
+  const widths = await page.evaluate(() => {
+    const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document;
+    return [doc.documentElement.scrollWidth, doc.documentElement.clientWidth];
+  });
+  expect(widths[0]).toBeLessThanOrEqual(widths[1] as number);
+  expect(result).toMatch(new RegExp(`^The request waited \\d+\\.\\d s: ${id} is completed, heard of by webhook \\(\\d+ images\\)\\n`));
+  expect(result).toContain(`metadata: ${JSON.stringify(generation.metadata)}`);
+});
+
+test("Generate with its only webhook lost: the tracked generation is read back from the API, its card marked recovered", async () => {
+  const { id, generation } = await generate("lost");
+  expect(generation).toMatchObject({ status: "completed", origin: "reconciled", metadata: { requestedBy: "the demo page" } });
+  await page.waitForSelector(`${card(id)}[data-status=completed]`);
+  expect(await page.isVisible(`${card(id)} .recovered`)).toBe(true);
+  expect(await page.$$eval(`${card(id)} .deliveries code`, (codes) => codes.map((code) => code.textContent))).toEqual([
+    "tracked: generations.track(), with its metadata",
+    "replicate.succeeded · recovered from the API",
+  ]);
+  expect(await page.isVisible(`${card(id)} .metadata`)).toBe(true);
 });
 
 /** Runs in the page: whether any line of the card's delivery log is cut by the log's visible box. */
@@ -338,6 +424,8 @@ test("at 1280 px wide, the outcome menu and the header's buttons wrap into rows 
       ["Simulate a Leonardo.ai generation", 1],
       ["Simulate a Black Forest Labs task", 1],
       ["Simulate a fal.ai request", 1],
+      ["Simulate an Ideogram generation", 1],
+      ["Simulate an OpenAI response", 1],
       ["Send a forged delivery", 1],
     ]);
     // With eight providers' worth of buttons they take more than one row: no two of them may meet.

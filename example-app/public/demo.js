@@ -5,13 +5,17 @@
 
 const STEPS = ["queued", "processing", "progress", "completed"];
 // Deliveries arrive out of order and twice: a card only moves forward.
-const RANK = { unknown: -1, queued: 0, processing: 1, progress: 2, completed: 3, failed: 3 };
+// "tracked": known from generations.track() before any webhook came.
+const RANK = { unknown: -1, tracked: -0.5, queued: 0, processing: 1, progress: 2, completed: 3, failed: 3 };
 const PROVIDER_LABEL = {
   crazyhorse: "crazyhorse.ai",
   "all-images": "all-images.ai",
   replicate: "replicate.com",
   leonardo: "leonardo.ai",
   bfl: "bfl.ai",
+  fal: "fal.ai",
+  ideogram: "ideogram.ai",
+  openai: "openai.com",
 };
 
 const cards = new Map();
@@ -39,6 +43,10 @@ function isWebUrl(url) {
   }
 }
 
+function isImageData(url) {
+  return typeof url === "string" && /^data:image\/(png|jpeg|webp|gif);base64,/.test(url);
+}
+
 function createCard(delivery) {
   const { provider, id } = delivery.generation;
   const card = el("article", "card");
@@ -56,6 +64,9 @@ function createCard(delivery) {
   failure.hidden = true;
   const recovered = el("p", "recovered", "recovered from the API: its final webhook never came");
   recovered.hidden = true;
+  // The app's own metadata, given to generations.track() and carried by each of its events.
+  const metadata = el("p", "metadata");
+  metadata.hidden = true;
   card.append(
     head,
     el("h3", "caption", delivery.caption),
@@ -63,10 +74,11 @@ function createCard(delivery) {
     steps,
     failure,
     recovered,
+    metadata,
     el("div", "images"),
     el("ul", "deliveries"),
   );
-  const state = { card, status: "unknown", images: [], expected: 0, failure: "", recovered: false };
+  const state = { card, status: "unknown", images: [], expected: 0, failure: "", recovered: false, metadata: undefined };
   cards.set(`${provider}:${id}`, state);
   $("cards").prepend(card);
   $("empty").hidden = true;
@@ -101,6 +113,10 @@ function render(state) {
   failure.hidden = !(status === "failed" && state.failure);
   failure.textContent = state.failure;
   card.querySelector(".recovered").hidden = !state.recovered;
+  const metadata = card.querySelector(".metadata");
+  metadata.hidden = state.metadata === undefined;
+  metadata.textContent = state.metadata === undefined ? "" : `metadata ${JSON.stringify(state.metadata)}`;
+  metadata.title = metadata.textContent;
   card.classList.toggle("is-recovered", state.recovered);
 
   const grid = card.querySelector(".images");
@@ -118,7 +134,8 @@ function render(state) {
     }
     if (img.getAttribute("src") !== source) img.src = source;
     slot.classList.toggle("kept", source !== image.url);
-    slot.title = source !== image.url ? `kept copy of ${image.url}` : image.url;
+    const original = isImageData(image.url) ? "the image's bytes, as the provider sent them" : image.url;
+    slot.title = source !== image.url ? `kept copy of ${original}` : original;
   });
 }
 
@@ -128,12 +145,14 @@ function onDelivery(delivery) {
   const terminal = state.status === "completed" || state.status === "failed";
   if (!terminal && (RANK[generation.status] ?? -1) >= (RANK[state.status] ?? -1)) state.status = generation.status;
   for (const image of generation.images) {
-    if (!isWebUrl(image.url)) continue;
+    // An image that came as bytes (OpenAI's) has a data: URL of them, which an <img> shows as it is.
+    if (!isWebUrl(image.url) && !isImageData(image.url)) continue;
     const known = state.images.findIndex((seen) => seen.url === image.url);
     if (known < 0) state.images.push(image);
     else if (image.keptUrl && !state.images[known].keptUrl) state.images[known] = image;
   }
   if (delivery.origin === "reconciled") state.recovered = true;
+  if (generation.metadata) state.metadata = generation.metadata;
   state.expected = Math.max(state.expected, delivery.expectedImages || 0);
   if (delivery.failure) state.failure = delivery.failure;
 
@@ -161,6 +180,15 @@ function cardOf(provider, generationId) {
 
 function appendImageFailure(state, { index, reason, message, at }) {
   appendDelivery(state.card, at, `image ${index + 1} not kept: ${reason}: ${message}`, "image-failed");
+}
+
+// POST /generate tracked a generation (generations.track()): its card, before any webhook for it.
+function onTracked({ provider, generationId, caption, metadata, at }) {
+  const state = cardOf(provider, generationId) || createCard({ generation: { provider, id: generationId }, caption });
+  if (state.status === "unknown") state.status = "tracked";
+  state.metadata = metadata;
+  appendDelivery(state.card, at, "tracked: generations.track(), with its metadata", "tracked");
+  render(state);
 }
 
 function onImageFailed(failed) {
@@ -279,6 +307,7 @@ function connect() {
     if (state) appendDelivery(state.card, at, `${name} · dead after ${attempts} attempts: replay it from Deliveries`, "dead");
   });
   source.addEventListener("image-failed", (message) => onImageFailed(JSON.parse(message.data)));
+  source.addEventListener("tracked", (message) => onTracked(JSON.parse(message.data)));
   source.addEventListener("deliveries", (message) => renderDeliveries(JSON.parse(message.data).deliveries));
 }
 
