@@ -139,13 +139,33 @@ test.each([
   expect(events).toHaveLength(0);
 });
 
-test("another account's delivery, validly signed by fal, is refused with 401 auth.wrong-account", async () => {
+test("another account's delivery, validly signed by fal, is refused with 401 auth.wrong-account, naming the account it was signed for (never the configured one)", async () => {
   const { privateKey, jwk } = keyPair();
   const { events, send } = receiver({ userId: USER, jwks: { keys: [jwk] } });
   const answer = await send(documentedOk, falHeaders(privateKey, documentedOk, { userId: "someone-else" }));
   expect(answer.status).toBe(401);
-  expect(JSON.parse(answer.body)).toMatchObject({ type: "urn:imagegen-webhooks:problem:auth.wrong-account" });
+  const problem = JSON.parse(answer.body) as { type: string; detail?: string };
+  expect(problem).toMatchObject({ type: "urn:imagegen-webhooks:problem:auth.wrong-account" });
+  expect(problem.detail).toContain('"someone-else"');
+  expect(problem.detail).not.toContain(USER);
   expect(events).toHaveLength(0);
+});
+
+test("the log line of another account's delivery names that account, so that a user finds the userId of their own", async () => {
+  const { privateKey, jwk } = keyPair();
+  const lines: unknown[] = [];
+  const log = (line: unknown) => void lines.push(line);
+  const logger = { debug: log, info: log, warn: log, error: log };
+  const webhooks = createWebhooks({ providers: { fal: { userId: USER, jwks: { keys: [jwk] } } }, logger });
+  const answer = await webhooks.receive({
+    provider: "fal",
+    rawBody: documentedOk,
+    headers: falHeaders(privateKey, documentedOk, { userId: "my-real-account\u001b[2J" }),
+  });
+  expect(answer.status).toBe(401);
+  expect(lines).toContainEqual(
+    expect.objectContaining({ reason: "auth.wrong-account", detail: expect.stringContaining('"my-real-account?[2J"') as unknown }),
+  );
 });
 
 test("without userId, createWebhooks warns once that any fal.ai customer can deliver here", () => {

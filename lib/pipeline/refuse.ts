@@ -23,7 +23,8 @@ export function turnAway(receiver: Receiver, { provider, outcome, error, started
     status: error.status,
     reason: error.code,
     durationMs: elapsedMs(startedAt),
-    ...(outcome === "keys-unavailable" && error.detail !== undefined && { detail: error.detail }),
+    // Why keys could not be had, or which account another account's delivery names: what the log's reader acts on.
+    ...((outcome === "keys-unavailable" || error.code === "auth.wrong-account") && error.detail !== undefined && { detail: error.detail }),
   };
   logDelivery(receiver.options.logger, line);
   if (receiver.telemetry) recordDelivery(receiver.telemetry, line);

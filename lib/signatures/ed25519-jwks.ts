@@ -257,11 +257,25 @@ export function ed25519Jwks(definition: Ed25519JwksDefinition): Ed25519JwksSchem
 
           await verifySignature(kid, encoder.encode(text), hexToBytes(signatureHex));
           // Only a signed account id means anything: checked once the signature holds.
-          if (userId !== undefined && getHeader(headers, names.userId as string) !== userId) {
-            throw new SignatureRejection("auth.wrong-account");
+          if (userId !== undefined) {
+            const signedFor = getHeader(headers, names.userId as string);
+            if (signedFor !== userId) throw new SignatureRejection("auth.wrong-account", { detail: wrongAccountDetail(signedFor) });
           }
         },
       };
     },
   });
+}
+
+/** How many characters of the account a delivery names are shown back. */
+const SHOWN_ACCOUNT_MAX = 100;
+
+/**
+ * Names the account the delivery was signed for (the sender's own signed header, bounded and
+ * printable, never the configured userId): a provider may not say where an account's id is shown,
+ * and the first refused delivery of one's own is where a user finds it.
+ */
+function wrongAccountDetail(signedFor: string | undefined): string {
+  const shown = signedFor?.replace(/[^\x20-\x7e]/g, "?").slice(0, SHOWN_ACCOUNT_MAX);
+  return `signed for account "${shown ?? ""}", not the one this receiver's userId names`;
 }
