@@ -131,15 +131,20 @@ async function readBody(request: Request, limit: number, logger: Logger, decoder
     logger.error({}, ALREADY_READ);
     throw new WebhookError("body.unavailable");
   }
-  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  const declared = request.headers.get("content-length");
-  const length = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
-  const { body } = request;
-  if (!body) return new Uint8Array(0);
-  if (encoding === "identity" && length !== undefined && length > limit) {
+  const { headers } = request;
+  const contentEncoding = headers.get("content-encoding");
+  const encoding = contentEncoding === null ? "identity" : contentEncoding.trim().toLowerCase();
+  const declared = headers.get("content-length");
+  const length = declared !== null && DIGITS.test(declared) ? Number(declared) : undefined;
+  if (encoding === "identity" && length !== undefined) {
+    if (length <= limit) return readDeclared(request, length, limit);
+    const { body } = request;
+    if (!body) return new Uint8Array(0);
     await discard(body);
     throw new WebhookError("entity.too.large");
   }
+  const { body } = request;
+  if (!body) return new Uint8Array(0);
 
   const inflate = inflater(encoding, decoder);
   // The body stays uncancelled when the inflation stops, so that its rest can be discarded as sent.
@@ -172,6 +177,33 @@ async function readBody(request: Request, limit: number, logger: Logger, decoder
   }
   if (!inflate && length !== undefined && received !== length) throw new WebhookError("request.invalid");
   return joined(chunks, received);
+}
+
+const DIGITS = /^\d+$/;
+
+/**
+ * A plain body of a declared length within the limit, read whole by the runtime: the server that
+ * framed the request reads no more than its Content-Length, so nothing past the limit is kept, and
+ * the runtime's own read skips what `request.body` costs where the Request is a lazy bridge over
+ * another server's (@hono/node-server's builds a whole web Request and a web stream for it, where
+ * its `arrayBuffer()` reads Node's stream directly). The answers are the streamed read's: a
+ * Request built in-process may say any length, and the same bytes give the same refusal.
+ */
+async function readDeclared(request: Request, length: number, limit: number): Promise<Uint8Array> {
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await request.arrayBuffer();
+  } catch (err) {
+    // A stream locked by someone else is refused unread (a programming error, as getReader()'s throw
+    // is on the streamed read); a read that started and failed is the client going away.
+    if (!request.bodyUsed) throw err;
+    throw new WebhookError("request.aborted");
+  }
+  const received = bytes.byteLength;
+  if (received > limit) throw new WebhookError("entity.too.large");
+  // A Request without a body reads as empty whatever its headers say, as the streamed read has it.
+  if (received !== length && !(received === 0 && request.body === null)) throw new WebhookError("request.invalid");
+  return new Uint8Array(bytes);
 }
 
 /** Said once: every delivery to this provider will be refused until `ip` is passed. */
