@@ -1,8 +1,8 @@
 // Profiles one benchmark server under load (node --cpu-prof) and prints where its time goes:
 // self time by function and by package/module, so that the hot path's costs can be read off.
-//   node bench/profile.mjs [--server ours-express] [--size 1000] [--listeners 1] [--duration 10] [--dist DIR] [--top 30]
+//   node bench/profile.mjs [--server ours-express] [--size 1000] [--listeners 1] [--connections 10] [--duration 10] [--dist DIR] [--top 30]
 import { fork } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -14,6 +14,7 @@ const { values: flags } = parseArgs({
     server: { type: "string", default: "ours-express" },
     size: { type: "string", default: "1000" },
     listeners: { type: "string", default: "1" },
+    connections: { type: "string", default: "10" },
     duration: { type: "string", default: "10" },
     top: { type: "string", default: "30" },
     dist: { type: "string" },
@@ -21,9 +22,10 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.server.startsWith("octokit"))
-  throw new Error("profile.mjs sends this package's deliveries: profile ours-*, node-json, express-json or express-lean");
+  throw new Error("profile.mjs sends this package's deliveries: profile ours-*, node-json, express-json, express-lean or hono-json");
 
-const dist = buildScratch(flags.dist);
+// The profile names files by their real path (node_modules may be a link to a shared install).
+const dist = realpathSync(buildScratch(flags.dist));
 const dir = flags.keep ?? mkdtempSync(join(root, "node_modules", ".cache", "bench-profile-"));
 const child = fork(join(root, "bench/server.mjs"), [flags.server, flags.listeners, dist], {
   execArgv: ["--cpu-prof", "--cpu-prof-dir", dir],
@@ -35,7 +37,7 @@ const headers = { "content-type": "application/json", "x-webhook-token": TOKEN }
 const result = await autocannon({
   url: `http://127.0.0.1:${port}${path}`,
   method: "POST",
-  connections: 10,
+  connections: Number(flags.connections),
   duration: Number(flags.duration),
   headers,
   requests: [{ method: "POST", path, headers, setupRequest: (req) => ({ ...req, body: head + uniqueCode() + tail }) }],

@@ -1,7 +1,7 @@
 // npm run bench: throughput and latency of this package's full pipeline against a bare node:http
 // server, an express.json() route, and @octokit/webhooks, each server in a process of its own,
 // rounds interleaved (A B C … A B C …) so that a noisy machine weighs on every server alike.
-//   node bench/run.mjs [--rounds 4] [--duration 2] [--warmup 1] [--connections 10]
+//   node bench/run.mjs [--rounds 4] [--duration 2] [--warmup 1] [--connections 10,50]
 //                      [--sizes 1000,10000,100000] [--listeners 1,10,100] [--servers a,b,…]
 //                      [--dist DIR]  (a build to measure; default: lib/ compiled into a scratch directory)
 //                      [--json FILE] (every sample, for later comparison)
@@ -21,10 +21,13 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "4" },
     duration: { type: "string", default: "2" },
     warmup: { type: "string", default: "1" },
-    connections: { type: "string", default: "10" },
-    sizes: { type: "string", default: "1000,10000,100000" },
+    connections: { type: "string", default: "10,50" },
+    sizes: { type: "string", default: "1000,10000,90000" },
     listeners: { type: "string", default: "1,10,100" },
-    servers: { type: "string", default: "node-json,express-json,express-lean,ours-express,ours-node,octokit-express,octokit-node" },
+    servers: {
+      type: "string",
+      default: "node-json,express-json,express-lean,ours-express,ours-node,octokit-express,octokit-node,hono-json,ours-hono",
+    },
     dist: { type: "string" },
     json: { type: "string" },
     before: { type: "string" },
@@ -33,11 +36,22 @@ const { values: flags } = parseArgs({
 const rounds = Number(flags.rounds);
 const duration = Number(flags.duration);
 const warmup = Number(flags.warmup);
-const connections = Number(flags.connections);
+const connectionCounts = flags.connections.split(",").map(Number);
 const sizes = flags.sizes.split(",").map(Number);
 const listenerCounts = flags.listeners.split(",").map(Number);
 const kinds = flags.servers.split(",");
-const WITH_LISTENERS = new Set(["ours-express", "ours-node", "ours-fetch-node", "octokit-express", "octokit-node"]);
+const WITH_LISTENERS = new Set(["ours-express", "ours-node", "ours-fetch-node", "ours-hono", "octokit-express", "octokit-node"]);
+/** The server each of ours is compared with in the "× peer" column: the same mount, another package or none. */
+const PEERS = { "ours-express": "octokit-express", "ours-node": "octokit-node", "ours-hono": "hono-json", "ours-fetch-node": "hono-json" };
+/** Issue 28's targets: [ours, against, at least], judged on CPU per request. */
+const TARGETS = [
+  ["ours-express", "express-json", 1.2],
+  ["ours-node", "octokit-node", 1.3],
+  ["ours-hono", "hono-json", 0.9],
+  ["ours-fetch-node", "hono-json", 0.9],
+  ["ours-hono", "ours-node", 0.5],
+  ["ours-fetch-node", "ours-node", 0.5],
+];
 
 /** Groups run one after the other; within a group the servers' rounds interleave. */
 const groups = [];
@@ -45,9 +59,12 @@ const withBefore = (group) =>
   flags.before
     ? group.flatMap((c) => (c.kind.startsWith("ours-") ? [c, { ...c, label: `${c.kind}@before`, dist: resolve(flags.before) }] : [c]))
     : group;
-for (const size of sizes) groups.push(withBefore(kinds.map((kind) => ({ kind, size, listeners: listenerCounts[0] }))));
+for (const connections of connectionCounts)
+  for (const size of sizes) groups.push(withBefore(kinds.map((kind) => ({ kind, size, listeners: listenerCounts[0], connections }))));
 for (const listeners of listenerCounts.slice(1)) {
-  const group = kinds.filter((kind) => WITH_LISTENERS.has(kind)).map((kind) => ({ kind, size: sizes[0], listeners }));
+  const group = kinds
+    .filter((kind) => WITH_LISTENERS.has(kind))
+    .map((kind) => ({ kind, size: sizes[0], listeners, connections: connectionCounts[0] }));
   if (group.length) groups.push(withBefore(group));
 }
 
@@ -72,7 +89,7 @@ function requestFor({ kind, size }) {
   }
   const headers = { "content-type": "application/json", "x-webhook-token": TOKEN };
   return {
-    path: kind === "ours-node" ? "/crazyhorse" : "/webhooks/crazyhorse",
+    path: kind.startsWith("ours-node") ? "/crazyhorse" : "/webhooks/crazyhorse",
     headers,
     setupRequest: (req) => {
       req.body = head + uniqueCode() + tail;
@@ -94,7 +111,7 @@ function load(server, seconds) {
   return autocannon({
     url: server.url + path,
     method: "POST",
-    connections,
+    connections: server.connections,
     duration: seconds,
     headers,
     requests: [{ method: "POST", path, headers, setupRequest }],
@@ -113,7 +130,9 @@ const machine = {
     .join(" "),
 };
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, Node ${machine.node}, load ${machine.loadavg}`);
-console.log(`rounds ${rounds} × ${duration}s (warm-up ${warmup}s), ${connections} connections, code under test: ${dist}\n`);
+console.log(
+  `rounds ${rounds} × ${duration}s (warm-up ${warmup}s), ${connectionCounts.join(" and ")} connections, code under test: ${dist}\n`,
+);
 
 // Each round starts every server afresh: two processes running the same code were measured up to
 // 10% apart for as long as they lived (where V8 and the allocator happened to put things), which
@@ -148,7 +167,7 @@ for (const group of groups) {
   for (const { config, samples, rss } of entries) {
     results.push({ ...config, samples, rss: median(rss) });
     process.stdout.write(
-      `${(config.label ?? config.kind).padEnd(22)} ${String(config.size).padStart(6)} B ${String(config.listeners).padStart(3)} listeners: ` +
+      `${(config.label ?? config.kind).padEnd(22)} ${String(config.size).padStart(6)} B ${String(config.listeners).padStart(3)} listeners ${String(config.connections).padStart(3)} conns: ` +
         `${samples.map((s) => Math.round(s.rps)).join(" / ")} req/s\n`,
     );
   }
@@ -162,24 +181,25 @@ function ratio(a, b, metric = "rps") {
   if (!a || !b) return undefined;
   return median(a.samples.map((s, i) => (metric === "rps" ? s.rps / b.samples[i].rps : b.samples[i].cpu / s.cpu)));
 }
-const find = (kind, size, listeners) => results.find((r) => !r.label && r.kind === kind && r.size === size && r.listeners === listeners);
+const find = (kind, size, listeners, connections = connectionCounts[0]) =>
+  results.find((r) => !r.label && r.kind === kind && r.size === size && r.listeners === listeners && r.connections === connections);
 const fmt = (x, digits = 2) => (x === undefined ? "" : x.toFixed(digits));
 const kb = (size) => `${size / 1000} KB`;
 /** "throughput ratio (CPU ratio)": both above 1 when the first server is the better one. */
 const both = (a, b) => `${fmt(ratio(a, b))} (${fmt(ratio(a, b, "cpu"))})`;
 
 const lines = [
-  `| body | listeners | server | req/s | p99 ms | CPU µs/req | × express.json() | × octokit, same mount |${flags.before ? " now × before |" : ""} RSS MB | non-2xx |`,
-  `| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |${flags.before ? " ---: |" : ""} ---: | ---: |`,
+  `| body | conns | listeners | server | req/s | p99 ms | CPU µs/req | × express.json() | × peer |${flags.before ? " now × before |" : ""} RSS MB | non-2xx |`,
+  `| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |${flags.before ? " ---: |" : ""} ---: | ---: |`,
 ];
 for (const r of results) {
-  const baseline = find("express-json", r.size, r.listeners) ?? find("express-json", r.size, listenerCounts[0]);
-  const peerKind = r.kind.startsWith("ours-") ? r.kind.replace("ours-", "octokit-") : undefined;
-  const peer = peerKind && find(peerKind, r.size, r.listeners);
-  const before = r.label ? find(r.kind, r.size, r.listeners) : undefined;
+  const baseline =
+    find("express-json", r.size, r.listeners, r.connections) ?? find("express-json", r.size, listenerCounts[0], r.connections);
+  const peer = PEERS[r.kind] && find(PEERS[r.kind], r.size, r.listeners, r.connections);
+  const before = r.label ? find(r.kind, r.size, r.listeners, r.connections) : undefined;
   const sameGroup = baseline && baseline.listeners === r.listeners;
   lines.push(
-    `| ${kb(r.size)} | ${WITH_LISTENERS.has(r.kind) ? r.listeners : "-"} | ${r.label ?? r.kind} | ${Math.round(median(r.samples.map((s) => s.rps)))} | ` +
+    `| ${kb(r.size)} | ${r.connections} | ${WITH_LISTENERS.has(r.kind) ? r.listeners : "-"} | ${r.label ?? r.kind} | ${Math.round(median(r.samples.map((s) => s.rps)))} | ` +
       `${median(r.samples.map((s) => s.p99))} | ${Math.round(median(r.samples.map((s) => s.cpu)))} | ` +
       `${sameGroup ? both(r, baseline) : ""} | ${peer ? both(r, peer) : ""} | ` +
       `${flags.before ? `${before ? both(before, r) : ""} | ` : ""}` +
@@ -211,6 +231,27 @@ for (const kind of kinds) {
 console.log(
   `\n${lines.join("\n")}\n${scalingColumns > 0 ? `\nthroughput against the same server's ${kb(sizes[0])}, ${listenerCounts[0]} listener figure:\n${scaling.join("\n")}\n` : ""}`,
 );
+// Issue 28's targets, on CPU per request (throughput in brackets), with the spread over rounds.
+const spread = (a, b, metric) => {
+  const xs = a.samples.map((s, i) => (metric === "rps" ? s.rps / b.samples[i].rps : b.samples[i].cpu / s.cpu));
+  return `${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))}`;
+};
+const targetLines = [
+  "| ours | against | body | conns | CPU ratio | spread | throughput ratio | target | met |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+];
+for (const [ours, against, goal] of TARGETS)
+  for (const connections of connectionCounts)
+    for (const size of sizes) {
+      const a = find(ours, size, listenerCounts[0], connections);
+      const b = find(against, size, listenerCounts[0], connections);
+      if (!a || !b) continue;
+      const cpu = ratio(a, b, "cpu");
+      targetLines.push(
+        `| ${ours} | ${against} | ${kb(size)} | ${connections} | ${fmt(cpu)} | ${spread(a, b, "cpu")} | ${fmt(ratio(a, b))} | ≥ ${goal} | ${cpu >= goal ? "yes" : "no"} |`,
+      );
+    }
+if (targetLines.length > 2) console.log(`issue 28's targets (CPU per request; above 1: ours is ahead):\n${targetLines.join("\n")}\n`);
 console.log(
   `(${((Date.now() - started) / 1000).toFixed(0)} s; ratios are medians of per-round ratios, each pair measured back to back: throughput, and in brackets server CPU per request, both above 1 when the row's server is ahead)`,
 );

@@ -40,6 +40,33 @@ function oursFetch() {
   return getRequestListener((request) => webhooks.fetch(request, { basePath: "/webhooks" }));
 }
 
+/** A Hono app on @hono/node-server: `mount` adds its routes, as docs/runtimes.md shows them. */
+function honoApp(mount) {
+  const require = createRequire(import.meta.url);
+  const { Hono } = require("hono");
+  const { getRequestListener } = require("@hono/node-server");
+  const app = new Hono();
+  mount(app);
+  return getRequestListener(app.fetch);
+}
+
+/** webhooks.fetch() mounted in a Hono app, the way docs/runtimes.md shows it. */
+function oursHono() {
+  const webhooks = oursWebhooks();
+  return honoApp((app) => app.all("/webhooks/*", (c) => webhooks.fetch(c.req.raw, { basePath: "/webhooks" })));
+}
+
+/** The peer a Hono user would otherwise write: a route that parses the JSON body and answers 200. */
+function honoJson() {
+  return honoApp((app) =>
+    app.post("/webhooks/crazyhorse", async (c) => {
+      await c.req.json();
+      count();
+      return c.text("success");
+    }),
+  );
+}
+
 /** The edge of the durable inbox: each delivery stored in BullMQ (REDIS_URL, QUEUE) before the answer. */
 function oursInbox() {
   const require = createRequire(import.meta.url);
@@ -113,6 +140,8 @@ const servers = {
   "ours-express": () => createServer(expressApp((app) => app.use("/webhooks", ours()))),
   "ours-node": () => createServer(ours()),
   "ours-fetch-node": () => createServer(oursFetch()),
+  "ours-hono": () => createServer(oursHono()),
+  "hono-json": () => createServer(honoJson()),
   "ours-inbox-express": () => createServer(expressApp((app) => app.use("/webhooks", oursInbox()))),
   "express-bullmq": () => createServer(expressBullmq()),
   "octokit-express": () => createServer(expressApp((app) => app.use(octokit()))),

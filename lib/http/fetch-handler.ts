@@ -42,6 +42,41 @@ const ALREADY_READ =
   "imagegen-webhooks: the Request's body was read before webhooks.fetch() (answered 500): pass the request untouched " +
   "(in Hono, c.req.raw before any c.req.json()), or a request.clone() made before reading it.";
 
+/** A path that a URL parser leaves as it is: no percent-escape, no dot, nothing it would escape or turn into a slash. */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-_~!$&'()*+,;=:@/]*$/;
+
+/**
+ * The path and the query of a Request's URL, read off the string: a Request's URL is already
+ * parsed and serialized, and parsing it again was a measured share of a delivery. A path a URL
+ * parser would rewrite (a bridge such as @hono/node-server hands over the path as the client sent
+ * it, percent-escaped dots and all) goes through `URL`, as every path did. The query is passed on
+ * as it is: parsing it as `URLSearchParams` gives the same values from it as from `URL`'s.
+ */
+function urlParts(url: string): { pathname: string; search: string } {
+  const scheme = url.indexOf("://");
+  let start = -1;
+  if (scheme !== -1) {
+    for (let at = scheme + 3; at < url.length; at++) {
+      const char = url.charCodeAt(at);
+      if (char === 0x2f) {
+        start = at;
+        break;
+      }
+      if (char === 0x3f || char === 0x23 || char === 0x5c) break;
+    }
+  }
+  if (start !== -1) {
+    const hash = url.indexOf("#", start);
+    const end = hash === -1 ? url.length : hash;
+    const query = url.indexOf("?", start);
+    const pathEnd = query !== -1 && query < end ? query : end;
+    const pathname = url.slice(start, pathEnd);
+    if (PLAIN_PATH.test(pathname)) return { pathname, search: pathEnd < end ? url.slice(pathEnd + 1, end) : "" };
+  }
+  const parsed = new URL(url);
+  return { pathname: parsed.pathname, search: parsed.search.slice(1) };
+}
+
 /** The path the provider routes are matched against: below `basePath`, without a trailing slash. */
 function routePath(pathname: string, basePath: string | undefined): string | undefined {
   let path = pathname;
@@ -121,19 +156,35 @@ function joined(chunks: Uint8Array[], length: number): Uint8Array {
 }
 
 /**
- * The raw body, streamed and capped: nothing is kept past the limit, whether the Content-Length
- * says so at once or the body (chunked, or inflated) grows beyond it. An inflated body is counted
- * as it comes out and its inflation stopped as soon as it passes the limit, since a few kilobytes
- * can inflate to gigabytes.
+ * The raw body, capped: nothing is kept past the limit, whether the Content-Length says so at once
+ * or the body (chunked, or inflated) grows beyond it. Throws `body.unavailable` at once (no promise
+ * is made for the common read before it starts); every other refusal rejects.
  */
-async function readBody(request: Request, limit: number, logger: Logger, decoder: Decoder | undefined): Promise<Uint8Array> {
+function readBody(request: Request, limit: number, logger: Logger, decoder: Decoder | undefined): Promise<Uint8Array> {
   if (request.bodyUsed) {
     logger.error({}, ALREADY_READ);
     throw new WebhookError("body.unavailable");
   }
-  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  const declared = request.headers.get("content-length");
-  const length = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
+  const { headers } = request;
+  const contentEncoding = headers.get("content-encoding");
+  const encoding = contentEncoding === null ? "identity" : contentEncoding.trim().toLowerCase();
+  const declared = headers.get("content-length");
+  const length = declared !== null && DIGITS.test(declared) ? Number(declared) : undefined;
+  if (encoding === "identity" && length !== undefined && length <= limit) return readDeclared(request, length, limit);
+  return readStreamed(request, encoding, length, limit, decoder);
+}
+
+/**
+ * The body streamed: an inflated body is counted as it comes out and its inflation stopped as soon
+ * as it passes the limit, since a few kilobytes can inflate to gigabytes.
+ */
+async function readStreamed(
+  request: Request,
+  encoding: string,
+  length: number | undefined,
+  limit: number,
+  decoder: Decoder | undefined,
+): Promise<Uint8Array> {
   const { body } = request;
   if (!body) return new Uint8Array(0);
   if (encoding === "identity" && length !== undefined && length > limit) {
@@ -174,6 +225,33 @@ async function readBody(request: Request, limit: number, logger: Logger, decoder
   return joined(chunks, received);
 }
 
+const DIGITS = /^\d+$/;
+
+/**
+ * A plain body of a declared length within the limit, read whole by the runtime: the server that
+ * framed the request reads no more than its Content-Length, so nothing past the limit is kept, and
+ * the runtime's own read skips what `request.body` costs where the Request is a lazy bridge over
+ * another server's (@hono/node-server's builds a whole web Request and a web stream for it, where
+ * its `arrayBuffer()` reads Node's stream directly). The answers are the streamed read's: a
+ * Request built in-process may say any length, and the same bytes give the same refusal.
+ */
+async function readDeclared(request: Request, length: number, limit: number): Promise<Uint8Array> {
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await request.arrayBuffer();
+  } catch (err) {
+    // A stream locked by someone else is refused unread (a programming error, as getReader()'s throw
+    // is on the streamed read); a read that started and failed is the client going away.
+    if (!request.bodyUsed) throw err;
+    throw new WebhookError("request.aborted");
+  }
+  const received = bytes.byteLength;
+  if (received > limit) throw new WebhookError("entity.too.large");
+  // A Request without a body reads as empty whatever its headers say, as the streamed read has it.
+  if (received !== length && !(received === 0 && request.body === null)) throw new WebhookError("request.invalid");
+  return new Uint8Array(bytes);
+}
+
 /** Said once: every delivery to this provider will be refused until `ip` is passed. */
 function missingIp(provider: string): string {
   return (
@@ -187,9 +265,9 @@ function missingIp(provider: string): string {
 export function createFetchHandler(receiver: Receiver, decoder?: Decoder): FetchHandler {
   const { providers, routes, limit, logger } = receiver.options;
 
-  function find(url: URL, options: FetchOptions): ResolvedProvider | undefined {
+  function find(pathname: string, options: FetchOptions): ResolvedProvider | undefined {
     if (options.provider === undefined) {
-      const path = routePath(url.pathname, options.basePath);
+      const path = routePath(pathname, options.basePath);
       return path === undefined ? undefined : routes.get(path);
     }
     const provider = providers.get(options.provider);
@@ -203,8 +281,8 @@ export function createFetchHandler(receiver: Receiver, decoder?: Decoder): Fetch
   }
 
   return async function imagegenWebhooksFetch(request, options = {}) {
-    const url = new URL(request.url);
-    const config = find(url, options);
+    const { pathname, search } = urlParts(request.url);
+    const config = find(pathname, options);
     if (!config) return toResponse(notFound(receiver));
     if (config.allowedIps && options.ip === undefined) warnOnce(logger, missingIp(config.name), "warn", receiver);
     const refused = admit(receiver, config, { method: request.method, ip: options.ip });
@@ -219,7 +297,7 @@ export function createFetchHandler(receiver: Receiver, decoder?: Decoder): Fetch
         return toResponse(err.code === "body.unavailable" ? problemAnswer(err) : refuse(receiver, config.name, err));
       }
       const { waitUntil } = options;
-      const answer = await receiveBody(receiver, config, { headers: request.headers, rawBody, query: url.searchParams, waitUntil });
+      const answer = await receiveBody(receiver, config, { headers: request.headers, rawBody, query: search, waitUntil });
       return toResponse(answer);
     } catch (err) {
       logger.error({ err, provider: config.name }, "imagegen-webhooks: unexpected failure; answered 500");

@@ -8,6 +8,7 @@ import { handleInProcess } from "./handle-in-process";
 import { track, type Receiver, type ResolvedProvider } from "./receiver";
 import { notFound, refuse, turnAway } from "./refuse";
 import { logDelivery } from "./report";
+import { silentLogger } from "../logger";
 import { checkSourceIp } from "./source-ip";
 import { storeInInbox } from "./store-in-inbox";
 import { recordDelivery, startDeliverySpan, withSpan } from "../telemetry/index";
@@ -66,33 +67,34 @@ export function receive(receiver: Receiver, input: ReceiveInput): WebhookRespons
 export function receiveBody(receiver: Receiver, provider: ResolvedProvider, input: BodyInput): WebhookResponse | Promise<WebhookResponse> {
   const startedAt = performance.now();
   if (receiver.closing) return closingAnswer(receiver, provider.name, startedAt);
-  const refused = (err: unknown) => {
-    if (err instanceof WebhookError) return refuse(receiver, provider.name, err, startedAt);
-    throw err;
-  };
   let checked: Checked | Promise<Checked>;
   try {
     checked = checkBody(receiver.options, provider, input);
   } catch (err) {
-    return refused(err);
+    return refused(receiver, provider, startedAt, err);
   }
-  const request: AdmittedBody = { receiver, provider, input, startedAt };
   // A promise only where the crypto is (Web Crypto): on Node the checks answer in this tick.
-  if (isThenable(checked)) return checked.then(({ payload }) => handleChecked(request, payload), refused);
-  return handleChecked(request, checked.payload);
+  if (isThenable(checked)) {
+    return checked.then(
+      ({ payload }) => handleChecked(receiver, provider, input, startedAt, payload),
+      (err: unknown) => refused(receiver, provider, startedAt, err),
+    );
+  }
+  return handleChecked(receiver, provider, input, startedAt, checked.payload);
 }
 
-/** A request past admission, whose body is being checked. */
-interface AdmittedBody {
-  receiver: Receiver;
-  provider: ResolvedProvider;
-  input: BodyInput;
-  startedAt: number;
+/** A check's refusal as its answer; anything else is a programming error, thrown on. */
+function refused(receiver: Receiver, provider: ResolvedProvider, startedAt: number, err: unknown): WebhookResponse {
+  if (err instanceof WebhookError) return refuse(receiver, provider.name, err, startedAt);
+  throw err;
 }
 
 /** Steps 7 to 9 for a delivery that passed its checks: dedupe, emit (or store), answer. */
 function handleChecked(
-  { receiver, provider, input, startedAt }: AdmittedBody,
+  receiver: Receiver,
+  provider: ResolvedProvider,
+  input: BodyInput,
+  startedAt: number,
   payload: unknown,
 ): WebhookResponse | Promise<WebhookResponse> {
   const identity = identify(provider, payload, input.headers);
@@ -119,6 +121,8 @@ function storeOrHandle(delivery: Delivery): Verdict | Promise<Verdict> {
 /** Logs the delivery's one line, records it where telemetry is on, and gives its answer. */
 function conclude(delivery: Delivery, { answer, outcome }: Verdict): WebhookResponse {
   const { event, receiver } = delivery;
+  // Nothing reads the line without a logger or telemetry: it is not made.
+  if (receiver.options.logger === silentLogger && !receiver.telemetry) return answer;
   const line = {
     provider: delivery.provider.name,
     deliveryId: event.id,
