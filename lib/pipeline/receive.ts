@@ -8,7 +8,7 @@ import { handleInProcess } from "./handle-in-process";
 import { track, type Receiver, type ResolvedProvider } from "./receiver";
 import { notFound, refuse, turnAway } from "./refuse";
 import { logDelivery } from "./report";
-import { silentLogger } from "../logger";
+import { silentLogger } from "../logging/logger";
 import { checkSourceIp } from "./source-ip";
 import { storeInInbox } from "./store-in-inbox";
 import { recordDelivery, startDeliverySpan, withSpan } from "../telemetry/index";
