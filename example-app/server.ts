@@ -74,10 +74,9 @@ async function main(): Promise<void> {
   console.log(
     `  openai:     POST ${publicUrl}/webhooks/openai (signed with OPENAI_WEBHOOK_SECRET; images read back from ${openaiApiKey ? "OpenAI's API" : `the fake API at ${origin}${FAKE_OPENAI_PATH}`})`,
   );
-  console.log(`  leonardo:   POST ${publicUrl}/webhooks/leonardo (Authorization: Bearer, the demo's webhook key)`);
-  console.log(`  bfl:        POST ${publicUrl}/webhooks/bfl (X-BFL-Signature, the demo's webhook_secret)`);
-  console.log(`  fal:        POST ${publicUrl}/webhooks/fal (Ed25519; this demo's own key stands in for fal.ai's)`);
-  console.log(`  ideogram:   POST ${publicUrl}/webhooks/ideogram (Ed25519; this demo's own key stands in for Ideogram's)`);
+  console.log(
+    "  leonardo, bfl, fal, ideogram: simulated on the page only (the demo's own webhook keys, and its own Ed25519 key for fal and Ideogram, stand in for the providers')",
+  );
   console.log(`  images kept in ${keptDir}, served at ${publicUrl}${KEPT_PATH}/`);
   console.log(`  lost Replicate webhooks recovered from the fake API at ${origin}${FAKE_REPLICATE_PATH} (3 s of quiet, every 1 s)`);
   // The host only: a Redis URL may hold a password.

@@ -349,11 +349,7 @@ const base = `${location.origin}${location.pathname.replace(/[^/]*$/, "")}`;
 $("url-crazyhorse").textContent = `${base}webhooks/crazyhorse?token=<CRAZYHORSE_WEBHOOK_SECRET>`;
 $("url-all-images").textContent = `${base}webhooks/all-images?token=<ALLIMAGES_WEBHOOK_SECRET>`;
 $("url-replicate").textContent = `${base}webhooks/replicate (signed with REPLICATE_WEBHOOK_SECRET)`;
-$("url-leonardo").textContent = `${base}webhooks/leonardo (Authorization: Bearer, the demo's webhook key)`;
-$("url-bfl").textContent = `${base}webhooks/bfl (X-BFL-Signature, the demo's webhook_secret)`;
 $("url-openai").textContent = `${base}webhooks/openai (signed with OPENAI_WEBHOOK_SECRET)`;
-$("url-fal").textContent = `${base}webhooks/fal (Ed25519: the demo's own key stands in for fal's)`;
-$("url-ideogram").textContent = `${base}webhooks/ideogram (Ed25519: the demo's own key stands in for Ideogram's)`;
 $("cli-example").textContent =
   `npx tsx lib/cli/index.ts simulate all-images --url ${base}webhooks/all-images --secret demo-all-images-secret --image-base-url ${base}storage/`;
 connect();
