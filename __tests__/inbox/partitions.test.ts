@@ -5,8 +5,8 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { slotOf as calculateSlot } from "../../lib/inbox/bullmq/partitions";
 import { bullmqInbox, InboxUnavailableError, type BullmqInbox } from "imagegen-webhooks/bullmq";
-import type { StoredDelivery } from "imagegen-webhooks";
 import { suiteRedisUrl } from "../helpers/redis-server";
+import { storedDelivery } from "../helpers/stored-delivery";
 
 let connection: Redis;
 const inboxes: BullmqInbox[] = [];
@@ -27,21 +27,10 @@ function inbox(options: Omit<Parameters<typeof bullmqInbox>[0], "connection">): 
   return made;
 }
 
-function delivery(code: string): StoredDelivery {
-  return {
-    key: `crazyhorse:${code}:done`,
-    provider: "crazyhorse",
-    id: `${code}:done`,
-    name: "generation",
-    receivedAt: new Date().toISOString(),
-    payload: { code },
-  };
-}
-
 test("without partitions the queue keeps BullMQ's own layout: bull:<queueName>:<job>", async () => {
   const queueName = `layout-${randomUUID().slice(0, 8)}`;
   const made = inbox({ queueName });
-  expect(await made.enqueue(delivery("a1"))).toBe("stored");
+  expect(await made.enqueue(storedDelivery("a1"))).toBe("stored");
   expect(await connection.exists(`bull:${queueName}:crazyhorse%3Aa1%3Adone`)).toBe(1);
   expect(made.queues).toEqual([made.queue]);
 });
@@ -61,8 +50,8 @@ test("partitions: 3 — each queue's hash tag lies in the middle of its third of
   expect(inbox({ queueName, partitions: 3 }).queues.map((q) => q.opts.prefix)).toEqual(prefixes);
 
   const codes = Array.from({ length: 30 }, (_, i) => `d${i}`);
-  const first = await Promise.all(codes.map((code) => made.enqueue(delivery(code))));
-  const again = await Promise.all(codes.map((code) => made.enqueue(delivery(code))));
+  const first = await Promise.all(codes.map((code) => made.enqueue(storedDelivery(code))));
+  const again = await Promise.all(codes.map((code) => made.enqueue(storedDelivery(code))));
   expect(first.every((r) => r === "stored")).toBe(true);
   expect(again.every((r) => r === "duplicate")).toBe(true);
   const perQueue = await Promise.all(made.queues.map((queue) => queue.getJobCountByTypes("waiting")));
@@ -85,7 +74,7 @@ test("partitions and prefix that cannot work are refused at start-up", () => {
 
 test("waitForReplicas on a Redis with no replica: the delivery is not acknowledged (InboxUnavailableError, the edge's 503)", async () => {
   const made = inbox({ queueName: `wait-${randomUUID().slice(0, 8)}`, waitForReplicas: { replicas: 1, timeoutMs: 50 } });
-  const error = await made.enqueue(delivery("w1")).catch((err: unknown) => err);
+  const error = await made.enqueue(storedDelivery("w1")).catch((err: unknown) => err);
   expect(error).toBeInstanceOf(InboxUnavailableError);
   expect((error as Error).message).toMatch(/0 of 1 replicas had it within 50 ms \(waitForReplicas\)/);
 });

@@ -5,9 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { bullmqInbox, type BullmqInbox } from "imagegen-webhooks/bullmq";
-import type { StoredDelivery } from "imagegen-webhooks";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server";
 import { startRedisSentinel, type RedisSentinel } from "../helpers/redis-sentinel";
+import { storedDelivery } from "../helpers/stored-delivery";
 
 jest.setTimeout(90_000);
 
@@ -40,18 +40,6 @@ function sentinelClient(options: { maxRetriesPerRequest?: null } = { maxRetriesP
   return client;
 }
 
-function delivery(): StoredDelivery {
-  const code = randomUUID();
-  return {
-    key: `crazyhorse:${code}:done`,
-    provider: "crazyhorse",
-    id: `${code}:done`,
-    name: "generation",
-    receivedAt: new Date().toISOString(),
-    payload: { code, state: "DONE" },
-  };
-}
-
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -73,7 +61,7 @@ test("deliveries stored through Sentinel with waitForReplicas survive a failover
   inboxes.push(box);
 
   // Stored while no worker runs: they are still queued when the primary changes.
-  const before = Array.from({ length: 50 }, delivery);
+  const before = Array.from({ length: 50 }, () => storedDelivery());
   for (const d of before) expect(await box.enqueue(d)).toBe("stored");
   expect(await sentinel.primary()).toEqual({ host: "127.0.0.1", port: primary.port });
 
@@ -87,7 +75,7 @@ test("deliveries stored through Sentinel with waitForReplicas survive a failover
 
   // An enqueue while the client follows the switch may be refused, which the edge answers 503 and
   // the provider retries: never a 2xx without the delivery stored.
-  const after = Array.from({ length: 50 }, delivery);
+  const after = Array.from({ length: 50 }, () => storedDelivery());
   for (const d of after) {
     for (let tries = 0; ; tries++) {
       const stored = await box.enqueue(d).then(
