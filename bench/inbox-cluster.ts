@@ -20,9 +20,9 @@ const DELIVERIES = Number(values.deliveries);
 const IN_FLIGHT = 64;
 
 interface Target {
-  name: "single" | "cluster";
+  name: "single" | "single, partitions: 3" | "cluster";
   connection: Redis | Cluster;
-  /** Each primary's port, in partition order for the cluster. */
+  /** Each primary's port, in partition order for the cluster; one Redis holds every partition. */
   ports: number[];
   partitions: number;
 }
@@ -68,7 +68,7 @@ async function measure(target: Target) {
   const deliveries = Array.from({ length: DELIVERIES }, () => delivery());
   // The shard of each delivery: its partition's primary (partition i sits on the i-th primary).
   const perShard = target.ports.map(() => 0);
-  for (const d of deliveries) perShard[partitionOf(d.key, target.partitions)]!++;
+  for (const d of deliveries) perShard[target.ports.length === 1 ? 0 : partitionOf(d.key, target.partitions)]!++;
   const before = await Promise.all(target.ports.map(cpuSeconds));
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
@@ -92,12 +92,15 @@ async function main(): Promise<void> {
   const primaries = (await cluster.primaries()).sort((a, b) => a.slots[0]![0] - b.slots[0]![0]).map((p) => p.port);
   const targets: Target[] = [
     { name: "single", connection: singleConnection, ports: [single.port], partitions: 1 },
+    // The same three queues on one Redis: what the split into partitions costs, apart from the cluster's own.
+    { name: "single, partitions: 3", connection: singleConnection, ports: [single.port], partitions: 3 },
     { name: "cluster", connection: clusterConnection, ports: primaries, partitions: 3 },
   ];
   const results = new Map<string, { rate: number; cpuUsPerDelivery: number[]; nodeUsPerDelivery: number }[]>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const target of Math.random() < 0.5 ? targets : [...targets].reverse()) {
+      const order = targets.map((target) => ({ target, key: Math.random() })).sort((a, b) => a.key - b.key);
+      for (const { target } of order) {
         const result = await measure(target);
         results.set(target.name, [...(results.get(target.name) ?? []), result]);
         console.log(
@@ -117,9 +120,13 @@ async function main(): Promise<void> {
     return { rate: median(runs.map((r) => r.rate)), shards, node: median(runs.map((r) => r.nodeUsPerDelivery)) };
   };
   const s = summary("single");
+  const p = summary("single, partitions: 3");
   const c = summary("cluster");
   console.log(
     `\nsingle Redis: ${Math.round(s.rate)} deliveries/s; Redis CPU ${s.shards[0]!.toFixed(1)} µs per delivery, this process's ${s.node.toFixed(1)} µs`,
+  );
+  console.log(
+    `single Redis, partitions: 3: ${Math.round(p.rate)} deliveries/s (${(p.rate / s.rate).toFixed(2)}x); Redis CPU ${p.shards[0]!.toFixed(1)} µs per delivery, this process's ${p.node.toFixed(1)} µs`,
   );
   console.log(
     `cluster, partitions: 3: ${Math.round(c.rate)} deliveries/s (${(c.rate / s.rate).toFixed(2)}x); Redis CPU per delivery on each shard ${c.shards.map((us) => `${us.toFixed(1)} µs`).join(", ")}, this process's ${c.node.toFixed(1)} µs`,
