@@ -94,6 +94,10 @@ function afterClaim<R>(delivery: Delivery, policy: DispatchPolicy<R>, claim: Cla
   if (claim === "done") return DUPLICATE;
   if (claim === "in-flight") return IN_FLIGHT;
   const { settle } = claim;
+  // No generation store and no reconciler: there is nothing to order, record or note, and every
+  // delivery moves its generation forward (what trackGeneration would answer), so no stage is run for it.
+  const { receiver } = delivery;
+  if (!receiver.options.generations && !receiver.openGenerations) return emit(delivery, policy, settle, true, false);
   return step<Advance, Dispatched>(
     () => trackGeneration(delivery.receiver, delivery.event, delivery.key),
     (advance) => emit(delivery, policy, settle, advance.moved, advance.moved && advance.tracked !== undefined),
