@@ -71,7 +71,7 @@ const FEATURES = {
   generations: [
     [
       "pipeline/dispatch.js",
-      "    return step(() => (0, track_1.trackGeneration)(delivery.receiver, delivery.event, delivery.key), (advance) => emit(delivery, policy, settle, advance.moved, advance.moved && advance.tracked !== undefined), (error) => trackingFailed(delivery, policy, settle, error));",
+      "    const { receiver } = delivery;\n    if (!receiver.options.generations && !receiver.openGenerations)\n        return emit(delivery, policy, settle, true, false);\n    return step(() => (0, track_1.trackGeneration)(delivery.receiver, delivery.event, delivery.key), (advance) => emit(delivery, policy, settle, advance.moved, advance.moved && advance.tracked !== undefined), (error) => trackingFailed(delivery, policy, settle, error));",
       "    return emit(delivery, policy, settle, true, false);",
     ],
     [
