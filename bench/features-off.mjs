@@ -3,10 +3,10 @@
 // compiled JavaScript), all driven in this process through webhooks.receive(), in interleaved
 // rounds, with the same options (no OpenTelemetry SDK, `generations: false`, no `keepImages`, no
 // inbox). A `control` copy, patched nowhere, shows what two identical builds measure apart.
-//   node --expose-gc --single-threaded bench/features-off.mjs [--rounds 200] [--deliveries 1000] [--batch 50] [--copies 1] [--size 1000] [--dist DIR] [--aa]
+//   node --expose-gc --single-threaded bench/features-off.mjs [--rounds 200] [--deliveries 1000] [--batch 50] [--copies 1] [--size 1000] [--dist DIR] [--against DIR] [--aa]
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildScratch } from "./build.mjs";
 import { crazyhorseTemplate, TOKEN, uniqueCode } from "./payloads.mjs";
@@ -20,6 +20,7 @@ const { values: flags } = parseArgs({
     copies: { type: "string", default: "1" },
     aa: { type: "boolean", default: false },
     batch: { type: "string", default: "50" },
+    against: { type: "string" },
   },
 });
 // getrusage, which process.cpuUsage reads, is exact for the calling thread only: the collector's and
@@ -132,6 +133,8 @@ const built = buildScratch(flags.dist);
 const variants = [
   ["as built", []],
   ["control", []],
+  // --against DIR: another build (say, the tree before a change), unpatched, measured beside this one.
+  ...(flags.against ? [["against", [], resolve(flags.against)]] : []),
   ...Object.entries(FEATURES).map(([name, edits]) => [`${name} absent`, edits]),
   // The generations' edit removes the line of telemetry's that calls emitEvent after recording.
   [
@@ -153,14 +156,14 @@ const COPIES = Number(flags.copies);
 // ones loaded after it.
 const copies = [
   ["first", []],
-  ...Array.from({ length: COPIES }, () => variants.map(([name, edits]) => [name, flags.aa ? [] : edits])).flat(),
+  ...Array.from({ length: COPIES }, () => variants.map(([name, edits, source]) => [name, flags.aa ? [] : edits, source])).flat(),
 ];
 const dirs = copies.map((_, i) => `${built}-features-off-${i}`);
 process.on("exit", () => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-const builds = copies.map(([name, edits], i) => {
+const builds = copies.map(([name, edits, source = built], i) => {
   const dir = dirs[i];
   rmSync(dir, { recursive: true, force: true });
-  cpSync(built, dir, { recursive: true });
+  cpSync(source, dir, { recursive: true });
   patch(dir, edits);
   writeFileSync(join(dir, "bench-driver.js"), DRIVER);
   return { name, driver: load(join(dir, "bench-driver.js"))(options), cpu: [], wall: [] };
