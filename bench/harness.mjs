@@ -4,10 +4,15 @@ import { fork } from "node:child_process";
 import { join } from "node:path";
 import { root } from "./build.mjs";
 
+export const BUN_KINDS = new Set(["bun-json", "ours-bun"]);
+
 /** Forks bench/server.mjs for `config` ({ kind, listeners, dist? }) and resolves once it listens. */
 export function start(config, dist, env = {}) {
-  const child = fork(join(root, "bench/server.mjs"), [config.kind, String(config.listeners), config.dist ?? dist], {
-    execArgv: ["--expose-gc"],
+  // The Bun servers (bun-json, ours-bun) run on Bun, from the Bun that this checkout installs.
+  const onBun = BUN_KINDS.has(config.kind);
+  const script = onBun ? "bench/bun-server.mjs" : "bench/server.mjs";
+  const child = fork(join(root, script), [config.kind, String(config.listeners), config.dist ?? dist], {
+    ...(onBun ? { execPath: join(root, "node_modules/.bin/bun"), execArgv: [] } : { execArgv: ["--expose-gc"] }),
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -40,9 +40,23 @@ const connectionCounts = flags.connections.split(",").map(Number);
 const sizes = flags.sizes.split(",").map(Number);
 const listenerCounts = flags.listeners.split(",").map(Number);
 const kinds = flags.servers.split(",");
-const WITH_LISTENERS = new Set(["ours-express", "ours-node", "ours-fetch-node", "ours-hono", "octokit-express", "octokit-node"]);
+const WITH_LISTENERS = new Set([
+  "ours-express",
+  "ours-node",
+  "ours-fetch-node",
+  "ours-hono",
+  "ours-bun",
+  "octokit-express",
+  "octokit-node",
+]);
 /** The server each of ours is compared with in the "× peer" column: the same mount, another package or none. */
-const PEERS = { "ours-express": "octokit-express", "ours-node": "octokit-node", "ours-hono": "hono-json", "ours-fetch-node": "hono-json" };
+const PEERS = {
+  "ours-express": "octokit-express",
+  "ours-node": "octokit-node",
+  "ours-hono": "hono-json",
+  "ours-fetch-node": "hono-json",
+  "ours-bun": "bun-json",
+};
 /** Issue 28's targets: [ours, against, at least], judged on CPU per request. */
 const TARGETS = [
   ["ours-express", "express-json", 1.2],
@@ -51,6 +65,7 @@ const TARGETS = [
   ["ours-fetch-node", "hono-json", 0.9],
   ["ours-hono", "ours-node", 0.5],
   ["ours-fetch-node", "ours-node", 0.5],
+  ["ours-bun", "bun-json", 0.9],
 ];
 
 /** Groups run one after the other; within a group the servers' rounds interleave. */

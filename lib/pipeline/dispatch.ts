@@ -94,6 +94,10 @@ function afterClaim<R>(delivery: Delivery, policy: DispatchPolicy<R>, claim: Cla
   if (claim === "done") return DUPLICATE;
   if (claim === "in-flight") return IN_FLIGHT;
   const { settle } = claim;
+  // No generation store and no reconciler: there is nothing to order, record or note, and every
+  // delivery moves its generation forward (what trackGeneration would answer), so no stage is run for it.
+  const { receiver } = delivery;
+  if (!receiver.options.generations && !receiver.openGenerations) return emit(delivery, policy, settle, true, false);
   return step<Advance, Dispatched>(
     () => trackGeneration(delivery.receiver, delivery.event, delivery.key),
     (advance) => emit(delivery, policy, settle, advance.moved, advance.moved && advance.tracked !== undefined),
@@ -127,27 +131,6 @@ function emit<R>(
   tracked: boolean,
 ): Dispatched | Promise<Dispatched> {
   if (!movedForward && !policy.fireStale) return after(settle(true), () => HANDLED_STALE);
-  const { emitter, options } = delivery.receiver;
-  /** Settles the claim, then reports a listener's failure through `error`. */
-  const conclude = (failed: unknown): void | Promise<void> => {
-    const settled = settle(failed === undefined);
-    if (
-      failed === undefined ||
-      failed instanceof ImagesNotKept ||
-      failed instanceof TrackedNotRecorded ||
-      failed instanceof GenerationNotCompleted
-    )
-      return settled;
-    return after(settled, () => reportError(emitter, options.logger, toHandlerError(failed, delivery.event)));
-  };
-  const outcome = (failed: unknown): Dispatched => {
-    if (failed === undefined) return movedForward ? HANDLED : HANDLED_STALE;
-    if (failed instanceof ImagesNotKept) return { outcome: "unavailable", store: "images", error: failed.cause };
-    if (failed instanceof TrackedNotRecorded) return { outcome: "unavailable", store: "generations", error: failed.cause };
-    if (failed instanceof GenerationNotCompleted) return { outcome: "unavailable", store: "api", error: failed.cause };
-    return { outcome: "failed", failure: failed };
-  };
-
   let running: Promise<void> | undefined;
   try {
     const { retryTransient } = policy;
@@ -158,10 +141,41 @@ function emit<R>(
     const completing = movedForward ? completeGeneration(delivery) : undefined;
     running = completing ? completing.then(() => keepAndEmit(delivery, emitting)) : keepAndEmit(delivery, emitting);
   } catch (failed) {
-    return after(conclude(failed), () => outcome(failed));
+    return after(concludeRun(delivery, settle, failed), () => outcomeOf(movedForward, failed));
   }
-  if (!running) return after(conclude(undefined), () => outcome(undefined));
-  return awaitListeners(delivery, policy, running, { conclude, outcome });
+  if (!running) {
+    // Every listener returned synchronously: the claim completed, and no closure made for it.
+    const handled = movedForward ? HANDLED : HANDLED_STALE;
+    const settled = settle(true);
+    return settled ? settled.then(() => handled) : handled;
+  }
+  return awaitListeners(delivery, policy, running, {
+    conclude: (failed) => concludeRun(delivery, settle, failed),
+    outcome: (failed) => outcomeOf(movedForward, failed),
+  });
+}
+
+/** Settles the claim, then reports a listener's failure through `error`. */
+function concludeRun(delivery: Delivery, settle: SettleClaim, failed: unknown): void | Promise<void> {
+  const settled = settle(failed === undefined);
+  if (
+    failed === undefined ||
+    failed instanceof ImagesNotKept ||
+    failed instanceof TrackedNotRecorded ||
+    failed instanceof GenerationNotCompleted
+  )
+    return settled;
+  const { emitter, options } = delivery.receiver;
+  return after(settled, () => reportError(emitter, options.logger, toHandlerError(failed, delivery.event)));
+}
+
+/** What became of a run of the listeners that ended with `failed` (`undefined`: they all succeeded). */
+function outcomeOf(movedForward: boolean, failed: unknown): Dispatched {
+  if (failed === undefined) return movedForward ? HANDLED : HANDLED_STALE;
+  if (failed instanceof ImagesNotKept) return { outcome: "unavailable", store: "images", error: failed.cause };
+  if (failed instanceof TrackedNotRecorded) return { outcome: "unavailable", store: "generations", error: failed.cause };
+  if (failed instanceof GenerationNotCompleted) return { outcome: "unavailable", store: "api", error: failed.cause };
+  return { outcome: "failed", failure: failed };
 }
 
 /** How a run of the listeners ends: its key settled and its failure reported, then what became of it. */
