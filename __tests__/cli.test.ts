@@ -606,6 +606,8 @@ describe("the CLI signs fal.ai and Ideogram deliveries with an Ed25519 key (--pr
   let jwkFile: string;
   const JWK_KID = "my-own-key-id";
   let receiving: { url: string; events: Seen[]; close(): Promise<void> };
+  /** The receiver's route for a provider, and the key and account to sign with. */
+  const signedBy = (provider: string, key: string) => ["--url", `${receiving.url}${provider}`, "--private-key", key, "--user-id", USER];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "cli-ed25519-"));
@@ -675,21 +677,7 @@ describe("the CLI signs fal.ai and Ideogram deliveries with an Ed25519 key (--pr
 
   test("simulate fal plays the job signed, its retry deduplicated", async () => {
     const before = receiving.events.length;
-    const run = await cli([
-      "simulate",
-      "fal",
-      "--url",
-      `${receiving.url}fal`,
-      "--private-key",
-      join(dir, "key.pem"),
-      "--user-id",
-      USER,
-      "--speed",
-      "0",
-      "--retry",
-      "--seed",
-      "5",
-    ]);
+    const run = await cli(["simulate", "fal", ...signedBy("fal", join(dir, "key.pem")), "--speed", "0", "--retry", "--seed", "5"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/\(retry\): 200/);
     expect(receiving.events.slice(before).map((e) => e.name)).toEqual([expect.stringMatching(/^fal\.(ok|error)$/)]);
@@ -702,31 +690,9 @@ describe("the CLI signs fal.ai and Ideogram deliveries with an Ed25519 key (--pr
     expect(seen.headers["x-ideogram-webhook-generation-id"]).toBe(body.generation_id);
 
     const before = receiving.events.length;
-    const send = await cli([
-      "send",
-      "ideogram",
-      "completed",
-      "--url",
-      `${receiving.url}ideogram`,
-      "--private-key",
-      jwkFile,
-      "--user-id",
-      USER,
-    ]);
+    const send = await cli(["send", "ideogram", "completed", ...signedBy("ideogram", jwkFile)]);
     expect([send.code, send.stderr]).toEqual([0, ""]);
-    const simulate = await cli([
-      "simulate",
-      "ideogram",
-      "--url",
-      `${receiving.url}ideogram`,
-      "--private-key",
-      join(dir, "key.pem"),
-      "--user-id",
-      USER,
-      "--speed",
-      "0",
-      "--no-retry",
-    ]);
+    const simulate = await cli(["simulate", "ideogram", ...signedBy("ideogram", join(dir, "key.pem")), "--speed", "0", "--no-retry"]);
     expect([simulate.code, simulate.stderr]).toEqual([0, ""]);
     expect(receiving.events.slice(before).map((e) => e.name)).toEqual(["ideogram.completed", expect.stringMatching(/^ideogram\./)]);
   });
@@ -742,18 +708,7 @@ describe("the CLI signs fal.ai and Ideogram deliveries with an Ed25519 key (--pr
     expect(wrong.stdout).toContain(
       `hint: the receiver's providers.fal.jwks must hold the public half of ${other}: imagegen-webhooks keys --private-key ${other} prints it`,
     );
-    const simulated = await cli([
-      "simulate",
-      "ideogram",
-      "--url",
-      `${receiving.url}ideogram`,
-      "--private-key",
-      other,
-      "--user-id",
-      USER,
-      "--speed",
-      "0",
-    ]);
+    const simulated = await cli(["simulate", "ideogram", ...signedBy("ideogram", other), "--speed", "0"]);
     expect(simulated.code).toBe(1);
     expect(simulated.stdout).toMatch(
       /stopped: the receiver refused \w+ with 401\nhint: the receiver's providers\.ideogram\.jwks must hold/,

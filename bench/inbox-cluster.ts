@@ -12,6 +12,7 @@ import { bullmqInbox, type BullmqInbox } from "../lib/entries/bullmq/index";
 import type { StoredDelivery } from "../lib/entries/index";
 import { clusterClient, startRedisCluster } from "../__tests__/helpers/redis-cluster";
 import { startRedisServer } from "../__tests__/helpers/redis-server";
+import { storedDelivery } from "../__tests__/helpers/stored-delivery";
 import { partitionOf } from "../lib/inbox/bullmq/partitions";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" }, deliveries: { type: "string", default: "20000" } } });
@@ -37,14 +38,7 @@ async function cpuSeconds(port: number): Promise<number> {
 
 function delivery(): StoredDelivery {
   const code = randomUUID().replace(/-/g, "");
-  return {
-    key: `crazyhorse:${code}:done`,
-    provider: "crazyhorse",
-    id: `${code}:done`,
-    name: "generation",
-    receivedAt: new Date().toISOString(),
-    payload: { code, state: "DONE", images: [{ url: `https://images.example/${code}.png` }] },
-  };
+  return storedDelivery(code, { images: [{ url: `https://images.example/${code}.png` }] });
 }
 
 async function drive(inbox: BullmqInbox, deliveries: StoredDelivery[]): Promise<void> {

@@ -3,13 +3,14 @@
 import { randomUUID } from "node:crypto";
 import type { StoredDelivery } from "imagegen-webhooks";
 
-export function storedDelivery(code: string = randomUUID()): StoredDelivery {
+/** `payload` adds fields to the delivery's body (images, …). */
+export function storedDelivery(code: string = randomUUID(), payload: Record<string, unknown> = {}): StoredDelivery {
   return {
     key: `crazyhorse:${code}:done`,
     provider: "crazyhorse",
     id: `${code}:done`,
     name: "generation",
     receivedAt: new Date().toISOString(),
-    payload: { code, state: "DONE" },
+    payload: { code, state: "DONE", ...payload },
   };
 }
