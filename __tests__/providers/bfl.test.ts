@@ -5,14 +5,14 @@
 // /v1/get_result?id=, `x-key`), errors included; its deliveries sent, simulated and signed as BFL
 // signs them, by the testing helpers and the CLI.
 import { createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough } from "node:stream";
 import { createWebhooks, openapiDocument, type AnyWebhookEvent, type Webhooks } from "imagegen-webhooks";
 import { bflDelivery, bodySigner, playJob, sendDelivery, simulateJob } from "imagegen-webhooks/testing";
 import { main } from "../../lib/cli/index";
 import { providers } from "../../lib/providers/index";
 import documented from "../fixtures/bfl-ready.json";
+import { loopbackServers } from "../helpers/loopback-server";
 
 const SECRET = "bfl-webhook-secret-of-the-request";
 const API_KEY = "bfl-api-key";
@@ -20,22 +20,12 @@ const API_KEY = "bfl-api-key";
 /** The header as BFL's skill files document it, computed with node:crypto. */
 const bflSignature = (rawBody: string, secret = SECRET) => `sha256=${createHmac("sha256", secret).update(rawBody).digest("hex")}`;
 
-const servers: Server[] = [];
+const { listen, closeAll } = loopbackServers();
 const receivers: Webhooks[] = [];
 afterEach(async () => {
   await Promise.all(receivers.splice(0).map((webhooks) => webhooks.close()));
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    server.close();
-  }
+  await closeAll();
 });
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 function receiver(options: { apiBaseUrl?: string; secret?: string | string[] } = {}) {
   const webhooks = createWebhooks({

@@ -6,7 +6,7 @@
  * is tested against a local fake of fal's queue API.
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
 import { createWebhooks, ProviderApiError, type AnyWebhookEvent } from "../../lib/entries/index";
@@ -20,6 +20,7 @@ import {
   signFalDelivery,
   simulateJob,
 } from "../../lib/entries/testing";
+import { closeServer, jwksServer } from "../helpers/loopback-server";
 
 const USER = "user-1234";
 const documentedOk =
@@ -60,31 +61,6 @@ function receiver(options: Record<string, unknown>) {
   webhooks.on("invalid", (refusal) => void invalid.push(refusal.reason));
   const send = (raw: string, headers: Record<string, string>) => webhooks.receive({ provider: "fal", headers, rawBody: raw });
   return { webhooks, events, names, invalid, send };
-}
-
-/** A JWKS server on loopback whose keys (and whether it answers) the test changes. */
-async function jwksServer(initial: JWK[]) {
-  let keys = initial;
-  let fails = false;
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    requests += 1;
-    if (fails) return res.writeHead(500).end();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
-    setKeys: (next: JWK[]) => void (keys = next),
-    fail: () => void (fails = true),
-    requests: () => requests,
-    close: () => closeServer(server),
-  };
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 test("fal.ai's documented OK delivery, verbatim and signed over the documented lines, is emitted as fal.ok and generation.completed", async () => {
@@ -193,7 +169,7 @@ test.each([
 test("a key rotated in is accepted on its first delivery: the JWKS is fetched again after a signature no cached key verifies", async () => {
   const old = keyPair();
   const rotated = keyPair();
-  const server = await jwksServer([old.jwk]);
+  const server = await jwksServerAt([old.jwk]);
   try {
     const { events, send } = receiver({ userId: USER, jwksUrl: server.url });
     const first = JSON.stringify(falDelivery("OK"));
@@ -213,7 +189,7 @@ test("a key rotated in is accepted on its first delivery: the JWKS is fetched ag
 });
 
 test("a JWKS that cannot be fetched is answered 503 with Retry-After, logged with why, and is no invalid event", async () => {
-  const server = await jwksServer([]);
+  const server = await jwksServerAt([]);
   server.fail();
   const warn = jest.fn();
   const logger = { debug: jest.fn(), info: jest.fn(), warn, error: jest.fn() };
@@ -370,3 +346,5 @@ test.each([
     await fake.close();
   }
 });
+
+const jwksServerAt = (initial: JWK[]) => jwksServer(initial, { path: "/.well-known/jwks.json", failStatus: 500 });

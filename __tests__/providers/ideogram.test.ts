@@ -6,12 +6,13 @@
  * read-back is tested against a local fake of Ideogram's API.
  */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
 import { createWebhooks, ProviderApiError, type AnyWebhookEvent } from "../../lib/entries/index";
 import { ideogram, type IdeogramPayload } from "../../lib/providers/ideogram";
 import { buildDelivery, ed25519TestKeys, ideogramExample, signIdeogramDelivery } from "../../lib/entries/testing";
+import { closeServer, jwksServer } from "../helpers/loopback-server";
 
 const USER = "ideogram-user-1";
 const documented =
@@ -46,30 +47,6 @@ function receiver(options: Record<string, unknown>) {
   for (const name of ["ideogram.completed", "generation.completed"] as const) webhooks.on(name, () => void names.push(name));
   const send = (raw: string, headers: Record<string, string>) => webhooks.receive({ provider: "ideogram", headers, rawBody: raw });
   return { events, names, send };
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-async function jwksServer(initial: JWK[]) {
-  let keys = initial;
-  let fails = false;
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    requests += 1;
-    if (fails) return res.writeHead(503).end();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/.well-known/jwks.json`,
-    setKeys: (next: JWK[]) => void (keys = next),
-    fail: () => void (fails = true),
-    requests: () => requests,
-    close: () => closeServer(server),
-  };
 }
 
 test("Ideogram's documented delivery, verbatim and signed, is emitted as ideogram.completed and generation.completed", async () => {
@@ -126,7 +103,7 @@ test("another account's delivery, validly signed, is refused with 401 auth.wrong
 test("a key rotated in is accepted on the first delivery under its unknown kid, with one more fetch", async () => {
   const first = keyPair("key-2026-01");
   const rotated = keyPair("key-2026-02");
-  const server = await jwksServer([first.jwk]);
+  const server = await jwksServerAt([first.jwk]);
   try {
     const { events, send } = receiver({ userId: USER, jwksUrl: server.url });
     expect((await send(documented, ideogramHeaders(first.privateKey, "key-2026-01", documented))).status).toBe(200);
@@ -145,7 +122,7 @@ test("a key rotated in is accepted on the first delivery under its unknown kid, 
 });
 
 test("a JWKS that cannot be fetched is answered 503 with Retry-After", async () => {
-  const server = await jwksServer([]);
+  const server = await jwksServerAt([]);
   server.fail();
   try {
     const { send } = receiver({ userId: USER, jwksUrl: server.url });
@@ -226,3 +203,5 @@ test.each([
     await fake.close();
   }
 });
+
+const jwksServerAt = (initial: JWK[]) => jwksServer(initial, { path: "/v1/.well-known/jwks.json", failStatus: 503 });

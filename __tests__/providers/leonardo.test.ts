@@ -2,33 +2,23 @@
 // normalized and emitted; a wrong key refused; its generations read back from a local fake of its
 // API (GET /api/rest/v1/generations/{id}, `{ generations_by_pk }`), errors included; its
 // deliveries sent and simulated as Leonardo sends them, by the testing helpers and the CLI.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough } from "node:stream";
 import { createWebhooks, type AnyWebhookEvent, type Webhooks } from "imagegen-webhooks";
 import { leonardoDelivery, playJob, sendDelivery, simulateJob } from "imagegen-webhooks/testing";
 import { main } from "../../lib/cli/index";
 import documented from "../fixtures/leonardo-image-generation-complete.json";
+import { loopbackServers } from "../helpers/loopback-server";
 
 const KEY = "leonardo-webhook-key";
 const API_KEY = "leonardo-api-key";
 
-const servers: Server[] = [];
+const { listen, closeAll } = loopbackServers();
 const receivers: Webhooks[] = [];
 afterEach(async () => {
   await Promise.all(receivers.splice(0).map((webhooks) => webhooks.close()));
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    server.close();
-  }
+  await closeAll();
 });
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 function receiver(options: { apiBaseUrl?: string } = {}) {
   const webhooks = createWebhooks({
