@@ -6,12 +6,13 @@
 // without the inbox), and express-bullmq, the hand-written handler on BullMQ (express.json(), then
 // Queue.add, then the answer). A redis-server of its own, persistent as docs/inbox.md recommends
 // (appendonly yes, appendfsync everysec).
-//   node bench/inbox.mjs [--rounds 4] [--duration 2] [--connections 10] [--size 1000] [--concurrency 50] [--e2e-seconds 5]
+// --before DIR: the edge of another build (this package compiled from an earlier commit) measured beside it, in the same rounds.
+//   node bench/inbox.mjs [--rounds 4] [--duration 2] [--connections 10] [--size 1000] [--concurrency 50] [--e2e-seconds 5] [--before DIR]
 import { fork, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
@@ -27,6 +28,7 @@ const { values: flags } = parseArgs({
     size: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "50" },
     "e2e-seconds": { type: "string", default: "5" },
+    before: { type: "string" },
   },
 });
 const rounds = Number(flags.rounds);
@@ -121,10 +123,18 @@ try {
   // The edge alone: no worker, so the queue only grows; Redis is emptied between rounds.
   // ours-express, the same middleware in memory mode, shows what the pipeline costs without the inbox.
   const samples = { "express-json": [], "ours-express": [], "express-bullmq": [], "ours-inbox-express": [] };
+  const BEFORE = "ours-inbox-express (before)";
+  if (flags.before) samples[BEFORE] = [];
   const batchSizes = [];
   for (let round = 0; round < rounds; round++) {
     await redis.client.flushall();
-    const servers = await Promise.all(Object.keys(samples).map((kind) => start({ kind, listeners: 1 }, dist, env)));
+    const servers = await Promise.all(
+      Object.keys(samples).map((name) =>
+        name === BEFORE
+          ? start({ kind: "ours-inbox-express", listeners: 1, dist: resolve(flags.before), name }, dist, env)
+          : start({ kind: name, listeners: 1, name }, dist, env),
+      ),
+    );
     try {
       for (const server of servers) await load(server, 1);
       for (const server of shuffled(servers)) {
@@ -134,11 +144,11 @@ try {
         const r = await load(server, duration);
         const after = await ask(server.child, "cpu");
         const redisUs = (await redisCpu(redis.client)) - redisBefore;
-        if (server.kind === "ours-inbox-express") {
+        if (server.name === "ours-inbox-express") {
           const { execs, adds } = await transactions(redis.client);
           batchSizes.push(adds / Math.max(1, execs));
         }
-        samples[server.kind][round] = {
+        samples[server.name][round] = {
           rps: r.requests.average,
           p99: r.latency.p99,
           cpu: (after.cpu - before.cpu) / Math.max(1, r.requests.total),
