@@ -1,4 +1,12 @@
-import { createWebhooks, memoryStore, type DedupeStore, type Logger, type Webhooks, type WebhooksOptions } from "../lib/entries/index";
+import {
+  ConfigError,
+  createWebhooks,
+  memoryStore,
+  type DedupeStore,
+  type Logger,
+  type Webhooks,
+  type WebhooksOptions,
+} from "../lib/entries/index";
 
 const VALID_CRAZYHORSE = { state: "WAITING", code: "89e78b15d29165008cbfd61ba3bb679f" };
 const VALID_ALL_IMAGES = { id: "evt_options_1", type: "print.created", data: { id: "gen_options_1" } };
@@ -17,7 +25,7 @@ function deliver(webhooks: Webhooks, provider: "crazyhorse" | "all-images", toke
   });
 }
 
-/** createWebhooks throws a TypeError naming the package, whose message matches every pattern given. */
+/** createWebhooks throws the exported ConfigError (a TypeError) naming the package, whose message matches every pattern given. */
 function expectConfigError(options: unknown, ...patterns: RegExp[]): void {
   expect(() => createWebhooks(loose(options))).toThrow(TypeError);
   let thrown: unknown;
@@ -27,6 +35,8 @@ function expectConfigError(options: unknown, ...patterns: RegExp[]): void {
     thrown = err;
   }
   expect(thrown).toBeInstanceOf(TypeError);
+  expect(thrown).toBeInstanceOf(ConfigError);
+  expect((thrown as Error).name).toBe("ConfigError");
   const message = (thrown as Error).message;
   expect(message).toMatch(/^imagegen-webhooks: /);
   for (const pattern of patterns) expect(message).toMatch(pattern);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import Redis from "ioredis";
+import { ConfigError } from "imagegen-webhooks";
 import {
   bullmqInbox,
   InboxUnavailableError,
@@ -368,13 +369,13 @@ describe("bullmqInbox: history and options", () => {
     });
   });
 
-  test("bad options throw at creation", () => {
+  test("bad options throw at creation, each a ConfigError (the main entry's class)", () => {
     const connection = connect();
     expect(() => bullmqInbox({ connection: new Redis(url, { lazyConnect: true }) })).toThrow(/maxRetriesPerRequest: null/);
-    expect(() => bullmqInbox({ connection, attempts: 0 })).toThrow(TypeError);
-    expect(() => bullmqInbox({ connection, queueName: "a:b" })).toThrow(TypeError);
-    expect(() => bullmqInbox({ connection, keep: { deadDays: 0 } })).toThrow(TypeError);
-    expect(() => bullmqInbox({ connection, enqueueTimeoutMs: -1 })).toThrow(TypeError);
+    expect(() => bullmqInbox({ connection, attempts: 0 })).toThrow(ConfigError);
+    expect(() => bullmqInbox({ connection, queueName: "a:b" })).toThrow(ConfigError);
+    expect(() => bullmqInbox({ connection, keep: { deadDays: 0 } })).toThrow(ConfigError);
+    expect(() => bullmqInbox({ connection, enqueueTimeoutMs: -1 })).toThrow(ConfigError);
   });
 
   test("close() never closes the user's connection", async () => {

@@ -40,7 +40,7 @@ export type {
   WebhookEventName,
   WebhookListener,
 } from "../events/event-map";
-export { InvalidListenerError, WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "../errors";
+export { ConfigError, InvalidListenerError, WebhookError, WebhookHandlerError, type Problem, type WebhookErrorCode } from "../errors";
 export type { Logger } from "../logging/logger";
 export type { ReceiveInput } from "../pipeline/index";
 export type { WebhookResponse } from "../http/response";
