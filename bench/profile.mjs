@@ -2,7 +2,7 @@
 // self time by function and by package/module, so that the hot path's costs can be read off.
 //   node bench/profile.mjs [--server ours-express] [--size 1000] [--listeners 1] [--connections 10] [--duration 10] [--dist DIR] [--top 30]
 import { fork } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -61,8 +61,13 @@ const where = (cf) => {
   const url = cf.url.replace(/^file:\/\//, "");
   if (!url) return "(native)";
   if (url.startsWith("node:")) return url;
-  // The code under test, wherever it was built, reads as lib/ (its .js names).
-  if (url.startsWith(`${dist}/`)) return `lib/${url.slice(dist.length + 1)}`;
+  // The code under test, wherever it was built, reads as lib/ (its .js names); the entries, which
+  // the build lifts from lib/entries/ to the top of dist/, as lib/entries/.
+  if (url.startsWith(`${dist}/`)) {
+    const built = url.slice(dist.length + 1);
+    const lifted = existsSync(join(root, "lib/entries", built.replace(/\.js$/, ".ts")));
+    return lifted ? `lib/entries/${built}` : `lib/${built}`;
+  }
   const nm = url.lastIndexOf("node_modules/");
   if (nm !== -1) {
     const rest = url.slice(nm + 13).split("/");
